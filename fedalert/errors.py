@@ -1,0 +1,23 @@
+"""Base error of fedalert. Every package's errors.py derives from FedalertError.
+
+A FedalertError's message tells the user what went wrong and what to do. It
+never carries key material or personal data. Only fedalert.cli turns errors
+into exit codes.
+"""
+
+
+class FedalertError(Exception):
+    """Base of every error fedalert raises on purpose."""
+
+    #: Exit code the CLI uses for this error (see README, "Exit codes").
+    exit_code = 1
+
+
+class UsageError(FedalertError):
+    """The command line or a config file is wrong."""
+
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """A config file is missing, malformed or inconsistent."""
