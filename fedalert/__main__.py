@@ -1,0 +1,3 @@
+from fedalert.cli import main
+
+main()

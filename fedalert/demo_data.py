@@ -1,0 +1,104 @@
+"""Synthetic records for the demo: invented people, with planted cross-area pairs.
+
+Every name here is made up from short lists of common words and names; no
+real person's record is used. Identifiers use reserved or invalid ranges
+(phone numbers from Ofcom's drama range, example.org e-mail).
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+COLUMNS = ["record_id", "forename", "middle_names", "surname", "date_of_birth", "aliases", "alias_dobs",
+           "pnc_id", "chi_number", "ni_number", "phone", "email", "postcode", "address"]
+
+_FORENAMES = ["Aled", "Bryony", "Callum", "Delyth", "Emrys", "Fenella", "Gareth", "Hester", "Idris", "Jolene",
+              "Kester", "Linnet", "Morwen", "Neville", "Orla", "Peregrine", "Quentin", "Rosalind", "Silas",
+              "Tamsin", "Ulric", "Verity", "Wilfred", "Xanthe", "Yorick", "Zillah"]
+_SURNAMES = ["Ashdown", "Brackenridge", "Coldharbour", "Dunmore", "Elmsworth", "Fallowfield", "Greywell",
+             "Hartsmere", "Ivybridge", "Juniper", "Kestrelton", "Larkspur", "Moorcroft", "Nettlebed",
+             "Oakenshaw", "Pennywhistle", "Quarrington", "Rookwood", "Stonecastle", "Thistlewood"]
+
+
+@dataclass
+class Planted:
+    kind: str
+    records: list[tuple[str, str]]
+    expect_match: bool
+
+
+@dataclass
+class DemoData:
+    areas: dict[str, list[dict]] = field(default_factory=dict)
+    planted: list[Planted] = field(default_factory=list)
+
+    def write(self, folder: Path) -> dict[str, Path]:
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = {}
+        for area, rows in self.areas.items():
+            path = folder / f"{area}.csv"
+            with open(path, "w", newline="", encoding="utf-8") as fh:
+                w = csv.DictWriter(fh, fieldnames=COLUMNS)
+                w.writeheader()
+                for r in rows:
+                    w.writerow({c: r.get(c, "") for c in COLUMNS})
+            paths[area] = path
+        return paths
+
+
+def _row(rid, fore, sur, dob, **extra) -> dict:
+    return {"record_id": rid, "forename": fore, "surname": sur, "date_of_birth": dob, **extra}
+
+
+def make_demo_data(areas: list[str], background: int = 30, seed: int = 7) -> DemoData:
+    """Planted pairs across the first three areas plus distinct background people."""
+    if len(areas) < 3:
+        raise ValueError("the demo needs three areas")
+    a, b, c = areas[:3]
+    d = DemoData(areas={x: [] for x in areas})
+
+    def plant(kind, expect, *rows):
+        for area, row in rows:
+            d.areas[area].append(row)
+        d.planted.append(Planted(kind, [(area, row["record_id"]) for area, row in rows], expect))
+
+    plant("exact, with PNC id", True,
+          (a, _row(f"{a.upper()}-1001", "Brannock", "Vellacott", "14/03/1986", pnc_id="86/123456X",
+                   postcode="ZZ99 1AA", phone="07700 900123")),
+          (b, _row(f"{b.upper()}-2001", "Brannock", "Vellacott", "1986-03-14", pnc_id="86/123456X")))
+    plant("nickname (Bob for Robert)", True,
+          (a, _row(f"{a.upper()}-1002", "Robert", "Quillfeather", "02/11/1979")),
+          (c, _row(f"{c.upper()}-3002", "Bob", "Quillfeather", "2 Nov 1979")))
+    plant("typo in surname", True,
+          (b, _row(f"{b.upper()}-2003", "Tobias", "Wrenfield", "21/06/1990")),
+          (c, _row(f"{c.upper()}-3003", "Tobias", "Wrenfeild", "21.06.1990")))
+    plant("day and month swapped", True,
+          (a, _row(f"{a.upper()}-1004", "Ambrose", "Tolliver", "04/07/1983")),
+          (b, _row(f"{b.upper()}-2004", "Ambrose", "Tolliver", "07/04/1983")))
+    plant("Mc/Mac and e-mail", True,
+          (a, _row(f"{a.upper()}-1005", "Lachlan", "McTavish", "30/01/1975", email="l.mctavish@example.org")),
+          (c, _row(f"{c.upper()}-3005", "Lachlan", "MacTavish", "30/01/1975", email="L.McTavish@Example.org")))
+    plant("alias in one area", True,
+          (b, _row(f"{b.upper()}-2006", "Cedric", "Harrowgate", "09/09/1988", aliases="Ced Blackmore")),
+          (c, _row(f"{c.upper()}-3006", "Cedric", "Blackmore", "09/09/1988")))
+    plant("twins: same surname, DOB and address, different forename", False,
+          (a, _row(f"{a.upper()}-1007", "Jasper", "Fairweather", "12/12/1992", postcode="ZZ99 3CC",
+                   address="1 Example Row")),
+          (b, _row(f"{b.upper()}-2007", "Jonah", "Fairweather", "12/12/1992", postcode="ZZ99 3CC",
+                   address="1 Example Row")))
+
+    rng = random.Random(seed)
+    used = set()
+    for area in areas:
+        for i in range(background):
+            while True:
+                fore, sur = rng.choice(_FORENAMES), rng.choice(_SURNAMES)
+                if (fore, sur) not in used:
+                    used.add((fore, sur))
+                    break
+            dob = f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(1960, 2004)}"
+            d.areas[area].append(_row(f"{area.upper()}-{5000 + i}", fore, sur, dob))
+    return d

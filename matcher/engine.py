@@ -1,0 +1,263 @@
+"""The match engine: token index updates, candidate search, scoring, alerts.
+
+Every state change happens inside one SQLite transaction that also writes
+the alerts it causes, so that an alert is durable before the publish that
+caused it is acknowledged. Pairs are only ever formed across areas.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from fedalert.matcher import scoring
+from fedalert.matcher._tokens import RecordIn, check_handle, pack, unpack
+from fedalert.matcher.queues import Queues
+from fedalert.v1 import matcher_pb2 as pb
+
+log = logging.getLogger(__name__)
+
+_TIER_RANK = {None: 0, "low": 1, "medium": 2, "high": 3}
+_IN_CHUNK = 500
+
+
+@dataclass
+class PublishResult:
+    records: int = 0
+    tokens: int = 0
+    duplicate: bool = False
+    changed: int = 0
+
+
+def _now_ms(clock) -> int:
+    return int(clock() * 1000)
+
+
+class Engine:
+    """Matching over the store. Thread-safe: one writer at a time."""
+
+    def __init__(self, db, *, audit=None, clock=time.time, evaluate=scoring.evaluate):
+        self.db = db
+        self.audit = audit
+        self.clock = clock
+        self.evaluate = evaluate
+        self.lock = threading.RLock()
+        self._audit_pending: list[tuple[str, dict]] = []
+        self.queues = Queues(db, self.lock, clock)
+        self._kind_ids: dict[str, int] = {r[1]: r[0] for r in db.execute("SELECT id, name FROM kinds")}
+        self._kind_names = {v: k for k, v in self._kind_ids.items()}
+
+    # -- public operations -------------------------------------------------
+    def publish(self, area: str, batch_id: str, records: list[RecordIn]) -> PublishResult:
+        res = PublishResult(records=len(records), tokens=sum(len(r.tokens) for r in records))
+        with self.lock, self._tx() as now:
+            if self.db.execute("SELECT 1 FROM batches WHERE area=? AND batch_id=?", [area, batch_id]).fetchone():
+                res.duplicate = True
+                return res
+            for rec in records:
+                if self._replace(area, rec, now):
+                    res.changed += 1
+                    self._rescore(area, rec.handle, now)
+            self.db.execute(
+                "INSERT INTO batches (area, batch_id, applied_ms, records, tokens) VALUES (?,?,?,?,?)",
+                [area, batch_id, now, res.records, res.tokens],
+            )
+            self._count(area, now, records=res.records, tokens=res.tokens)
+            self._audit("publish", area=area, batch_id=batch_id, records=res.records,
+                        tokens=res.tokens, changed=res.changed)
+        self.queues.notify()
+        return res
+
+    def withdraw(self, area: str, handle: str, reason: str) -> int:
+        check_handle(handle)
+        with self.lock, self._tx() as now:
+            rows = self.db.execute("SELECT id, packed FROM records WHERE area=? AND handle=?", [area, handle]).fetchall()
+            for rid, packed in rows:
+                self._delete_tokens(rid, packed)
+                self.db.execute("DELETE FROM records WHERE id=?", [rid])
+            n = self._rescore(area, handle, now)
+            self._count(area, now, withdrawn=1 if rows else 0)
+            self._audit("withdraw", area=area, handle=handle, reason=reason[:64], matches_withdrawn=n)
+        self.queues.notify()
+        return n
+
+    def purge_area(self, area: str, reason: str) -> int:
+        """Remove every record of an area (area withdrawal); returns matches withdrawn."""
+        handles = [r[0] for r in self.db.execute("SELECT DISTINCT handle FROM records WHERE area=?", [area])]
+        return sum(self.withdraw(area, h, reason) for h in handles)
+
+    def match_parties(self, match_id: str) -> tuple[str, str] | None:
+        row = self.db.execute("SELECT area_a, area_b FROM matches WHERE match_id=?", [match_id]).fetchone()
+        return (row[0], row[1]) if row else None
+
+    # -- internals ---------------------------------------------------------
+    def _tx(self):
+        engine = self
+
+        class _Tx:
+            def __enter__(self_inner):
+                engine.db.execute("BEGIN IMMEDIATE")
+                engine._audit_pending = []
+                return _now_ms(engine.clock)
+
+            def __exit__(self_inner, exc_type, exc, tb):
+                engine.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+                pending, engine._audit_pending = engine._audit_pending, []
+                if exc_type is None and engine.audit is not None:
+                    # Audit what was committed, in order, after the commit.
+                    for event, fields in pending:
+                        engine.audit.append(event, **fields)
+                return False
+
+        return _Tx()
+
+    def _kind_id(self, name: str) -> int:
+        kid = self._kind_ids.get(name)
+        if kid is None:
+            kid = self.db.execute("INSERT INTO kinds (name) VALUES (?)", [name]).lastrowid
+            self._kind_ids[name] = kid
+            self._kind_names[kid] = name
+        return kid
+
+    def _delete_tokens(self, rid: int, packed: bytes) -> None:
+        self.db.conn.executemany("DELETE FROM tokens WHERE value=? AND record_id=?",
+                                 [(v, rid) for _, v in unpack(packed)])
+
+    def _replace(self, area: str, rec: RecordIn, now: int) -> bool:
+        """Store the record's new token set; False when nothing changed."""
+        new = pack([(self._kind_id(k), v) for k, v in rec.tokens])
+        row = self.db.execute("SELECT id, packed FROM records WHERE area=? AND handle=? AND key_id=?",
+                              [area, rec.handle, rec.key_id]).fetchone()
+        if row and row[1] == new:
+            return False
+        kinds = json.dumps(sorted(rec.kinds))
+        if row:
+            rid = row[0]
+            self._delete_tokens(rid, row[1])
+            self.db.execute("UPDATE records SET kinds=?, packed=?, updated_ms=? WHERE id=?", [kinds, new, now, rid])
+        else:
+            rid = self.db.execute(
+                "INSERT INTO records (area, handle, key_id, kinds, packed, updated_ms) VALUES (?,?,?,?,?,?)",
+                [area, rec.handle, rec.key_id, kinds, new, now]).lastrowid
+        self.db.conn.executemany("INSERT OR IGNORE INTO tokens (value, record_id, kind) VALUES (?,?,?)",
+                                 [(v, rid, kid) for kid, v in unpack(new)])
+        return True
+
+    def _records_of(self, area: str, handle: str) -> dict[str, tuple[set[str], set[tuple[int, bytes]]]]:
+        rows = self.db.execute("SELECT key_id, kinds, packed FROM records WHERE area=? AND handle=?", [area, handle])
+        return {k: (set(json.loads(kinds)), unpack(packed)) for k, kinds, packed in rows}
+
+    def _candidates(self, area: str, mine) -> set[tuple[str, str]]:
+        """Other-area (area, handle) pairs sharing at least one token with `mine`."""
+        found: set[tuple[str, str]] = set()
+        for key_id, (_, toks) in mine.items():
+            want = {v: kid for kid, v in toks}
+            values = list(want)
+            rids = set()
+            for i in range(0, len(values), _IN_CHUNK):
+                chunk = values[i:i + _IN_CHUNK]
+                q = f"SELECT value, record_id, kind FROM tokens WHERE value IN ({','.join('?' * len(chunk))})"
+                rids.update(rid for v, rid, kid in self.db.execute(q, chunk) if want.get(v) == kid)
+            rid_list = list(rids)
+            for i in range(0, len(rid_list), _IN_CHUNK):
+                chunk = rid_list[i:i + _IN_CHUNK]
+                q = (f"SELECT area, handle FROM records WHERE id IN ({','.join('?' * len(chunk))}) "
+                     "AND area != ? AND key_id = ?")
+                found.update((a, h) for a, h in self.db.execute(q, chunk + [area, key_id]))
+        return found
+
+    def _verdict(self, mine, theirs) -> tuple[scoring.Verdict | None, list[str]]:
+        """Best verdict over the key ids both records are published under."""
+        best, best_kinds = None, []
+        for key_id in mine.keys() & theirs.keys():
+            kinds_a, toks_a = mine[key_id]
+            kinds_b, toks_b = theirs[key_id]
+            agreed = {self._kind_names[kid] for kid, _ in toks_a & toks_b}
+            if not agreed:
+                continue
+            v = self.evaluate(agreed, kinds_a, kinds_b)
+            if best is None or v.score > best.score:
+                best, best_kinds = v, sorted(agreed)
+        return best, best_kinds
+
+    def _rescore(self, area: str, handle: str, now: int) -> int:
+        """Re-evaluate every pair involving (area, handle); return matches withdrawn."""
+        mine = self._records_of(area, handle)
+        counterparts = self._candidates(area, mine) if mine else set()
+        for row in self.db.execute(
+            "SELECT area_b, handle_b FROM matches WHERE area_a=? AND handle_a=? AND status='live' "
+            "UNION SELECT area_a, handle_a FROM matches WHERE area_b=? AND handle_b=? AND status='live'",
+            [area, handle, area, handle],
+        ):
+            counterparts.add((row[0], row[1]))
+        withdrawn = 0
+        for other_area, other_handle in sorted(counterparts):
+            theirs = self._records_of(other_area, other_handle)
+            verdict, kinds = self._verdict(mine, theirs) if mine and theirs else (None, [])
+            if self._apply(area, handle, other_area, other_handle, verdict, kinds, now) == "withdrawn":
+                withdrawn += 1
+        return withdrawn
+
+    def _apply(self, area, handle, other_area, other_handle, verdict, kinds, now) -> str | None:
+        (aa, ha), (ab, hb) = sorted([(area, handle), (other_area, other_handle)])
+        row = self.db.execute(
+            "SELECT match_id, tier, status FROM matches WHERE area_a=? AND handle_a=? AND area_b=? AND handle_b=?",
+            [aa, ha, ab, hb]).fetchone()
+        tier = verdict.tier if verdict else None
+        score = verdict.score if verdict else 0.0
+        kinds_json = json.dumps(kinds)
+        if row is None:
+            if tier is None:
+                return None
+            match_id = "m-" + secrets.token_hex(8)
+            self.db.execute(
+                "INSERT INTO matches (match_id, area_a, handle_a, area_b, handle_b, tier, score, kinds, status,"
+                " created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,?,'live',?,?)",
+                [match_id, aa, ha, ab, hb, tier, score, kinds_json, now, now])
+            event, atype = "created", pb.ALERT_TYPE_NEW
+        else:
+            match_id, old_tier, status = row
+            live_before = status == "live"
+            if tier is None:
+                if not live_before:
+                    return None
+                self.db.execute("UPDATE matches SET status='withdrawn', updated_ms=? WHERE match_id=?",
+                                [now, match_id])
+                event, atype, tier = "withdrawn", pb.ALERT_TYPE_WITHDRAWN, old_tier
+            else:
+                self.db.execute("UPDATE matches SET tier=?, score=?, kinds=?, status='live', updated_ms=? "
+                                "WHERE match_id=?", [tier, score, kinds_json, now, match_id])
+                if not live_before:
+                    event, atype = "revived", pb.ALERT_TYPE_NEW
+                elif _TIER_RANK[tier] > _TIER_RANK[old_tier]:
+                    event, atype = "upgraded", pb.ALERT_TYPE_UPGRADED
+                elif _TIER_RANK[tier] < _TIER_RANK[old_tier]:
+                    event, atype = "downgraded", pb.ALERT_TYPE_DOWNGRADED
+                else:
+                    return None  # same tier: kinds/score refreshed silently
+        self._audit("match", match_id=match_id, event=event, tier=tier, kinds=kinds, areas=[aa, ab])
+        for me, my_handle, other in ((aa, ha, ab), (ab, hb, aa)):
+            self.queues.push_alert(me, match_id, atype, my_handle, other, tier, kinds, score, now)
+        if event in ("created", "revived"):
+            self._count(aa, now, matches=1)
+            self._count(ab, now, matches=1)
+        return event
+
+    def _count(self, area: str, now_ms: int, **deltas: int) -> None:
+        day = time.strftime("%Y-%m-%d", time.gmtime(now_ms / 1000))
+        self.db.execute("INSERT OR IGNORE INTO activity (area, day) VALUES (?, ?)", [area, day])
+        sets = ", ".join(f"{k} = {k} + ?" for k in deltas)
+        self.db.execute(f"UPDATE activity SET {sets} WHERE area=? AND day=?", [*deltas.values(), area, day])
+
+    def audit_event(self, event: str, **fields) -> None:
+        """Append to the audit log now (for events outside a publish transaction)."""
+        if self.audit is not None:
+            self.audit.append(event, **fields)
+
+    def _audit(self, event: str, **fields) -> None:
+        self._audit_pending.append((event, fields))

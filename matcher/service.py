@@ -1,0 +1,100 @@
+"""The Matcher gRPC servicer: thin handlers over the engine and queues."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from fedalert.matcher._tokens import validate_records
+from fedalert.matcher.authz import Authz
+from fedalert.matcher.engine import Engine
+from fedalert.matcher.errors import InvalidRequestError, PermissionDeniedError
+from fedalert.transport import rpc_errors
+from fedalert.v1 import matcher_pb2 as pb
+from fedalert.v1 import matcher_pb2_grpc as pb_grpc
+
+log = logging.getLogger(__name__)
+
+#: How often an idle stream wakes to re-check revocation and liveness (s).
+STREAM_RECHECK_S = 1.0
+
+
+def _alert_pb(a) -> pb.Alert:
+    return pb.Alert(cursor=a.cursor, alert_id=a.alert_id, match_id=a.match_id, type=a.type, handle=a.handle,
+                    other_area=a.other_area, tier=a.tier, key_kinds=a.kinds, score=a.score,
+                    created_unix_ms=a.created_ms)
+
+
+def _envelope_pb(e) -> pb.Envelope:
+    return pb.Envelope(cursor=e.cursor, envelope_id=e.envelope_id, match_id=e.match_id, from_area=e.from_area,
+                       to_area=e.to_area, kind=e.kind, sealed=e.sealed, created_unix_ms=e.created_ms)
+
+
+class MatcherService(pb_grpc.MatcherServicer):
+    def __init__(self, engine: Engine, authz: Authz):
+        self.engine = engine
+        self.authz = authz
+
+    @rpc_errors
+    def Publish(self, request, context):
+        area = self.authz.area_of(context)
+        if not (1 <= len(request.batch_id) <= 64):
+            raise InvalidRequestError("batch_id must be 1-64 characters")
+        records = validate_records(request.records)
+        res = self.engine.publish(area, request.batch_id, records)
+        return pb.PublishResponse(records_accepted=res.records, tokens_accepted=res.tokens, duplicate=res.duplicate)
+
+    @rpc_errors
+    def Withdraw(self, request, context):
+        area = self.authz.area_of(context)
+        n = self.engine.withdraw(area, request.handle, request.reason or "unspecified")
+        return pb.WithdrawResponse(matches_withdrawn=n)
+
+    @rpc_errors
+    def AckAlert(self, request, context):
+        area = self.authz.area_of(context)
+        return pb.AckAlertResponse(acknowledged=self.engine.queues.ack_alert(area, request.alert_id))
+
+    @rpc_errors
+    def WatchAlerts(self, request, context):
+        area = self.authz.area_of(context)
+        yield from self._stream(context, area, request.after_cursor,
+                                self.engine.queues.alerts_after, _alert_pb)
+
+    @rpc_errors
+    def SendEnvelope(self, request, context):
+        area = self.authz.area_of(context)
+        parties = self.engine.match_parties(request.match_id)
+        dup = self.engine.queues.push_envelope(
+            area, request.envelope_id, request.match_id, request.to_area, request.kind, request.sealed,
+            parties, int(time.time() * 1000))
+        if not dup:
+            self.engine.audit_event("relay", envelope_id=request.envelope_id, match_id=request.match_id,
+                                   from_area=area, to_area=request.to_area, kind=request.kind,
+                                   sealed_bytes=len(request.sealed))
+        return pb.SendEnvelopeResponse(duplicate=dup)
+
+    @rpc_errors
+    def WatchEnvelopes(self, request, context):
+        area = self.authz.area_of(context)
+        yield from self._stream(context, area, request.after_cursor,
+                                self.engine.queues.envelopes_after, _envelope_pb)
+
+    @rpc_errors
+    def AckEnvelope(self, request, context):
+        area = self.authz.area_of(context)
+        return pb.AckEnvelopeResponse(acknowledged=self.engine.queues.ack_envelope(area, request.envelope_id))
+
+    def _stream(self, context, area, cursor, fetch, to_pb):
+        queues = self.engine.queues
+        while context.is_active():
+            gen = queues.generation()
+            rows = fetch(area, cursor)
+            for row in rows:
+                yield to_pb(row)
+                cursor = row.cursor
+            if rows:
+                continue
+            queues.wait(gen, STREAM_RECHECK_S)
+            if not self.authz.still_allowed(area):
+                raise PermissionDeniedError(f"area {area!r} has been revoked")

@@ -1,0 +1,109 @@
+"""The matcher's SQLite store: token index, record kinds, matches, queues.
+
+It holds tokens (opaque 16-byte values), key kinds, key ids, area ids and
+random record handles. It never holds a name, a date or an identifier.
+
+Layout notes (see docs/ARCHITECTURE.md, "Matcher storage"):
+- ``tokens`` is a WITHOUT ROWID table keyed by (value, record_id): the value
+  is the lookup key and the table is its own index; no second index.
+- ``records`` keeps, per (area, handle, key_id), the kinds published and the
+  packed token list, so that a replace deletes exactly the old tokens and a
+  pair can be re-scored from the two packed lists alone.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from fedalert.migrations import Migration, migrate, open_db
+
+
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE kinds (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+        CREATE TABLE records (
+            id INTEGER PRIMARY KEY,
+            area TEXT NOT NULL,
+            handle TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            kinds TEXT NOT NULL,          -- JSON list of kind names published
+            packed BLOB NOT NULL,         -- packed (kind id, token) list
+            updated_ms INTEGER NOT NULL,
+            UNIQUE (area, handle, key_id)
+        );
+        CREATE TABLE tokens (
+            value BLOB NOT NULL,
+            record_id INTEGER NOT NULL,
+            kind INTEGER NOT NULL,
+            PRIMARY KEY (value, record_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE matches (
+            match_id TEXT PRIMARY KEY,
+            area_a TEXT NOT NULL, handle_a TEXT NOT NULL,
+            area_b TEXT NOT NULL, handle_b TEXT NOT NULL,
+            tier TEXT, score REAL NOT NULL, kinds TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('live', 'withdrawn')),
+            created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,
+            UNIQUE (area_a, handle_a, area_b, handle_b)
+        );
+        CREATE INDEX matches_b ON matches (area_b, handle_b);
+        CREATE TABLE alerts (
+            cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+            alert_id TEXT NOT NULL UNIQUE,
+            area TEXT NOT NULL,
+            match_id TEXT NOT NULL,
+            type INTEGER NOT NULL,
+            handle TEXT NOT NULL,
+            other_area TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            kinds TEXT NOT NULL,
+            score REAL NOT NULL,
+            created_ms INTEGER NOT NULL
+        );
+        CREATE INDEX alerts_area ON alerts (area, cursor);
+        CREATE TABLE batches (
+            area TEXT NOT NULL, batch_id TEXT NOT NULL, applied_ms INTEGER NOT NULL,
+            records INTEGER NOT NULL, tokens INTEGER NOT NULL,
+            PRIMARY KEY (area, batch_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE envelopes (
+            cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+            envelope_id TEXT NOT NULL,
+            match_id TEXT NOT NULL,
+            from_area TEXT NOT NULL,
+            to_area TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            sealed BLOB NOT NULL,
+            created_ms INTEGER NOT NULL,
+            UNIQUE (from_area, envelope_id)
+        );
+        CREATE INDEX envelopes_to ON envelopes (to_area, cursor);
+        """
+    )
+
+
+def _m002_area_activity(db: sqlite_utils.Database) -> None:
+    # Per-area, per-day publication counters (quotas and probing flags).
+    db.executescript(
+        """
+        CREATE TABLE activity (
+            area TEXT NOT NULL, day TEXT NOT NULL,
+            records INTEGER NOT NULL DEFAULT 0, tokens INTEGER NOT NULL DEFAULT 0,
+            withdrawn INTEGER NOT NULL DEFAULT 0, matches INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (area, day)
+        ) WITHOUT ROWID;
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    ("001_initial", _m001_initial),
+    ("002_area_activity", _m002_area_activity),
+]
+
+
+def open_store(path) -> sqlite_utils.Database:
+    db = open_db(path)
+    migrate(db, MIGRATIONS)
+    return db

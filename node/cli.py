@@ -1,0 +1,213 @@
+"""``fedalert node ...``: import records, run the node, read the alert inbox."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tomllib
+from pathlib import Path
+
+from fedalert.errors import ConfigError
+
+log = logging.getLogger("fedalert.node")
+
+_CONFIG_KEYS = {"keys": "keys_dir", "db": "db", "matcher": "matcher", "listen": "listen", "audit": "audit",
+                "matcher_name": "matcher_name"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("node", help="an area node (holds the area's own records)")
+    nsub = p.add_subparsers(dest="node_cmd", required=True, metavar="COMMAND")
+
+    def conn(sp, need_keys=True):
+        sp.add_argument("--config", type=Path, help="TOML file with a [node] table (flags override it)")
+        sp.add_argument("--db", type=Path, help="the node's SQLite state file")
+        if need_keys:
+            sp.add_argument("--keys", type=Path, help="this area's folder from the key ceremony")
+            sp.add_argument("--matcher", help="matcher address host:port")
+            sp.add_argument("--matcher-name", help="TLS name to expect on the matcher certificate")
+
+    s = nsub.add_parser("serve", help="run the node: publish changes, receive alerts, serve health")
+    conn(s)
+    s.add_argument("--listen", help="health/API address host:port (default 127.0.0.1:0)")
+    s.add_argument("--audit", type=Path, help="audit log (default: next to --db)")
+    s.add_argument("--port-file", type=Path, help="write the bound port here once listening")
+    s.set_defaults(func=_serve)
+
+    i = nsub.add_parser("import", help="import a canonical CSV export (all rows valid, or nothing)")
+    i.add_argument("file", type=Path)
+    conn(i, need_keys=False)
+    i.add_argument("--dob-format", help="strptime format for dates (default: UK day-first forms and ISO)")
+    i.add_argument("--skip-bad", action="store_true", help="import good rows; write the bad ones to --report")
+    i.add_argument("--report", type=Path, help="where to write the bad-row report (default FILE.report.csv)")
+    i.add_argument("--withdraw-missing", action="store_true",
+                   help="withdraw active records that are not in this file (the file is a full export)")
+    i.set_defaults(func=_import)
+
+    w = nsub.add_parser("withdraw", help="withdraw a record (closed, retention expired, entered in error)")
+    w.add_argument("record_id")
+    conn(w, need_keys=False)
+    w.add_argument("--reason", required=True, choices=["closed", "retention_expired", "error"])
+    w.set_defaults(func=_withdraw)
+
+    y = nsub.add_parser("sync", help="publish pending changes and fetch alerts once, then exit")
+    conn(y)
+    y.set_defaults(func=_sync)
+
+    a = nsub.add_parser("alerts", help="list the alert inbox")
+    conn(a, need_keys=False)
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=_alerts)
+
+    m = nsub.add_parser("matches", help="list current matches (live unless --all)")
+    conn(m, need_keys=False)
+    m.add_argument("--all", action="store_true")
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=_matches)
+
+
+def _settings(args) -> dict:
+    cfg: dict = {}
+    if getattr(args, "config", None):
+        try:
+            with open(args.config, "rb") as fh:
+                raw = tomllib.load(fh).get("node", {})
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config {args.config}: {exc}") from None
+        unknown = set(raw) - set(_CONFIG_KEYS)
+        if unknown:
+            raise ConfigError(f"{args.config}: unknown key(s) in [node]: {', '.join(sorted(unknown))}")
+        base = Path(args.config).parent
+        for k, v in raw.items():
+            cfg[_CONFIG_KEYS[k]] = (base / v) if k in ("keys", "db", "audit") else v
+    for flag, key in _CONFIG_KEYS.items():
+        val = getattr(args, key if hasattr(args, key) else flag, None)
+        if val is not None:
+            cfg[key] = val
+    return cfg
+
+
+def _require(cfg: dict, *keys: str) -> None:
+    missing = [k for k in keys if not cfg.get(k)]
+    if missing:
+        flags = ", ".join("--" + {"keys_dir": "keys"}.get(k, k).replace("_", "-") for k in missing)
+        raise ConfigError(f"missing {flags} (or set them in --config)")
+
+
+def _node_config(args):
+    from fedalert.node.server import NodeConfig
+
+    cfg = _settings(args)
+    _require(cfg, "keys_dir", "db", "matcher")
+    return NodeConfig(**{k: v for k, v in cfg.items() if k in NodeConfig.__dataclass_fields__})
+
+
+def _store(args):
+    from fedalert.node.store import NodeStore
+
+    cfg = _settings(args)
+    _require(cfg, "db")
+    return NodeStore(cfg["db"])
+
+
+def _serve(args) -> int:
+    from fedalert.node.server import NodeApp
+    from fedalert.serving import run_until_signal, write_port_file
+
+    app = NodeApp(_node_config(args)).start()
+    write_port_file(args.port_file, app.port)
+    log.warning("node listening on port %d, publishing to %s", app.port, app.cfg.matcher)
+    run_until_signal(app.server, None, on_stop=lambda: app.stop())
+    return 0
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"\r  {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+
+def _import(args) -> int:
+    from fedalert.audit import AuditLog
+    from fedalert.node.errors import ImportRejectedError
+    from fedalert.node.importer import import_file, write_report
+
+    store = _store(args)
+    audit = AuditLog(Path(_settings(args)["db"]).with_suffix(".audit.jsonl"))
+    try:
+        res = import_file(store, args.file, dob_format=args.dob_format, skip_bad=args.skip_bad,
+                          withdraw_missing=args.withdraw_missing, progress=_progress, audit=audit)
+    except ImportRejectedError as exc:
+        for e in exc.errors:
+            print(f"  row {e.row}, {e.field}: {e.reason}", file=sys.stderr)
+        if args.report:
+            write_report(exc.errors, args.report)
+        raise
+    for w in res.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if res.errors:
+        report = args.report or args.file.with_name(args.file.name + ".report.csv")
+        write_report(res.errors, report)
+        print(f"{res.rejected} bad row(s) skipped; report written to {report}", file=sys.stderr)
+    print(f"imported {args.file.name}: {res.added} added, {res.updated} updated, {res.unchanged} unchanged, "
+          f"{res.rejected} rejected, {res.withdrawn} withdrawn")
+    return 0
+
+
+def _withdraw(args) -> int:
+    from fedalert.node.errors import NodeError
+
+    store = _store(args)
+    with store.transaction():
+        ok = store.withdraw_record(args.record_id, args.reason)
+    if not ok:
+        raise NodeError(f"no active record {args.record_id!r} in this node")
+    print(f"withdrawn {args.record_id}; the next publish tells the matcher")
+    return 0
+
+
+def _sync(args) -> int:
+    from fedalert.audit import AuditLog
+    from fedalert.keys import TokenKeyset
+    from fedalert.node.inbox import drain_once
+    from fedalert.node.publisher import publish_pending
+    from fedalert.node.server import connect
+    from fedalert.node.store import NodeStore
+
+    cfg = _node_config(args)
+    store = NodeStore(cfg.db)
+    audit = AuditLog(cfg.audit_path())
+    keyset = TokenKeyset.load(Path(cfg.keys_dir) / "tokens.keyset.json")
+    channel, stub = connect(cfg)
+    with channel:
+        stats = publish_pending(store, stub, keyset, progress=_progress, audit=audit)
+        new = drain_once(store, stub, audit)
+    print(f"published {stats.records} records ({stats.tokens} tokens), {stats.withdrawn} withdrawals; "
+          f"{new} new alerts")
+    return 0
+
+
+def _alerts(args) -> int:
+    rows = _store(args).alerts()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("no alerts")
+    for r in rows:
+        print(f"{r['alert_id']}  {r['type']:<10} match {r['match_id']}  tier {r['tier']:<6} "
+              f"record {r['record_id']}  other area {r['other_area']}  kinds {','.join(r['kinds'])}")
+    return 0
+
+
+def _matches(args) -> int:
+    rows = _store(args).matches(live_only=not args.all)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("no matches")
+    for r in rows:
+        print(f"{r['match_id']}  {r['status']:<9} tier {r['tier']:<6} record {r['record_id']}  "
+              f"other area {r['other_area']}  kinds {','.join(r['kinds'])}")
+    return 0

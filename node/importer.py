@@ -1,0 +1,241 @@
+"""CSV import: validate every row, then write all of it or none of it.
+
+A file with any bad row is refused whole with a report (row, field, reason),
+unless ``skip_bad`` is set, in which case the good rows are imported and the
+report lists what was left out. Re-importing an unchanged file changes
+nothing; a changed row bumps that record's version so it is republished.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fedalert.node import normalise
+from fedalert.node.errors import FieldValueError, ImportRejectedError, RowError
+from fedalert.node.identity import Identity, Name
+from fedalert.node.records import identity_to_json, row_hash
+
+COLUMNS = (
+    "record_id", "forename", "middle_names", "surname", "date_of_birth", "aliases", "alias_dobs",
+    "pnc_id", "chi_number", "ni_number", "phone", "email", "postcode", "address",
+)
+MAX_FIELD_CHARS = 512
+MAX_ALIASES = 20
+MAX_ROWS = 2_000_000
+_RECORD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+IDENTIFIER_CHECKS: dict[str, Callable[[str], str]] = {
+    "pnc_id": normalise.normalise_pnc,
+    "chi_number": normalise.normalise_chi,
+    "ni_number": normalise.normalise_ni,
+    "phone": normalise.normalise_phone,
+    "email": normalise.normalise_email,
+    "postcode": normalise.normalise_postcode,
+}
+
+
+@dataclass
+class ParsedRow:
+    row: int
+    record_id: str
+    identity: Identity
+
+
+@dataclass
+class ParsedFile:
+    rows: list[ParsedRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    sha256: str = ""
+
+
+@dataclass
+class ImportResult:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    withdrawn: int = 0
+    warnings: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    def counts(self) -> dict:
+        return {k: getattr(self, k) for k in ("added", "updated", "unchanged", "rejected", "withdrawn")}
+
+
+def _split_name(full: str) -> Name:
+    words = full.split()
+    if len(words) < 2:
+        raise FieldValueError(f"alias {full!r} needs at least a forename and a surname")
+    return Name(forename=words[0], middle_names=" ".join(words[1:-1]), surname=words[-1])
+
+
+class _Row:
+    """Collects the errors of one row; in lenient mode blanks bad values instead."""
+
+    def __init__(self, row_no: int, values: dict, lenient: bool, parsed: ParsedFile):
+        self.row_no, self.values, self.lenient, self.parsed = row_no, values, lenient, parsed
+        self.record_id = (values.get("record_id") or "").strip()
+        self.errors: list[RowError] = []
+
+    def fail(self, column: str, reason: str) -> None:
+        if self.lenient and column != "record_id":
+            self.parsed.warnings.append(f"row {self.row_no}, {column}: {reason}; value ignored")
+        else:
+            self.errors.append(RowError(self.row_no, column, reason, self.record_id or None))
+
+    def text(self, column: str) -> str:
+        value = (self.values.get(column) or "").strip()
+        if len(value) > MAX_FIELD_CHARS:
+            self.fail(column, f"longer than {MAX_FIELD_CHARS} characters")
+            return ""
+        if _CONTROL.search(value):
+            self.fail(column, "contains control characters")
+            return ""
+        return value
+
+    def checked(self, column: str, check: Callable[[str], object]):
+        value = self.text(column)
+        if not value:
+            return None
+        try:
+            return check(value)
+        except FieldValueError as exc:
+            self.fail(column, exc.reason)
+            return None
+
+
+def _parse_row(row_no: int, values: dict, dob_format: str | None, lenient: bool, parsed: ParsedFile):
+    r = _Row(row_no, values, lenient, parsed)
+    if not _RECORD_ID.match(r.record_id):
+        r.fail("record_id", "required: 1-64 characters of letters, digits and . _ / -, starting with a letter or digit")
+    names = [Name(r.text("forename"), r.text("middle_names"), r.text("surname"))]
+    alias_text = r.text("aliases")
+    aliases = [a.strip() for a in alias_text.split(";") if a.strip()] if alias_text else []
+    if len(aliases) > MAX_ALIASES:
+        r.fail("aliases", f"at most {MAX_ALIASES} aliases per record")
+        aliases = []
+    for alias in aliases:
+        try:
+            names.append(_split_name(alias))
+        except FieldValueError as exc:
+            r.fail("aliases", exc.reason)
+    dob = r.checked("date_of_birth", lambda v: normalise.parse_date(v, dob_format))
+    dobs = [dob] if dob else []
+    alias_dobs_text = r.text("alias_dobs")
+    for part in [p.strip() for p in alias_dobs_text.split(";") if p.strip()] if alias_dobs_text else []:
+        try:
+            dobs.append(normalise.parse_date(part, dob_format))
+        except FieldValueError as exc:
+            r.fail("alias_dobs", exc.reason)
+    ids = {col: (r.text(col) if r.checked(col, check) is not None else "") for col, check in IDENTIFIER_CHECKS.items()}
+    has_name = bool(names[0].forename and names[0].surname) or len(names) > 1
+    if not r.errors and not (has_name or any(ids[c] for c in ("pnc_id", "chi_number", "ni_number"))):
+        r.fail("surname", "the row has nothing to match on: give a forename and surname, or a strong identifier")
+    identity = Identity(names=[n for n in names if n.forename or n.surname] or names[:1], dobs=dobs,
+                        address=r.text("address"), **ids)
+    return r, identity
+
+
+def parse_csv(data: bytes, *, dob_format: str | None = None, lenient: bool = False) -> ParsedFile:
+    """Validate a canonical CSV held in memory. Never raises for bad rows."""
+    parsed = ParsedFile(sha256=hashlib.sha256(data).hexdigest())
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        parsed.errors.append(RowError(line, "(file)", f"not UTF-8: byte 0x{data[exc.start]:02x} on line {line}"))
+        return parsed
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            parsed.errors.append(RowError(1, "(file)", "the file is empty: expected a header row"))
+            return parsed
+        header = [h.strip() for h in header]
+        if "record_id" not in header:
+            parsed.errors.append(RowError(1, "(header)", "missing the required column record_id"))
+            return parsed
+        dupes = {h for h in header if header.count(h) > 1}
+        if dupes:
+            parsed.errors.append(RowError(1, "(header)", f"duplicate column(s): {', '.join(sorted(dupes))}"))
+            return parsed
+        unknown = [h for h in header if h not in COLUMNS]
+        if unknown:
+            parsed.warnings.append(f"unknown column(s) ignored: {', '.join(unknown)}")
+        seen: dict[str, int] = {}
+        for values in reader:
+            row_no = reader.line_num
+            if not any(v.strip() for v in values):
+                continue
+            if len(parsed.rows) + len(parsed.errors) >= MAX_ROWS:
+                parsed.errors.append(RowError(row_no, "(file)", f"more than {MAX_ROWS} rows; split the file"))
+                break
+            if len(values) != len(header):
+                parsed.errors.append(RowError(row_no, "(row)", f"has {len(values)} fields, the header has {len(header)}"))
+                continue
+            r, identity = _parse_row(row_no, dict(zip(header, values)), dob_format, lenient, parsed)
+            if r.record_id in seen and not r.errors:
+                r.fail("record_id", f"duplicate: record_id already used on row {seen[r.record_id]}")
+            if r.errors:
+                parsed.errors.extend(r.errors)
+                continue
+            seen[r.record_id] = row_no
+            parsed.rows.append(ParsedRow(row_no, r.record_id, identity))
+    except csv.Error as exc:
+        parsed.errors.append(RowError(reader.line_num, "(file)", f"CSV syntax error: {exc}"))
+    return parsed
+
+
+def import_records(store, parsed: ParsedFile, *, file_name: str, skip_bad: bool = False,
+                   withdraw_missing: bool = False, progress: Callable[[int, int], None] | None = None,
+                   audit=None) -> ImportResult:
+    """Write a validated file to the store in one transaction (all or nothing)."""
+    result = ImportResult(warnings=list(parsed.warnings), errors=list(parsed.errors))
+    result.rejected = len({e.row for e in parsed.errors})
+    if parsed.errors and not skip_bad:
+        raise ImportRejectedError(parsed.errors)
+    total = len(parsed.rows)
+    with store.transaction():
+        for i, row in enumerate(parsed.rows, 1):
+            ij = identity_to_json(row.identity)
+            outcome = store.upsert_record(row.record_id, ij, row_hash(ij))
+            setattr(result, outcome, getattr(result, outcome) + 1)
+            if progress and (i % 1000 == 0 or i == total):
+                progress(i, total)
+        if withdraw_missing:
+            # A record on a bad row is still in the export: never withdraw it.
+            present = {r.record_id for r in parsed.rows} | {e.record_id for e in parsed.errors if e.record_id}
+            for record_id in sorted(store.active_record_ids() - present):
+                store.withdraw_record(record_id, "not in export")
+                result.withdrawn += 1
+        store.log_import(file_name, parsed.sha256, result.counts())
+    if audit is not None:
+        audit.append("import", file_sha256=parsed.sha256, **result.counts())
+    return result
+
+
+def import_file(store, path: Path, *, dob_format: str | None = None, **kwargs) -> ImportResult:
+    path = Path(path)
+    parsed = parse_csv(path.read_bytes(), dob_format=dob_format)
+    return import_records(store, parsed, file_name=path.name, **kwargs)
+
+
+def write_report(errors: list[RowError], out: Path) -> None:
+    """Write the bad-row report as CSV (values that look like formulas neutralised)."""
+    with open(out, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["row", "record_id", "field", "reason"])
+        for e in errors:
+            w.writerow([e.row, _safe_cell(e.record_id or ""), e.field, _safe_cell(e.reason)])
+
+
+def _safe_cell(value: str) -> str:
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
