@@ -1,0 +1,95 @@
+"""``fedalert keys ...``: the key ceremony commands (run by the key custodian)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from fedalert.keys import certs
+from fedalert.keys.ceremony import add_area, init_federation, revoke_area
+from fedalert.keys.directory import Directory
+from fedalert.keys.summary import describe_federation, format_federation
+
+
+def _split_areas(text: str) -> list[str]:
+    return [a.strip() for a in text.split(",") if a.strip()]
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("keys", help="key ceremony: CA, certificates, token keyset, directory",
+                              description="Key ceremony for the federation key custodian. Never run it on the matcher host.")
+    sub = p.add_subparsers(dest="keys_command", required=True, metavar="COMMAND")
+
+    q = sub.add_parser("init", help="create a new federation's keys and certificates")
+    q.add_argument("--federation", required=True, help="federation name (SPIFFE trust domain), e.g. demo")
+    q.add_argument("--areas", required=True, help="comma-separated area ids, e.g. north,south,east")
+    q.add_argument("--out", required=True, type=Path, help="output folder (must not exist or be empty)")
+    q.add_argument("--matcher-host", action="append", default=[], metavar="HOST",
+                   help="extra DNS name or IP for the matcher certificate (repeatable)")
+    q.add_argument("--days", type=int, default=certs.LEAF_DAYS, help="member certificate validity (default %(default)s)")
+    q.add_argument("--ca-days", type=int, default=certs.CA_DAYS, help="CA validity (default %(default)s)")
+    q.set_defaults(func=_cmd_init)
+
+    q = sub.add_parser("add-area", help="add one area and re-sign the directory")
+    q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
+    q.add_argument("--area", required=True, help="new area id")
+    q.add_argument("--days", type=int, default=certs.LEAF_DAYS, help="certificate validity (default %(default)s)")
+    q.set_defaults(func=_cmd_add_area)
+
+    q = sub.add_parser("revoke", help="revoke an area and re-sign the directory")
+    q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
+    q.add_argument("--area", required=True, help="area id to revoke")
+    q.add_argument("--reason", required=True, help="one-line reason, recorded in the directory")
+    q.set_defaults(func=_cmd_revoke)
+
+    q = sub.add_parser("show", help="list members, certificate expiries and key ids (never secrets)")
+    q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
+    q.add_argument("--json", action="store_true", help="print JSON")
+    q.set_defaults(func=_cmd_show)
+
+    q = sub.add_parser("verify-directory", help="verify a directory.json against the federation CA")
+    q.add_argument("path", type=Path, help="directory.json")
+    q.add_argument("--ca", required=True, type=Path, help="federation ca.crt")
+    q.set_defaults(func=_cmd_verify)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    areas = _split_areas(args.areas)
+    init_federation(args.out, args.federation, areas, args.matcher_host, days=args.days, ca_days=args.ca_days)
+    print(f"federation {args.federation}: CA, matcher and {len(areas)} area(s) written to {args.out}")
+    print(f"  {args.out}/ca        key custodian only (CA key, token keyset)")
+    print(f"  {args.out}/matcher   give to the matcher operator (holds no token key)")
+    for a in areas:
+        print(f"  {args.out}/areas/{a}  give to area {a}'s node operator")
+    return 0
+
+
+def _cmd_add_area(args: argparse.Namespace) -> int:
+    add_area(args.out, args.area, days=args.days)
+    d = Directory.load(args.out / "ca" / "directory.json", args.out / "ca" / "ca.crt")
+    print(f"area {args.area} added; directory version {d.version} written to every role folder under {args.out}")
+    print("  send the new directory.json to the matcher and every area")
+    return 0
+
+
+def _cmd_revoke(args: argparse.Namespace) -> int:
+    revoke_area(args.out, args.area, args.reason)
+    d = Directory.load(args.out / "ca" / "directory.json", args.out / "ca" / "ca.crt")
+    print(f"area {args.area} revoked; directory version {d.version} written under {args.out}")
+    print("  send the new directory.json to the matcher and every area")
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    info = describe_federation(args.out)
+    print(json.dumps(info, indent=2) if args.json else format_federation(info))
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    d = Directory.load(args.path, args.ca)
+    revoked = ", ".join(r["area"] for r in d.revoked) or "none"
+    print(f"directory OK: federation {d.federation}, version {d.version}, issued {d.issued_at}")
+    print(f"  areas: {', '.join(d.areas) or 'none'}; revoked: {revoked}")
+    return 0
