@@ -3,8 +3,9 @@
 - :func:`create_server` builds a server (bounded thread pool, message size
   limits) and binds it; it returns ``(server, port)`` so tests can bind port 0.
 - :class:`TlsFiles` names a role's certificate, key and the federation CA.
-- :func:`peer_spiffe` reads the caller's SPIFFE id from the verified client
-  certificate. Handlers get the caller's area from here and nowhere else.
+- :func:`peer_cert_pem` returns the caller's verified client certificate;
+  matcher.authz turns it into an area id. Handlers get the caller's area
+  from there and nowhere else.
 - :func:`rpc_errors` maps typed domain errors to gRPC status codes in one
   place.
 """
@@ -19,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
-from cryptography import x509
-
 from fedalert.errors import FedalertError
 
 log = logging.getLogger(__name__)
@@ -130,28 +129,6 @@ def secure_channel(target: str, tls: TlsFiles, *, server_name: str | None = None
     if server_name:
         options.append(("grpc.ssl_target_name_override", server_name))
     return grpc.secure_channel(target, tls.channel_credentials(), options=options)
-
-
-@functools.lru_cache(maxsize=256)
-def _spiffe_from_pem(pem: bytes) -> tuple[str, ...]:
-    cert = x509.load_pem_x509_certificate(pem)
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return ()
-    return tuple(u for u in san.get_values_for_type(x509.UniformResourceIdentifier) if u.startswith("spiffe://"))
-
-
-def peer_spiffe(context: grpc.ServicerContext) -> str:
-    """The single SPIFFE id in the caller's verified client certificate."""
-    auth = context.auth_context()
-    pems = auth.get("x509_pem_cert") or []
-    if len(pems) != 1:
-        raise PermissionDeniedError("no verified client certificate")
-    ids = _spiffe_from_pem(pems[0])
-    if len(ids) != 1:
-        raise PermissionDeniedError("client certificate must carry exactly one spiffe:// URI SAN")
-    return ids[0]
 
 
 def peer_cert_pem(context: grpc.ServicerContext) -> bytes:

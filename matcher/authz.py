@@ -8,6 +8,7 @@ streams too (they re-check on every wake-up).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -19,16 +20,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from fedalert.keys import Directory
-from fedalert.keys.spiffe import parse_spiffe_id
+from fedalert.keys import IdentityError, area_from_cert
 from fedalert.matcher.errors import PermissionDeniedError
-from fedalert.transport import peer_cert_pem, peer_spiffe
+from fedalert.transport import peer_cert_pem
 
 log = logging.getLogger(__name__)
 
 
-def _fingerprint(pem: bytes) -> str:
-    cert = x509.load_pem_x509_certificate(pem)
-    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+@functools.lru_cache(maxsize=256)
+def _peer_cert(pem: bytes) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem)
 
 
 class Authz:
@@ -59,17 +60,16 @@ class Authz:
 
     def area_of(self, context: grpc.ServicerContext) -> str:
         """The caller's area id; raises PermissionDeniedError otherwise."""
-        spiffe = peer_spiffe(context)
-        try:
-            federation, role, area = parse_spiffe_id(spiffe)
-        except ValueError:
-            raise PermissionDeniedError("client certificate has no valid fedalert SPIFFE id") from None
+        cert = _peer_cert(peer_cert_pem(context))
         d = self.directory()
-        if federation != d.federation or role != "area" or area is None:
-            raise PermissionDeniedError("only area nodes of this federation may call this service")
+        try:
+            area = area_from_cert(cert, d.federation)
+        except IdentityError as exc:
+            raise PermissionDeniedError(f"client certificate refused: {exc}") from None
         if area not in d.areas:
             raise PermissionDeniedError(f"area {area!r} is not a member of the federation directory")
-        if d.is_revoked(area) or _fingerprint(peer_cert_pem(context)) in d.revoked_fingerprints():
+        fingerprint = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+        if d.is_revoked(area) or d.is_cert_revoked(fingerprint):
             raise PermissionDeniedError(f"area {area!r} has been revoked")
         return area
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fedalert.audit import neutralise_cell
 from fedalert.node import normalise
 from fedalert.node.errors import FieldValueError, ImportRejectedError, RowError
 from fedalert.node.identity import Identity, Name
@@ -234,8 +235,4 @@ def write_report(errors: list[RowError], out: Path) -> None:
         w = csv.writer(fh)
         w.writerow(["row", "record_id", "field", "reason"])
         for e in errors:
-            w.writerow([e.row, _safe_cell(e.record_id or ""), e.field, _safe_cell(e.reason)])
-
-
-def _safe_cell(value: str) -> str:
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+            w.writerow([e.row, neutralise_cell(e.record_id or ""), e.field, neutralise_cell(e.reason)])

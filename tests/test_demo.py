@@ -1,0 +1,93 @@
+"""The demo as an end-to-end test, and the matcher leak test on its output.
+
+`fedalert demo --json` runs real processes (a matcher and three nodes) on
+loopback with fresh keys. The leak test then searches the matcher's database
+files and logs for every plaintext identifier of the demo's people.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fedalert.demo_data import make_demo_data
+from fedalert.demo import AREAS
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("demo")
+    res = subprocess.run([sys.executable, "-m", "fedalert", "demo", "--workdir", str(work), "--json"],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return work, json.loads(res.stdout), res.stderr
+
+
+def test_demo_json_shape_and_planted_pairs(demo_run):
+    _, out, _ = demo_run
+    assert out["areas"] == AREAS
+    assert set(out["alerts"]) == set(AREAS)
+    for m in out["matches"]:
+        assert set(m) >= {"match_id", "tier", "areas", "key_kinds"}
+        assert m["tier"] in ("high", "medium", "low")
+        assert len(m["areas"]) == 2 and m["key_kinds"]
+        # Both areas were alerted.
+        for area in m["areas"]:
+            assert m["match_id"] in out["alerts"][area]
+    planted = out["planted"]
+    kinds = " ".join(p["kind"] for p in planted)
+    for needle in ("nickname", "typo", "swapped", "twins"):
+        assert needle in kinds
+    for p in planted:
+        assert p["found"] == p["expect_match"], p
+    twins = [p for p in planted if "twins" in p["kind"]]
+    assert twins and twins[0]["expect_match"] is False
+
+
+def test_demo_workdir_keeps_everything(demo_run):
+    work, _, _ = demo_run
+    for rel in ("keys/ca/ca.crt", "keys/matcher/matcher.crt", "state/matcher.db", "logs/matcher.log",
+                *(f"data/{a}.csv" for a in AREAS), *(f"state/{a}.db" for a in AREAS)):
+        assert (work / rel).exists(), rel
+    assert not (work / "keys" / "matcher" / "tokens.keyset.json").exists()
+
+
+def _plaintext_needles() -> set[str]:
+    """Every identifier of the demo's people, in the casings and date forms a leak could take."""
+    data = make_demo_data(AREAS)
+    needles: set[str] = set()
+    for rows in data.areas.values():
+        for r in rows:
+            for col in ("forename", "surname", "pnc_id", "email", "phone", "postcode", "address"):
+                v = (r.get(col) or "").strip()
+                if len(v) >= 4:
+                    needles |= {v, v.lower(), v.upper(), v.replace(" ", "")}
+            for part in (r.get("aliases") or "").split(";"):
+                for word in part.split():
+                    if len(word) >= 4:
+                        needles |= {word, word.lower(), word.upper()}
+            from fedalert.node.normalise import parse_date
+
+            dob = parse_date(r["date_of_birth"])
+            needles |= {dob.isoformat(), dob.strftime("%d/%m/%Y"), dob.strftime("%d%m%Y"), dob.strftime("%Y%m%d"),
+                        dob.strftime("%d-%b-%Y"), dob.strftime("%d.%m.%Y")}
+    return needles
+
+
+def test_matcher_state_and_logs_contain_no_plaintext(demo_run):
+    work, _, _ = demo_run
+    files = [p for p in (work / "state").glob("matcher*") if p.is_file()] + [work / "logs" / "matcher.log"]
+    assert any(p.name == "matcher.db" for p in files)
+    blob = b"".join(p.read_bytes() for p in files)
+    # Sanity: the search itself works (an area database does hold names).
+    area_blob = (work / "state" / f"{AREAS[0]}.db").read_bytes()
+    needles = _plaintext_needles()
+    assert any(n.encode() in area_blob for n in needles)
+    leaked = sorted(n for n in needles if n.encode("utf-8") in blob or n.encode("utf-16-le") in blob)
+    assert leaked == []

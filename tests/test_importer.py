@@ -1,0 +1,144 @@
+"""CSV import: every row validated; all or nothing; idempotent re-import."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from fedalert.node.errors import ImportRejectedError
+from fedalert.node.importer import import_file, parse_csv
+from fedalert.node.store import NodeStore
+
+HEADER = "record_id,forename,middle_names,surname,date_of_birth,aliases,alias_dobs,pnc_id,phone,email,postcode\n"
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = NodeStore(tmp_path / "node.db")
+    yield s
+    s.close()
+
+
+def _write(tmp_path, text: str, name="export.csv", encoding="utf-8"):
+    p = tmp_path / name
+    p.write_bytes(text.encode(encoding) if isinstance(text, str) else text)
+    return p
+
+
+GOOD = (HEADER
+        + "R1,Ambrose,,Tolliver,04/07/1983,,,,,,\n"
+        + "R2,Lachlan,James,McTavish,1975-01-30,Lachie Mack;L J Tavish,01/02/1975,,07700 900123,l.m@example.org,ZZ99 1AA\n"
+        + "R3,Cedric,,Harrowgate,9-Sep-1988,,,,,,\n")
+
+
+def test_good_file_imports_and_reimport_changes_nothing(store, tmp_path):
+    p = _write(tmp_path, GOOD)
+    res = import_file(store, p)
+    assert (res.added, res.updated, res.unchanged, res.rejected) == (3, 0, 0, 0)
+    handles = {r: store.get_record(r)["handle"] for r in ("R1", "R2", "R3")}
+    versions = {r: store.get_record(r)["version"] for r in handles}
+    res2 = import_file(store, p)
+    assert (res2.added, res2.updated, res2.unchanged) == (0, 0, 3)
+    assert {r: store.get_record(r)["version"] for r in handles} == versions
+    assert {r: store.get_record(r)["handle"] for r in handles} == handles
+
+
+def test_changed_row_updates_only_that_record(store, tmp_path):
+    import_file(store, _write(tmp_path, GOOD))
+    before = {r: store.get_record(r)["version"] for r in ("R1", "R2", "R3")}
+    res = import_file(store, _write(tmp_path, GOOD.replace("Harrowgate", "Harrowgait"), name="v2.csv"))
+    assert (res.updated, res.unchanged) == (1, 2)
+    assert store.get_record("R3")["version"] == before["R3"] + 1
+    assert store.get_record("R1")["version"] == before["R1"]
+    assert store.get_record("R3")["handle"]  # the handle survives an update
+
+
+def test_handles_are_random_and_reveal_nothing(store, tmp_path):
+    import_file(store, _write(tmp_path, GOOD))
+    handles = [store.get_record(r)["handle"] for r in ("R1", "R2", "R3")]
+    assert len(set(handles)) == 3
+    for h in handles:
+        assert len(h) >= 20 and "R1" not in h and "Tolliver" not in h.lower()
+
+
+def test_bad_rows_refuse_the_whole_file_with_row_field_reason(store, tmp_path):
+    text = (HEADER
+            + "R1,Ambrose,,Tolliver,04/07/1983,,,,,,\n"
+            + "R2,Lachlan,,McTavish,31/02/1975,,,,,,\n"       # impossible date
+            + ",Nobody,,Atall,01/01/1980,,,,,,\n"              # missing record_id
+            + "R1,Again,,Twice,01/01/1980,,,,,,\n"             # duplicate id
+            + "R5,Cedric,,Harrowgate,09/09/1988,,,,,not-an-email,\n")
+    with pytest.raises(ImportRejectedError) as err:
+        import_file(store, _write(tmp_path, text))
+    errors = {(e.row, e.field) for e in err.value.errors}
+    assert {(3, "date_of_birth"), (4, "record_id"), (5, "record_id"), (6, "email")} <= errors
+    reasons = " ".join(e.reason for e in err.value.errors)
+    assert "duplicate" in reasons
+    assert "row 3" in str(err.value) and "date_of_birth" in str(err.value)
+    assert store.get_record("R1") is None  # nothing imported
+
+
+def test_skip_bad_imports_good_rows_and_reports_the_rest(store, tmp_path):
+    from fedalert.node.importer import write_report
+
+    text = HEADER + "R1,Ambrose,,Tolliver,04/07/1983,,,,,,\n" + "R2,Lachlan,,McTavish,32/01/1975,,,,,,\n"
+    res = import_file(store, _write(tmp_path, text), skip_bad=True)
+    assert (res.added, res.rejected) == (1, 1)
+    assert store.get_record("R1") and store.get_record("R2") is None
+    report = tmp_path / "report.csv"
+    write_report(res.errors, report)
+    rows = list(csv.DictReader(report.open()))
+    assert rows == [{"row": "3", "record_id": "R2", "field": "date_of_birth", "reason": rows[0]["reason"]}]
+    assert rows[0]["reason"]
+
+
+def test_unknown_columns_warn_and_are_ignored(store, tmp_path):
+    text = "record_id,forename,surname,date_of_birth,shoe_size\nR1,Ambrose,Tolliver,04/07/1983,11\n"
+    res = import_file(store, _write(tmp_path, text))
+    assert res.added == 1
+    assert any("shoe_size" in w for w in res.warnings)
+
+
+def test_bom_and_non_utf8(store, tmp_path):
+    res = import_file(store, _write(tmp_path, "\ufeff" + GOOD))
+    assert res.added == 3
+    bad = _write(tmp_path, b"record_id,forename,surname\nR9,Jos\xe9,Ramirez\n", name="latin1.csv")
+    with pytest.raises(ImportRejectedError) as err:
+        import_file(store, bad)
+    assert "not UTF-8" in str(err.value) and "line 2" in str(err.value)
+
+
+def test_hostile_values_are_row_errors(store, tmp_path):
+    text = (HEADER + "R1,Amb\x00rose,,Tolliver,04/07/1983,,,,,,\n" + "R2," + "A" * 600 + ",,Tolliver,04/07/1983,,,,,,\n"
+            + "R3,Future,,Person,01/01/2999,,,,,,\n" + "R4,Only,,,,,,,,,\n" + "R5,Too,Many,Fields,01/01/1980,,,,,,,extra\n")
+    with pytest.raises(ImportRejectedError) as err:
+        import_file(store, _write(tmp_path, text))
+    by_row = {e.row: e for e in err.value.errors}
+    assert by_row[2].field == "forename" and "control" in by_row[2].reason
+    assert by_row[3].field == "forename" and "longer" in by_row[3].reason
+    assert by_row[4].field == "date_of_birth"
+    assert by_row[5].reason.startswith("the row has nothing to match on")
+    assert by_row[6].field == "(row)"
+
+
+def test_aliases_and_alias_dobs_are_parsed(tmp_path):
+    parsed = parse_csv(GOOD.encode())
+    r2 = [r for r in parsed.rows if r.record_id == "R2"][0].identity
+    assert [(n.forename, n.surname) for n in r2.names] == [("Lachlan", "McTavish"), ("Lachie", "Mack"), ("L", "Tavish")]
+    assert [d.isoformat() for d in r2.dobs] == ["1975-01-30", "1975-02-01"]
+
+
+def test_withdraw_missing(store, tmp_path):
+    import_file(store, _write(tmp_path, GOOD))
+    only_r1 = HEADER + "R1,Ambrose,,Tolliver,04/07/1983,,,,,,\n"
+    res = import_file(store, _write(tmp_path, only_r1, name="full.csv"), withdraw_missing=True)
+    assert res.withdrawn == 2
+    assert store.get_record("R2")["status"] == "withdrawn"
+    assert store.get_record("R1")["status"] == "active"
+
+
+def test_dob_format_override(store, tmp_path):
+    text = "record_id,forename,surname,date_of_birth\nR1,Ambrose,Tolliver,07/04/1983\n"
+    parsed = parse_csv(text.encode(), dob_format="%m/%d/%Y")
+    assert parsed.rows[0].identity.dobs[0].isoformat() == "1983-07-04"

@@ -1,0 +1,77 @@
+"""A node daemon against a real matcher over mTLS: import -> publish -> alerts."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from fedalert.node.importer import import_file
+from fedalert.node.server import NodeApp, NodeConfig
+from fedalert.node.store import NodeStore
+
+
+def _wait(pred, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+CSV_A = "record_id,forename,surname,date_of_birth\nA1,Ambrose,Tolliver,04/07/1983\nA2,Silas,Moorcroft,01/02/1970\n"
+CSV_B = "record_id,forename,surname,date_of_birth\nB1,Ambrose,Tolliver,04/07/1983\nB2,Verity,Larkspur,03/03/1991\n"
+
+
+@pytest.fixture
+def nodes(matcher, fed_keys, tmp_path):
+    apps = {}
+    for area in ("a", "b"):
+        cfg = NodeConfig(keys_dir=fed_keys / "areas" / area, db=tmp_path / f"{area}.db",
+                         matcher=matcher.target, poll_interval=0.1)
+        apps[area] = NodeApp(cfg).start()
+    yield apps
+    for app in apps.values():
+        app.stop()
+
+
+def _import(app, tmp_path, text, name):
+    p = tmp_path / name
+    p.write_text(text)
+    store = NodeStore(app.cfg.db)
+    try:
+        import_file(store, p)
+    finally:
+        store.close()
+    app.wake.set()
+
+
+def test_import_publish_alert_both_sides_then_withdraw(nodes, tmp_path):
+    _import(nodes["a"], tmp_path, CSV_A, "a.csv")
+    _import(nodes["b"], tmp_path, CSV_B, "b.csv")
+    assert _wait(lambda: nodes["a"].store.matches(live_only=True) and nodes["b"].store.matches(live_only=True))
+    ma, mb = nodes["a"].store.matches(True), nodes["b"].store.matches(True)
+    assert len(ma) == len(mb) == 1 and ma[0]["match_id"] == mb[0]["match_id"]
+    assert ma[0]["record_id"] == "A1" and mb[0]["record_id"] == "B1"
+    assert ma[0]["tier"] == "high" and "name_dob" in ma[0]["kinds"]
+    # Everything is published and nothing is pending.
+    assert nodes["a"].store.pending_count() == 0
+    # Withdraw B1: both sides learn that the match is withdrawn.
+    with nodes["b"].store.transaction():
+        nodes["b"].store.withdraw_record("B1", "closed")
+    nodes["b"].wake.set()
+    assert _wait(lambda: not nodes["a"].store.matches(True) and not nodes["b"].store.matches(True))
+    types = [a["type"] for a in nodes["a"].store.alerts()]
+    assert types == ["new", "withdrawn"]
+
+
+def test_publisher_resumes_after_matcher_outage(nodes, matcher, tmp_path):
+    matcher.stop()
+    _import(nodes["a"], tmp_path, CSV_A, "a.csv")
+    _import(nodes["b"], tmp_path, CSV_B, "b.csv")
+    time.sleep(0.5)
+    assert nodes["a"].store.pending_count() == 2  # nothing could be sent
+    matcher.restart_same_port()
+    assert _wait(lambda: nodes["a"].store.matches(True) and nodes["b"].store.matches(True), timeout=30)
+    assert nodes["a"].store.pending_count() == 0
