@@ -1,0 +1,176 @@
+"""Match keys: the plaintext strings a node turns into keyed tokens.
+
+build_match_keys(identity) maps key kind -> set of match-key strings. The
+kind travels in clear with each token (the matcher grades on it); the string
+never leaves the node. Every name (primary and aliases) is combined with
+every date of birth (primary and alias DOBs).
+
+Rules every kind follows (docs/MATCHING.md explains each kind):
+- No key from one low-entropy field alone: never surname alone, postcode
+  alone or DOB alone. Name keys always carry a full DOB, or year+month with
+  full forename and surname, or the year with two phonetic names.
+- Fields are joined with the unit separator "\\x1f" and a kind that holds
+  several variants starts each key with a short tag, so fields can never run
+  into each other and variants never collide.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable
+
+import jellyfish
+
+from fedalert.node import normalise as nz
+from fedalert.node.errors import FieldValueError
+from fedalert.node.identity import Identity
+
+log = logging.getLogger(__name__)
+
+SEP = "\x1f"
+
+# Key kinds, strongest evidence first (the order fedalert.matcher.scoring uses).
+NAME_DOB = "name_dob"  # forename + surname (whole and each part) + DOB
+NAME_SWAP_DOB = "name_swap_dob"  # forename and surname in either order + DOB
+NAME_DOB_SWAP = "name_dob_swap"  # names + DOB with day and month in either order
+EDIT_FORENAME = "edit_forename"  # names + DOB, forename within one edit (typo)
+EDIT_SURNAME = "edit_surname"  # names + DOB, surname within one edit
+EDIT_DOB = "edit_dob"  # names + DOB, DOB digits within one edit (or two digits transposed)
+NICK_NAME_DOB = "nick_name_dob"  # canonical forename for a nickname + surname + DOB
+PHON_NAME_DOB = "phon_name_dob"  # Soundex / Metaphone / NYSIIS of both names + DOB
+NAME_YM = "name_ym"  # forename + surname + year and month of birth
+INIT_NAME_DOB = "init_name_dob"  # forename initial + surname + DOB
+SURNAME_DOB = "surname_dob"  # surname + DOB (twins share it: scored low)
+FORENAME_DOB = "forename_dob"  # forename + DOB (changed surname)
+PHON_NAME_YOB = "phon_name_yob"  # Metaphone of both names + year of birth (weak)
+PNC = "pnc"
+CHI = "chi"
+NI = "ni"
+PHONE = "phone"
+EMAIL = "email"
+POSTCODE_NAME = "postcode_name"  # postcode + forename + surname
+ADDRESS_NAME = "address_name"  # first address line + surname
+
+ALL_KINDS = (
+    NAME_DOB, NAME_SWAP_DOB, NAME_DOB_SWAP, EDIT_FORENAME, EDIT_SURNAME, EDIT_DOB, NICK_NAME_DOB, PHON_NAME_DOB,
+    NAME_YM, INIT_NAME_DOB, SURNAME_DOB, FORENAME_DOB, PHON_NAME_YOB,
+    PNC, CHI, NI, PHONE, EMAIL, POSTCODE_NAME, ADDRESS_NAME,
+)
+
+_PHONETIC = (("S", jellyfish.soundex), ("M", jellyfish.metaphone), ("N", jellyfish.nysiis))
+
+
+def key(*fields: str) -> str:
+    """Join fields with the unit separator (no field may contain it)."""
+    for f in fields:
+        if SEP in f:
+            raise ValueError("a match-key field contains the separator")
+    return SEP.join(fields)
+
+
+def deletion_neighbourhood(text: str) -> set[str]:
+    """The text and every string one deletion away from it.
+
+    Two strings within one edit (substitution, insertion, deletion or
+    adjacent transposition) always share at least one member, so equal
+    tokens survive a single typo.
+    """
+    out = {text}
+    out.update(text[:i] + text[i + 1 :] for i in range(len(text)))
+    return out
+
+
+def _dob(d: datetime.date) -> str:
+    return f"{d.year:04d}{d.month:02d}{d.day:02d}"
+
+
+def _phon(code: str) -> str:
+    return code.strip().upper()
+
+
+def build_match_keys(identity: Identity) -> dict[str, set[str]]:
+    """Map key kind -> plaintext match keys for one identity (see module doc)."""
+    keys: dict[str, set[str]] = {}
+
+    def add(kind: str, *fields: str) -> None:
+        keys.setdefault(kind, set()).add(key(*fields))
+
+    names = [nz.normalise_name(n) for n in identity.names]
+    names = [n for n in names if n.surname or n.forename]
+    dobs = list(dict.fromkeys(identity.dobs))
+
+    for n in names:
+        fn, sn = n.forename, n.surname
+        full_fn = len(fn) >= 2
+        for d in dobs:
+            dob = _dob(d)
+            if sn:
+                for form in n.surnames:
+                    add(SURNAME_DOB, form, dob)
+                    if n.initial:
+                        add(INIT_NAME_DOB, n.initial, form, dob)
+            if full_fn:
+                add(FORENAME_DOB, fn, dob)
+            if not (full_fn and sn):
+                continue
+            for form in n.surnames:
+                add(NAME_DOB, fn, form, dob)
+                for canon in nz.nickname_forms(fn):
+                    add(NICK_NAME_DOB, canon, form, dob)
+            add(NAME_SWAP_DOB, *sorted((fn, sn)), dob)
+            if d.day != d.month and d.day <= 12:
+                lo, hi = sorted((d.day, d.month))
+                add(NAME_DOB_SWAP, fn, sn, f"{d.year:04d}", f"{lo:02d}{hi:02d}")
+            for variant in deletion_neighbourhood(fn):
+                add(EDIT_FORENAME, variant, sn, dob)
+            for variant in deletion_neighbourhood(sn):
+                add(EDIT_SURNAME, fn, variant, dob)
+            for variant in deletion_neighbourhood(dob):
+                add(EDIT_DOB, fn, sn, variant)
+            for tag, algo in _PHONETIC:
+                add(PHON_NAME_DOB, tag, _phon(algo(fn)), _phon(algo(sn)), dob)
+            add(NAME_YM, fn, sn, dob[:6])
+        if full_fn and sn:
+            for d in dobs:
+                add(PHON_NAME_YOB, _phon(jellyfish.metaphone(fn)), _phon(jellyfish.metaphone(sn)), f"{d.year:04d}")
+
+    _identifier(keys, PNC, identity.pnc_id, nz.normalise_pnc)
+    _identifier(keys, CHI, identity.chi_number, nz.normalise_chi)
+    _identifier(keys, NI, identity.ni_number, nz.normalise_ni)
+    _identifier(keys, PHONE, identity.phone, nz.normalise_phone)
+    _identifier(keys, EMAIL, identity.email, nz.normalise_email)
+
+    postcode = _clean(identity.postcode, nz.normalise_postcode)
+    address = _first_line(identity.address)
+    for n in names:
+        if postcode and len(n.forename) >= 2 and n.surname:
+            add(POSTCODE_NAME, postcode, n.forename, n.surname)
+        if address and n.surname:
+            add(ADDRESS_NAME, address, n.surname)
+    return keys
+
+
+def _first_line(address: str) -> str:
+    line = (address or "").split(",")[0].split("\n")[0]
+    value = nz.normalise_address(line)
+    # An address line without a house number or name is too coarse to key on.
+    return value if len(value) >= 6 and any(c.isdigit() for c in value) else ""
+
+
+def _clean(value: str, fn) -> str:
+    if not (value or "").strip():
+        return ""
+    try:
+        return fn(value)
+    except FieldValueError:
+        return ""
+
+
+def _identifier(keys: dict[str, set[str]], kind: str, value: str, fn) -> None:
+    if value := _clean(value, fn):
+        keys.setdefault(kind, set()).add(key(value))
+
+
+def token_count(keys: dict[str, Iterable[str]]) -> int:
+    return sum(len(set(v)) for v in keys.values())
