@@ -66,9 +66,9 @@ def make_demo_data(areas: list[str], background: int = 30, seed: int = 7) -> Dem
         d.planted.append(Planted(kind, [(area, row["record_id"]) for area, row in rows], expect))
 
     plant("exact, with PNC id", True,
-          (a, _row(f"{a.upper()}-1001", "Brannock", "Vellacott", "14/03/1986", pnc_id="86/123456X",
+          (a, _row(f"{a.upper()}-1001", "Brannock", "Vellacott", "14/03/1986", pnc_id="86/123456Z",
                    postcode="ZZ99 1AA", phone="07700 900123")),
-          (b, _row(f"{b.upper()}-2001", "Brannock", "Vellacott", "1986-03-14", pnc_id="86/123456X")))
+          (b, _row(f"{b.upper()}-2001", "Brannock", "Vellacott", "1986-03-14", pnc_id="86/123456Z")))
     plant("nickname (Bob for Robert)", True,
           (a, _row(f"{a.upper()}-1002", "Robert", "Quillfeather", "02/11/1979")),
           (c, _row(f"{c.upper()}-3002", "Bob", "Quillfeather", "2 Nov 1979")))

@@ -28,6 +28,21 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
+def run_script(db: sqlite_utils.Database, sql: str) -> None:
+    """Run several statements inside the caller's transaction.
+
+    (sqlite3's executescript() would COMMIT first, breaking atomic migrations.)
+    """
+    stmt = ""
+    for line in sql.splitlines(keepends=True):
+        stmt += line
+        if sqlite3.complete_statement(stmt):
+            db.execute(stmt)
+            stmt = ""
+    if stmt.strip():
+        raise ValueError("incomplete SQL statement at the end of a migration script")
+
+
 def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration]) -> list[str]:
     """Apply pending migrations in order; return the names applied now."""
     db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")

@@ -10,9 +10,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from fedalert.errors import FedalertError
 
-class ProcessError(RuntimeError):
-    pass
+
+class ProcessError(FedalertError):
+    """A fedalert subprocess failed to start or exited with an error."""
 
 
 @dataclass

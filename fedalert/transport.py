@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import traceback
 from concurrent import futures
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,7 +166,9 @@ def rpc_errors(method):
     def _fail(context, exc):
         code = status_for(exc)
         if code is grpc.StatusCode.INTERNAL:
-            log.error("internal error in %s: %s", method.__name__, type(exc).__name__)
+            # Frames and type only: an exception's text could echo request content.
+            log.error("internal error in %s: %s\n%s", method.__name__, type(exc).__name__,
+                      "".join(traceback.format_tb(exc.__traceback__)))
             context.abort(code, "internal error; see the server log")
         context.abort(code, str(exc))
 

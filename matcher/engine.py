@@ -69,7 +69,7 @@ class Engine:
             )
             self._count(area, now, records=res.records, tokens=res.tokens)
             self._audit("publish", area=area, batch_id=batch_id, records=res.records,
-                        tokens=res.tokens, changed=res.changed)
+                        token_count=res.tokens, changed=res.changed)
         self.queues.notify()
         return res
 
@@ -240,7 +240,7 @@ class Engine:
                     event, atype = "downgraded", pb.ALERT_TYPE_DOWNGRADED
                 else:
                     return None  # same tier: kinds/score refreshed silently
-        self._audit("match", match_id=match_id, event=event, tier=tier, kinds=kinds, areas=[aa, ab])
+        self._audit("match", match_id=match_id, change=event, tier=tier, kinds=kinds, areas=[aa, ab])
         for me, my_handle, other in ((aa, ha, ab), (ab, hb, aa)):
             self.queues.push_alert(me, match_id, atype, my_handle, other, tier, kinds, score, now)
         if event in ("created", "revived"):

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from fedalert.migrations import Migration, migrate, open_db
+from fedalert.migrations import Migration, migrate, open_db, run_script
 
 
 def _m001_initial(db: sqlite_utils.Database) -> None:
-    db.executescript(
+    run_script(db, 
         """
         CREATE TABLE kinds (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
         CREATE TABLE records (
@@ -85,7 +85,7 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
 
 def _m002_area_activity(db: sqlite_utils.Database) -> None:
     # Per-area, per-day publication counters (quotas and probing flags).
-    db.executescript(
+    run_script(db, 
         """
         CREATE TABLE activity (
             area TEXT NOT NULL, day TEXT NOT NULL,

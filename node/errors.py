@@ -26,3 +26,32 @@ class FieldValueError(NodeError, ValueError):
         self.reason = reason
         self.field = field
         super().__init__(f"{field}: {reason}" if field else reason)
+
+
+class RowError:
+    """One bad CSV row: row number (the file's line number), field and reason."""
+
+    __slots__ = ("row", "field", "reason", "record_id")
+
+    def __init__(self, row: int, field: str, reason: str, record_id: str | None = None) -> None:
+        self.row, self.field, self.reason, self.record_id = row, field, reason, record_id
+
+    def __repr__(self) -> str:
+        return f"RowError(row={self.row}, field={self.field!r}, reason={self.reason!r})"
+
+    def __str__(self) -> str:
+        return f"row {self.row}, {self.field}: {self.reason}"
+
+
+class ImportRejectedError(NodeError):
+    """A CSV file had bad rows, so nothing was imported."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        self.errors = list(errors)
+        rows = len({e.row for e in self.errors})
+        shown = "; ".join(str(e) for e in self.errors[:5])
+        more = f" (and {len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
+        super().__init__(
+            f"file refused, nothing imported: {rows} bad row(s): {shown}{more}. "
+            "Fix the rows, or use --skip-bad to import the good rows and write a report."
+        )

@@ -80,7 +80,7 @@ def publish_pending(store, stub, keyset, *, batch_records: int = BATCH_RECORDS, 
             stats.tokens += n_tokens
             stats.batches += 1
             if audit is not None:
-                audit.append("publish", batch_id=req.batch_id, records=len(sent), tokens=n_tokens,
+                audit.append("publish", batch_id=req.batch_id, records=len(sent), token_count=n_tokens,
                              key_id=keyset.primary_id)
         for p in gone:
             _call(stub.Withdraw, pb.WithdrawRequest(handle=p.handle, reason=p.withdraw_reason or "withdrawn"), retries)

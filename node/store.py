@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from fedalert.migrations import Migration, migrate, open_db
+from fedalert.migrations import Migration, migrate, open_db, run_script
 
 
 def _m001_initial(db: sqlite_utils.Database) -> None:
-    db.executescript(
+    run_script(db, 
         """
         CREATE TABLE records (
             record_id TEXT PRIMARY KEY,
