@@ -199,7 +199,13 @@ class NodeStore:
         with self.transaction():
             if self.db.execute("SELECT 1 FROM alerts WHERE alert_id=?", [alert["alert_id"]]).fetchone():
                 return False
-            self.db["alerts"].insert({**alert, "kinds": json.dumps(alert["kinds"]), "received_ms": self.now_ms()})
+            # Plain SQL: sqlite-utils' insert() would commit our transaction early.
+            self.db.execute(
+                "INSERT INTO alerts (alert_id, cursor, match_id, type, handle, other_area, tier, kinds, score,"
+                " created_ms, received_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [alert["alert_id"], alert["cursor"], alert["match_id"], alert["type"], alert["handle"],
+                 alert["other_area"], alert["tier"], json.dumps(alert["kinds"]), alert["score"],
+                 alert["created_ms"], self.now_ms()])
             status = "withdrawn" if alert["type"] == "withdrawn" else "live"
             self.db.execute(
                 "INSERT INTO matches (match_id, handle, other_area, tier, kinds, status, updated_ms)"

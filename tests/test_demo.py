@@ -98,3 +98,12 @@ def _found(needle: bytes, blob: bytes) -> bool:
     # Whole-word match, so that a short forename does not hit inside a schema
     # word (for example a column called "sealed").
     return re.search(rb"(?<![A-Za-z0-9])" + re.escape(needle) + rb"(?![A-Za-z0-9])", blob) is not None
+
+
+def test_role_logs_have_no_errors(demo_run):
+    work, _, _ = demo_run
+    logs = sorted((work / "logs").glob("*.log"))
+    assert len(logs) >= 4
+    for log in logs:
+        text = log.read_text(encoding="utf-8", errors="replace")
+        assert " ERROR " not in text and "Traceback" not in text, f"{log.name}:\n{text[-2000:]}"
