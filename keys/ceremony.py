@@ -16,8 +16,10 @@ revocation entry.
 
 from __future__ import annotations
 
-import datetime as _dt
 import base64
+import contextlib
+import datetime as _dt
+import fcntl
 import os
 import shutil
 import tempfile
@@ -184,17 +186,37 @@ def _publish_directory(out: Path, data: bytes) -> None:
         write_public(folder / DIRECTORY, data)
 
 
+def _require_custodian(out: Path) -> Path:
+    ca_dir = Path(out) / CA_DIR
+    if not (ca_dir / CA_KEY).exists():
+        raise CeremonyError(
+            f"{ca_dir / CA_KEY} not found: run this on the key custodian's copy of the ceremony output "
+            "(the folder given to 'fedalert keys init --out')"
+        )
+    return ca_dir
+
+
+@contextlib.contextmanager
+def custodian_lock(out: Path):
+    """Hold an exclusive lock on the DIR/ca folder so two ceremony commands never interleave."""
+    ca_dir = _require_custodian(out)
+    fd = os.open(ca_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CeremonyError(f"another key ceremony command is running on {out}; wait for it to finish") from None
+        yield
+    finally:
+        os.close(fd)
+
+
 class _Custodian:
     """The custodian's material under DIR/ca, loaded and checked."""
 
     def __init__(self, out: Path) -> None:
         self.out = Path(out)
-        ca_dir = self.out / CA_DIR
-        if not (ca_dir / CA_KEY).exists():
-            raise CeremonyError(
-                f"{ca_dir / CA_KEY} not found: run this on the key custodian's copy of the ceremony output "
-                "(the folder given to 'fedalert keys init --out')"
-            )
+        ca_dir = _require_custodian(self.out)
         self.ca_key = load_ec_private_key(ca_dir / CA_KEY)
         self.ca_cert = load_cert(ca_dir / CA_CERT)
         self.directory = Directory.load(ca_dir / DIRECTORY, ca_dir / CA_CERT)
@@ -209,6 +231,11 @@ def add_area(out: Path, area: str, *, days: int = certs.LEAF_DAYS, now: _dt.date
     """Add one area to an existing federation and re-sign the directory everywhere under ``out``."""
     check_area_id(area)
     out = Path(out)
+    with custodian_lock(out):
+        _add_area_locked(out, area, days, now)
+
+
+def _add_area_locked(out: Path, area: str, days: int, now: _dt.datetime | None) -> None:
     cust = _Custodian(out)
     if area in cust.directory.areas:
         state = "revoked" if cust.directory.is_revoked(area) else "a member"
@@ -238,7 +265,12 @@ def revoke_area(out: Path, area: str, reason: str, *, now: _dt.datetime | None =
     reason = (reason or "").strip()
     if not reason or "\n" in reason or len(reason) > 200:
         raise KeysUsageError("give a revocation reason of one line, at most 200 characters")
-    cust = _Custodian(Path(out))
+    with custodian_lock(Path(out)):
+        _revoke_locked(Path(out), area, reason, now)
+
+
+def _revoke_locked(out: Path, area: str, reason: str, now: _dt.datetime | None) -> None:
+    cust = _Custodian(out)
     d = cust.directory
     if area not in d.areas:
         raise CeremonyError(f"area {area!r} is not in the {d.federation} directory; nothing to revoke")

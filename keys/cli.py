@@ -43,6 +43,12 @@ def register(subparsers) -> None:
     q.add_argument("--reason", required=True, help="one-line reason, recorded in the directory")
     q.set_defaults(func=_cmd_revoke)
 
+    q = sub.add_parser("token-key", help="rotate the token key: add, then promote, then disable")
+    q.add_argument("action", choices=["add", "promote", "disable"])
+    q.add_argument("key_id", nargs="?", help="key id (for promote and disable)")
+    q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
+    q.set_defaults(func=_cmd_token_key)
+
     q = sub.add_parser("show", help="list members, certificate expiries and key ids (never secrets)")
     q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
     q.add_argument("--json", action="store_true", help="print JSON")
@@ -78,6 +84,28 @@ def _cmd_revoke(args: argparse.Namespace) -> int:
     d = Directory.load(args.out / "ca" / "directory.json", args.out / "ca" / "ca.crt")
     print(f"area {args.area} revoked; directory version {d.version} written under {args.out}")
     print("  send the new directory.json to the matcher and every area")
+    return 0
+
+
+def _cmd_token_key(args: argparse.Namespace) -> int:
+    from fedalert.keys import rotation
+    from fedalert.keys.errors import KeysUsageError
+
+    if args.action == "add":
+        if args.key_id:
+            raise KeysUsageError("'token-key add' takes no key id; a fresh one is drawn")
+        key_id = rotation.add_token_key(args.out)
+        print(f"token key {key_id} added (enabled, not primary) to ca/ and every areas/<id>/ folder")
+        print(f"  send each area its new tokens.keyset.json, then run: fedalert keys token-key promote {key_id} --out {args.out}")
+        return 0
+    if not args.key_id:
+        raise KeysUsageError(f"'token-key {args.action}' needs the key id (see 'fedalert keys show')")
+    if args.action == "promote":
+        rotation.promote_token_key(args.out, args.key_id)
+        print(f"token key {args.key_id} is now primary; send each area its new tokens.keyset.json and republish")
+    else:
+        rotation.disable_token_key(args.out, args.key_id)
+        print(f"token key {args.key_id} disabled; send each area its new tokens.keyset.json")
     return 0
 
 

@@ -315,3 +315,59 @@ def test_cli_verify_directory_fails_with_exit_code_3_on_tamper(fed: Path):
     with pytest.raises(DirectoryError) as exc:
         _run(["keys", "verify-directory", str(p), "--ca", str(fed / "matcher" / "ca.crt")])
     assert exc.value.exit_code == 3
+
+
+# -- token key rotation on the ceremony output ----------------------------------------
+
+def _keysets(fed: Path) -> dict[str, TokenKeyset]:
+    out = {"ca": TokenKeyset.load(fed / "ca" / "tokens.keyset.json")}
+    for a in AREAS:
+        out[a] = TokenKeyset.load(fed / "areas" / a / "tokens.keyset.json")
+    return out
+
+
+def test_token_key_rotation_add_promote_disable_reaches_every_area_never_matcher(fed: Path, capsys):
+    old = _keysets(fed)["ca"].primary_id
+    assert _run(["keys", "token-key", "add", "--out", str(fed)]) == 0
+    ks = _keysets(fed)
+    new = [k for k in ks["ca"].key_ids if k != old][0]
+    assert all(k == ks["ca"] and k.primary_id == old for k in ks.values())
+
+    assert _run(["keys", "token-key", "promote", new, "--out", str(fed)]) == 0
+    ks = _keysets(fed)
+    assert all(k == ks["ca"] and k.primary_id == new for k in ks.values())
+
+    assert _run(["keys", "token-key", "disable", old, "--out", str(fed)]) == 0
+    ks = _keysets(fed)
+    assert all(k == ks["ca"] and k.status(old) == "disabled" for k in ks.values())
+
+    assert {p.name for p in (fed / "matcher").iterdir()} == {"ca.crt", "matcher.crt", "matcher.key", "directory.json"}
+    for p in _all_files(fed):
+        if p.name in SECRET_FILES:
+            assert _mode(p) == 0o600, p
+    capsys.readouterr()
+    _run(["keys", "show", "--out", str(fed)])
+    text = capsys.readouterr().out
+    assert f"{new}  enabled" in text and f"{old}  disabled" in text
+
+
+def test_token_key_refusals_change_nothing(fed: Path):
+    from fedalert.keys import KeysetError
+    before = {p: p.read_bytes() for p in _all_files(fed)}
+    primary = _keysets(fed)["ca"].primary_id
+    with pytest.raises(KeysetError, match="primary"):
+        _run(["keys", "token-key", "disable", primary, "--out", str(fed)])
+    with pytest.raises(KeysetError, match="not in this keyset"):
+        _run(["keys", "token-key", "promote", "kffffffff", "--out", str(fed)])
+    with pytest.raises(KeysUsageError):
+        _run(["keys", "token-key", "promote", "--out", str(fed)])
+    after = {p: p.read_bytes() for p in _all_files(fed)}
+    assert after == before
+
+
+def test_concurrent_ceremony_commands_are_refused(fed: Path):
+    from fedalert.keys.ceremony import custodian_lock
+    with custodian_lock(fed):
+        with pytest.raises(CeremonyError, match="another key ceremony"):
+            add_area(fed, "west")
+    add_area(fed, "west")
