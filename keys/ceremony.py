@@ -280,3 +280,33 @@ def _revoke_locked(out: Path, area: str, reason: str, now: _dt.datetime | None) 
     body = d.body
     body["revoked"].append({"area": area, "cert_sha256": d.cert_sha256(area), "revoked_at": _iso(t), "reason": reason})
     cust.republish(body, t)
+
+
+def renew_area(out: Path, area: str, *, days: int = certs.LEAF_DAYS, now: _dt.datetime | None = None) -> None:
+    """Re-issue an area's TLS key and certificate (same area id, same sealing and signing keys).
+
+    The directory entry's ``cert_sha256`` is updated, the directory re-signed
+    (version + 1) and every copy rewritten. The old certificate is not revoked;
+    it stops matching the directory's fingerprint and expires on its own date.
+    """
+    check_area_id(area)
+    out = Path(out)
+    with custodian_lock(out):
+        cust = _Custodian(out)
+        d = cust.directory
+        if area not in d.areas:
+            raise CeremonyError(f"area {area!r} is not in the {d.federation} directory; use add-area")
+        if d.is_revoked(area):
+            raise CeremonyError(f"area {area!r} is revoked; a revoked area is not renewed (add a new area instead)")
+        folder = out / AREAS_DIR / area
+        if not folder.is_dir():
+            raise CeremonyError(f"{folder} not found; renew on the custodian's copy of the ceremony output")
+        t = (now or _utcnow()).replace(microsecond=0)
+        node_key = certs.new_ec_key()
+        node_cert = certs.make_area_cert(d.federation, area, node_key.public_key(), cust.ca_cert, cust.ca_key,
+                                         days=days, now=t)
+        write_private_key(folder / NODE_KEY, node_key)
+        write_public(folder / NODE_CERT, certs.cert_pem(node_cert))
+        body = d.body
+        body["areas"][area]["cert_sha256"] = certs.cert_sha256(node_cert)
+        cust.republish(body, t)

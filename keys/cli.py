@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from fedalert.keys import certs
-from fedalert.keys.ceremony import add_area, init_federation, revoke_area
+from fedalert.keys.ceremony import add_area, init_federation, renew_area, revoke_area
 from fedalert.keys.directory import Directory
 from fedalert.keys.summary import describe_federation, format_federation
 
@@ -36,6 +36,12 @@ def register(subparsers) -> None:
     q.add_argument("--area", required=True, help="new area id")
     q.add_argument("--days", type=int, default=certs.LEAF_DAYS, help="certificate validity (default %(default)s)")
     q.set_defaults(func=_cmd_add_area)
+
+    q = sub.add_parser("renew", help="re-issue an area's TLS certificate (same id and sealing/signing keys)")
+    q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
+    q.add_argument("--area", required=True, help="area id to renew")
+    q.add_argument("--days", type=int, default=certs.LEAF_DAYS, help="certificate validity (default %(default)s)")
+    q.set_defaults(func=_cmd_renew)
 
     q = sub.add_parser("revoke", help="revoke an area and re-sign the directory")
     q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
@@ -76,6 +82,14 @@ def _cmd_add_area(args: argparse.Namespace) -> int:
     d = Directory.load(args.out / "ca" / "directory.json", args.out / "ca" / "ca.crt")
     print(f"area {args.area} added; directory version {d.version} written to every role folder under {args.out}")
     print("  send the new directory.json to the matcher and every area")
+    return 0
+
+
+def _cmd_renew(args: argparse.Namespace) -> int:
+    renew_area(args.out, args.area, days=args.days)
+    d = Directory.load(args.out / "ca" / "directory.json", args.out / "ca" / "ca.crt")
+    print(f"area {args.area} certificate renewed; directory version {d.version} written under {args.out}")
+    print(f"  send areas/{args.area}/node.crt and node.key to that area, and the new directory.json to everyone")
     return 0
 
 

@@ -19,6 +19,7 @@ from fedalert.keys import (
     KeysUsageError,
     TokenKeyset,
     add_area,
+    renew_area,
     area_from_cert,
     init_federation,
     revoke_area,
@@ -371,3 +372,27 @@ def test_concurrent_ceremony_commands_are_refused(fed: Path):
         with pytest.raises(CeremonyError, match="another key ceremony"):
             add_area(fed, "west")
     add_area(fed, "west")
+
+
+def test_renew_area_reissues_tls_keeps_sealing_and_signing(fed: Path):
+    folder = fed / "areas" / "north"
+    old_cert = _cert(folder / "node.crt")
+    old_key = (folder / "node.key").read_bytes()
+    sealing, signing = (folder / "sealing.key").read_bytes(), (folder / "signing.key").read_bytes()
+    assert _run(["keys", "renew", "--out", str(fed), "--area", "north", "--days", "90"]) == 0
+    new_cert = _cert(folder / "node.crt")
+    assert new_cert != old_cert and (folder / "node.key").read_bytes() != old_key
+    assert _mode(folder / "node.key") == 0o600
+    assert (folder / "sealing.key").read_bytes() == sealing and (folder / "signing.key").read_bytes() == signing
+    assert area_from_cert(new_cert, FED) == "north"
+    _verify_chain(fed, new_cert)
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    assert load_pem_private_key((folder / "node.key").read_bytes(), None).public_key() == new_cert.public_key()
+    for p in fed.rglob("directory.json"):
+        d = Directory.load(p, fed / "ca" / "ca.crt")
+        assert d.version == 2 and d.cert_sha256("north") == cert_sha256(new_cert) and not d.is_revoked("north")
+    revoke_area(fed, "south", "gone")
+    with pytest.raises(CeremonyError, match="revoked"):
+        renew_area(fed, "south")
+    with pytest.raises(CeremonyError, match="not in the"):
+        renew_area(fed, "nowhere")
