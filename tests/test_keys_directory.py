@@ -151,3 +151,8 @@ def test_body_copy_is_independent(fed: Path):
     b = d.body
     b["areas"].clear()
     assert d.areas == ["north", "south"]
+
+
+def test_an_unverified_directory_cannot_be_constructed(fed: Path):
+    with pytest.raises(TypeError, match="verify"):
+        Directory(_doc(fed)["body"])
