@@ -113,6 +113,8 @@ def init_federation(out: Path, federation: str, areas: list[str], matcher_hosts:
         certs.parse_host(h)
     if days < 1 or ca_days < 1:
         raise KeysUsageError("validity in days must be at least 1")
+    if out.is_symlink():
+        raise CeremonyError(f"{out} is a symbolic link; give a real folder path for the ceremony output")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise CeremonyError(
             f"{out} already exists and is not an empty folder; refusing to overwrite key material. "

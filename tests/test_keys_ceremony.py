@@ -126,12 +126,16 @@ def test_matcher_certificate_sans_and_chain(fed: Path):
     m = _cert(fed / "matcher" / "matcher.crt")
     san = m.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert san.get_values_for_type(x509.UniformResourceIdentifier) == [f"spiffe://{FED}/matcher"]
-    assert set(san.get_values_for_type(x509.DNSName)) == {"localhost", "matcher.internal.test"}
+    assert set(san.get_values_for_type(x509.DNSName)) == {"matcher", "localhost", "matcher.internal.test"}
     assert {str(i) for i in san.get_values_for_type(x509.IPAddress)} == {"127.0.0.1", "10.1.2.3"}
     eku = m.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert x509.oid.ExtendedKeyUsageOID.SERVER_AUTH in eku and x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH in eku
     _verify_chain(fed, m, server_name=x509.DNSName("localhost"))
     _verify_chain(fed, m, server_name=x509.DNSName("matcher.internal.test"))
+    _verify_chain(fed, m, server_name=x509.DNSName("matcher"))
+    for a in AREAS:  # no area certificate can pass as the matcher by name
+        with pytest.raises(Exception):
+            _verify_chain(fed, _cert(fed / "areas" / a / "node.crt"), server_name=x509.DNSName("matcher"))
     with pytest.raises(Exception):
         _verify_chain(fed, m, server_name=x509.DNSName("elsewhere.test"))
 
@@ -188,9 +192,10 @@ def test_init_refuses_bad_federation_names(tmp_path: Path, fedname):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_init_refuses_bad_matcher_host(tmp_path: Path):
+@pytest.mark.parametrize("host", ["bad host!", "", "-x.test", "area-north", "a..b"])
+def test_init_refuses_bad_matcher_host(tmp_path: Path, host):
     with pytest.raises(KeysUsageError, match="matcher host"):
-        init_federation(tmp_path / "f", FED, ["a"], ["bad host!"])
+        init_federation(tmp_path / "f", FED, ["a"], [host])
     assert list(tmp_path.iterdir()) == []
 
 
@@ -203,6 +208,15 @@ def test_init_refuses_a_non_empty_folder_and_accepts_an_empty_one(fed: Path, tmp
     empty.mkdir()
     init_federation(empty, FED, ["x"])
     assert (empty / "areas" / "x" / "node.key").exists()
+
+
+def test_init_refuses_a_symlinked_output(tmp_path: Path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    with pytest.raises(CeremonyError, match="symbolic link"):
+        init_federation(tmp_path / "link", FED, ["a"])
+    assert list(real.iterdir()) == []
 
 
 def test_add_area_bumps_version_and_rewrites_every_copy(fed: Path):

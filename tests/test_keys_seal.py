@@ -164,3 +164,18 @@ def test_area_to_area_with_ceremony_keys_and_directory(tmp_path: Path):
         load_signing_key(out / "areas" / "north" / "sealing.key")
     with pytest.raises(KeyFileError, match="X25519"):
         load_sealing_key(out / "areas" / "north" / "node.key")
+
+
+def test_low_order_ephemeral_key_is_refused_even_if_signed(parties):
+    """A sender-signed envelope whose ephemeral key is the all-zero point yields no key."""
+    from fedalert.keys.seal import _signed_part
+    header = bytes([VERSION]) + bytes(32) + bytes(12)
+    ct = bytes(16 + 3)
+    blob = header + ct + parties["signer"].sign(_signed_part(header, ct, CTX))
+    with pytest.raises(SealError, match="invalid ephemeral key"):
+        _open(parties, blob)
+
+
+def test_non_bytes_payload_is_refused(parties):
+    with pytest.raises(SealError, match="bytes"):
+        seal("text", recipient=parties["rcpt"].public_key(), signer=parties["signer"], context=CTX)

@@ -124,3 +124,22 @@ def test_area_node_serves_health_over_tls_under_its_own_name(fed: Path):
             _check(port, south, override="area-south")  # north's cert does not name area-south
     finally:
         server.stop(None)
+
+
+def test_area_cannot_pose_as_matcher_when_the_client_checks_the_matcher_name(fed: Path):
+    """Area certificates also say localhost; a client that verifies 'matcher' is safe."""
+    server, port, _ = _serve(fed / "areas" / "south", "node.crt", "node.key")  # south poses as the matcher
+    try:
+        north = fed / "areas" / "north"
+        assert _check(port, north).status == health_pb2.HealthCheckResponse.SERVING  # 'localhost' alone: fooled
+        with pytest.raises(grpc.RpcError) as exc:
+            _check(port, north, override="matcher")
+        assert exc.value.code() == grpc.StatusCode.UNAVAILABLE
+    finally:
+        server.stop(None)
+
+
+def test_matcher_answers_to_the_matcher_name(fed: Path, matcher_server):
+    port, _ = matcher_server
+    reply = _check(port, fed / "areas" / "north", override="matcher")
+    assert reply.status == health_pb2.HealthCheckResponse.SERVING
