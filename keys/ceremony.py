@@ -101,11 +101,20 @@ def _check_areas(areas: list[str]) -> list[str]:
     return list(areas)
 
 
+MIN_PASSPHRASE = 12
+
+
 def init_federation(out: Path, federation: str, areas: list[str], matcher_hosts: list[str] = (), *,
                     days: int = certs.LEAF_DAYS, ca_days: int = certs.CA_DAYS,
-                    now: _dt.datetime | None = None) -> None:
-    """Run the key ceremony for a new federation into ``out`` (which must not exist or be empty)."""
+                    now: _dt.datetime | None = None, ca_passphrase: bytes | None = None) -> None:
+    """Run the key ceremony for a new federation into ``out`` (which must not exist or be empty).
+
+    With ``ca_passphrase`` the CA key is stored encrypted; every later command
+    that signs (add-area, revoke, renew) then needs the same passphrase.
+    """
     out = Path(out)
+    if ca_passphrase is not None and len(ca_passphrase) < MIN_PASSPHRASE:
+        raise KeysUsageError(f"the CA passphrase must be at least {MIN_PASSPHRASE} characters")
     check_federation(federation)
     areas = _check_areas(list(areas))
     hosts = list(matcher_hosts)
@@ -131,7 +140,7 @@ def init_federation(out: Path, federation: str, areas: list[str], matcher_hosts:
         make_private_dir(ca_dir)
         ca_key = certs.new_ec_key()
         ca_cert = certs.make_ca(federation, ca_key, days=ca_days, now=t)
-        write_private_key(ca_dir / CA_KEY, ca_key)
+        write_private_key(ca_dir / CA_KEY, ca_key, passphrase=ca_passphrase)
         write_public(ca_dir / CA_CERT, certs.cert_pem(ca_cert))
         keyset = TokenKeyset.generate()
         keyset.save(ca_dir / KEYSET)
@@ -216,10 +225,10 @@ def custodian_lock(out: Path):
 class _Custodian:
     """The custodian's material under DIR/ca, loaded and checked."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, passphrase: bytes | None = None) -> None:
         self.out = Path(out)
         ca_dir = _require_custodian(self.out)
-        self.ca_key = load_ec_private_key(ca_dir / CA_KEY)
+        self.ca_key = load_ec_private_key(ca_dir / CA_KEY, passphrase=passphrase)
         self.ca_cert = load_cert(ca_dir / CA_CERT)
         self.directory = Directory.load(ca_dir / DIRECTORY, ca_dir / CA_CERT)
 
@@ -229,16 +238,17 @@ class _Custodian:
         _publish_directory(self.out, sign_body(body, self.ca_key))
 
 
-def add_area(out: Path, area: str, *, days: int = certs.LEAF_DAYS, now: _dt.datetime | None = None) -> None:
+def add_area(out: Path, area: str, *, days: int = certs.LEAF_DAYS, now: _dt.datetime | None = None,
+             ca_passphrase: bytes | None = None) -> None:
     """Add one area to an existing federation and re-sign the directory everywhere under ``out``."""
     check_area_id(area)
     out = Path(out)
     with custodian_lock(out):
-        _add_area_locked(out, area, days, now)
+        _add_area_locked(_Custodian(out, ca_passphrase), area, days, now)
 
 
-def _add_area_locked(out: Path, area: str, days: int, now: _dt.datetime | None) -> None:
-    cust = _Custodian(out)
+def _add_area_locked(cust: "_Custodian", area: str, days: int, now: _dt.datetime | None) -> None:
+    out = cust.out
     if area in cust.directory.areas:
         state = "revoked" if cust.directory.is_revoked(area) else "a member"
         raise CeremonyError(f"area {area!r} is already in the {cust.directory.federation} directory ({state}); choose another id")
@@ -261,18 +271,18 @@ def _add_area_locked(out: Path, area: str, days: int, now: _dt.datetime | None) 
     cust.republish(body, t)
 
 
-def revoke_area(out: Path, area: str, reason: str, *, now: _dt.datetime | None = None) -> None:
+def revoke_area(out: Path, area: str, reason: str, *, now: _dt.datetime | None = None,
+                ca_passphrase: bytes | None = None) -> None:
     """Revoke an area's certificate: add a revocation entry and re-sign the directory everywhere."""
     check_area_id(area)
     reason = (reason or "").strip()
     if not reason or "\n" in reason or len(reason) > 200:
         raise KeysUsageError("give a revocation reason of one line, at most 200 characters")
     with custodian_lock(Path(out)):
-        _revoke_locked(Path(out), area, reason, now)
+        _revoke_locked(_Custodian(Path(out), ca_passphrase), area, reason, now)
 
 
-def _revoke_locked(out: Path, area: str, reason: str, now: _dt.datetime | None) -> None:
-    cust = _Custodian(out)
+def _revoke_locked(cust: "_Custodian", area: str, reason: str, now: _dt.datetime | None) -> None:
     d = cust.directory
     if area not in d.areas:
         raise CeremonyError(f"area {area!r} is not in the {d.federation} directory; nothing to revoke")
@@ -284,7 +294,8 @@ def _revoke_locked(out: Path, area: str, reason: str, now: _dt.datetime | None) 
     cust.republish(body, t)
 
 
-def renew_area(out: Path, area: str, *, days: int = certs.LEAF_DAYS, now: _dt.datetime | None = None) -> None:
+def renew_area(out: Path, area: str, *, days: int = certs.LEAF_DAYS, now: _dt.datetime | None = None,
+               ca_passphrase: bytes | None = None) -> None:
     """Re-issue an area's TLS key and certificate (same area id, same sealing and signing keys).
 
     The directory entry's ``cert_sha256`` is updated, the directory re-signed
@@ -294,7 +305,7 @@ def renew_area(out: Path, area: str, *, days: int = certs.LEAF_DAYS, now: _dt.da
     check_area_id(area)
     out = Path(out)
     with custodian_lock(out):
-        cust = _Custodian(out)
+        cust = _Custodian(out, ca_passphrase)
         d = cust.directory
         if area not in d.areas:
             raise CeremonyError(f"area {area!r} is not in the {d.federation} directory; use add-area")

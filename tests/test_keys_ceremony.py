@@ -410,3 +410,46 @@ def test_renew_area_reissues_tls_keeps_sealing_and_signing(fed: Path):
         renew_area(fed, "south")
     with pytest.raises(CeremonyError, match="not in the"):
         renew_area(fed, "nowhere")
+
+
+# -- CA key passphrase ----------------------------------------------------------------
+
+def test_ca_key_with_passphrase(tmp_path: Path, monkeypatch):
+    from fedalert.keys import KeyFileError
+    from fedalert.keys import write_secret
+    out = tmp_path / "f"
+    pw = tmp_path / "pw"
+    write_secret(pw, b"correct horse battery staple\n")
+    assert _run(["keys", "init", "--federation", FED, "--areas", "a1", "--out", str(out),
+                 "--ca-passphrase-file", str(pw)]) == 0
+    pem = (out / "ca" / "ca.key").read_bytes()
+    assert pem.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    assert _mode(out / "ca" / "ca.key") == 0o600
+    before = {p: p.read_bytes() for p in _all_files(out)}
+    with pytest.raises(KeyFileError, match="encrypted; give its passphrase"):
+        _run(["keys", "add-area", "--out", str(out), "--area", "b2"])
+    monkeypatch.setenv("FEDALERT_TEST_PW", "wrong passphrase here")
+    with pytest.raises(KeyFileError, match="wrong passphrase"):
+        _run(["keys", "add-area", "--out", str(out), "--area", "b2", "--ca-passphrase-env", "FEDALERT_TEST_PW"])
+    assert {p: p.read_bytes() for p in _all_files(out)} == before
+    monkeypatch.setenv("FEDALERT_TEST_PW", "correct horse battery staple")
+    assert _run(["keys", "add-area", "--out", str(out), "--area", "b2", "--ca-passphrase-env", "FEDALERT_TEST_PW"]) == 0
+    assert _run(["keys", "revoke", "--out", str(out), "--area", "a1", "--reason", "test",
+                 "--ca-passphrase-file", str(pw)]) == 0
+    assert Directory.load(out / "ca" / "directory.json", out / "ca" / "ca.crt").version == 3
+    import os as _os
+    _os.chmod(pw, 0o644)
+    with pytest.raises(KeyFileError, match="chmod 600"):
+        _run(["keys", "renew", "--out", str(out), "--area", "b2", "--ca-passphrase-file", str(pw)])
+
+
+def test_passphrase_rules(fed: Path, tmp_path: Path, monkeypatch):
+    from fedalert.keys import KeyFileError
+    with pytest.raises(KeysUsageError, match="at least 12"):
+        init_federation(tmp_path / "f", FED, ["a"], ca_passphrase=b"short")
+    assert not (tmp_path / "f").exists()
+    with pytest.raises(KeyFileError, match="not encrypted"):
+        add_area(fed, "west", ca_passphrase=b"a long enough passphrase")
+    monkeypatch.delenv("FEDALERT_TEST_UNSET", raising=False)
+    with pytest.raises(KeysUsageError, match="not set"):
+        _run(["keys", "add-area", "--out", str(fed), "--area", "west", "--ca-passphrase-env", "FEDALERT_TEST_UNSET"])
