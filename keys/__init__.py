@@ -3,7 +3,7 @@
 Public surface (see docs/INTERFACES.md and docs/KEYS.md).
 """
 
-from fedalert.keys.ceremony import add_area, init_federation, revoke_area
+from fedalert.keys.ceremony import add_area, init_federation, renew_area, revoke_area
 from fedalert.keys.directory import Directory
 from fedalert.keys.errors import (
     CeremonyError,
@@ -41,6 +41,7 @@ __all__ = [
     "open_sealed",
     "parse_spiffe_id",
     "read_secret",
+    "renew_area",
     "revoke_area",
     "seal",
     "write_secret",

@@ -16,8 +16,10 @@ revocation entry.
 
 from __future__ import annotations
 
-import datetime as _dt
 import base64
+import contextlib
+import datetime as _dt
+import fcntl
 import os
 import shutil
 import tempfile
@@ -99,11 +101,20 @@ def _check_areas(areas: list[str]) -> list[str]:
     return list(areas)
 
 
+MIN_PASSPHRASE = 12
+
+
 def init_federation(out: Path, federation: str, areas: list[str], matcher_hosts: list[str] = (), *,
                     days: int = certs.LEAF_DAYS, ca_days: int = certs.CA_DAYS,
-                    now: _dt.datetime | None = None) -> None:
-    """Run the key ceremony for a new federation into ``out`` (which must not exist or be empty)."""
+                    now: _dt.datetime | None = None, ca_passphrase: bytes | None = None) -> None:
+    """Run the key ceremony for a new federation into ``out`` (which must not exist or be empty).
+
+    With ``ca_passphrase`` the CA key is stored encrypted; every later command
+    that signs (add-area, revoke, renew) then needs the same passphrase.
+    """
     out = Path(out)
+    if ca_passphrase is not None and len(ca_passphrase) < MIN_PASSPHRASE:
+        raise KeysUsageError(f"the CA passphrase must be at least {MIN_PASSPHRASE} characters")
     check_federation(federation)
     areas = _check_areas(list(areas))
     hosts = list(matcher_hosts)
@@ -111,6 +122,8 @@ def init_federation(out: Path, federation: str, areas: list[str], matcher_hosts:
         certs.parse_host(h)
     if days < 1 or ca_days < 1:
         raise KeysUsageError("validity in days must be at least 1")
+    if out.is_symlink():
+        raise CeremonyError(f"{out} is a symbolic link; give a real folder path for the ceremony output")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise CeremonyError(
             f"{out} already exists and is not an empty folder; refusing to overwrite key material. "
@@ -127,7 +140,7 @@ def init_federation(out: Path, federation: str, areas: list[str], matcher_hosts:
         make_private_dir(ca_dir)
         ca_key = certs.new_ec_key()
         ca_cert = certs.make_ca(federation, ca_key, days=ca_days, now=t)
-        write_private_key(ca_dir / CA_KEY, ca_key)
+        write_private_key(ca_dir / CA_KEY, ca_key, passphrase=ca_passphrase)
         write_public(ca_dir / CA_CERT, certs.cert_pem(ca_cert))
         keyset = TokenKeyset.generate()
         keyset.save(ca_dir / KEYSET)
@@ -184,18 +197,38 @@ def _publish_directory(out: Path, data: bytes) -> None:
         write_public(folder / DIRECTORY, data)
 
 
+def _require_custodian(out: Path) -> Path:
+    ca_dir = Path(out) / CA_DIR
+    if not (ca_dir / CA_KEY).exists():
+        raise CeremonyError(
+            f"{ca_dir / CA_KEY} not found: run this on the key custodian's copy of the ceremony output "
+            "(the folder given to 'fedalert keys init --out')"
+        )
+    return ca_dir
+
+
+@contextlib.contextmanager
+def custodian_lock(out: Path):
+    """Hold an exclusive lock on the DIR/ca folder so two ceremony commands never interleave."""
+    ca_dir = _require_custodian(out)
+    fd = os.open(ca_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CeremonyError(f"another key ceremony command is running on {out}; wait for it to finish") from None
+        yield
+    finally:
+        os.close(fd)
+
+
 class _Custodian:
     """The custodian's material under DIR/ca, loaded and checked."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, passphrase: bytes | None = None) -> None:
         self.out = Path(out)
-        ca_dir = self.out / CA_DIR
-        if not (ca_dir / CA_KEY).exists():
-            raise CeremonyError(
-                f"{ca_dir / CA_KEY} not found: run this on the key custodian's copy of the ceremony output "
-                "(the folder given to 'fedalert keys init --out')"
-            )
-        self.ca_key = load_ec_private_key(ca_dir / CA_KEY)
+        ca_dir = _require_custodian(self.out)
+        self.ca_key = load_ec_private_key(ca_dir / CA_KEY, passphrase=passphrase)
         self.ca_cert = load_cert(ca_dir / CA_CERT)
         self.directory = Directory.load(ca_dir / DIRECTORY, ca_dir / CA_CERT)
 
@@ -205,11 +238,17 @@ class _Custodian:
         _publish_directory(self.out, sign_body(body, self.ca_key))
 
 
-def add_area(out: Path, area: str, *, days: int = certs.LEAF_DAYS, now: _dt.datetime | None = None) -> None:
+def add_area(out: Path, area: str, *, days: int = certs.LEAF_DAYS, now: _dt.datetime | None = None,
+             ca_passphrase: bytes | None = None) -> None:
     """Add one area to an existing federation and re-sign the directory everywhere under ``out``."""
     check_area_id(area)
     out = Path(out)
-    cust = _Custodian(out)
+    with custodian_lock(out):
+        _add_area_locked(_Custodian(out, ca_passphrase), area, days, now)
+
+
+def _add_area_locked(cust: "_Custodian", area: str, days: int, now: _dt.datetime | None) -> None:
+    out = cust.out
     if area in cust.directory.areas:
         state = "revoked" if cust.directory.is_revoked(area) else "a member"
         raise CeremonyError(f"area {area!r} is already in the {cust.directory.federation} directory ({state}); choose another id")
@@ -232,13 +271,18 @@ def add_area(out: Path, area: str, *, days: int = certs.LEAF_DAYS, now: _dt.date
     cust.republish(body, t)
 
 
-def revoke_area(out: Path, area: str, reason: str, *, now: _dt.datetime | None = None) -> None:
+def revoke_area(out: Path, area: str, reason: str, *, now: _dt.datetime | None = None,
+                ca_passphrase: bytes | None = None) -> None:
     """Revoke an area's certificate: add a revocation entry and re-sign the directory everywhere."""
     check_area_id(area)
     reason = (reason or "").strip()
     if not reason or "\n" in reason or len(reason) > 200:
         raise KeysUsageError("give a revocation reason of one line, at most 200 characters")
-    cust = _Custodian(Path(out))
+    with custodian_lock(Path(out)):
+        _revoke_locked(_Custodian(Path(out), ca_passphrase), area, reason, now)
+
+
+def _revoke_locked(cust: "_Custodian", area: str, reason: str, now: _dt.datetime | None) -> None:
     d = cust.directory
     if area not in d.areas:
         raise CeremonyError(f"area {area!r} is not in the {d.federation} directory; nothing to revoke")
@@ -248,3 +292,34 @@ def revoke_area(out: Path, area: str, reason: str, *, now: _dt.datetime | None =
     body = d.body
     body["revoked"].append({"area": area, "cert_sha256": d.cert_sha256(area), "revoked_at": _iso(t), "reason": reason})
     cust.republish(body, t)
+
+
+def renew_area(out: Path, area: str, *, days: int = certs.LEAF_DAYS, now: _dt.datetime | None = None,
+               ca_passphrase: bytes | None = None) -> None:
+    """Re-issue an area's TLS key and certificate (same area id, same sealing and signing keys).
+
+    The directory entry's ``cert_sha256`` is updated, the directory re-signed
+    (version + 1) and every copy rewritten. The old certificate is not revoked;
+    it stops matching the directory's fingerprint and expires on its own date.
+    """
+    check_area_id(area)
+    out = Path(out)
+    with custodian_lock(out):
+        cust = _Custodian(out, ca_passphrase)
+        d = cust.directory
+        if area not in d.areas:
+            raise CeremonyError(f"area {area!r} is not in the {d.federation} directory; use add-area")
+        if d.is_revoked(area):
+            raise CeremonyError(f"area {area!r} is revoked; a revoked area is not renewed (add a new area instead)")
+        folder = out / AREAS_DIR / area
+        if not folder.is_dir():
+            raise CeremonyError(f"{folder} not found; renew on the custodian's copy of the ceremony output")
+        t = (now or _utcnow()).replace(microsecond=0)
+        node_key = certs.new_ec_key()
+        node_cert = certs.make_area_cert(d.federation, area, node_key.public_key(), cust.ca_cert, cust.ca_key,
+                                         days=days, now=t)
+        write_private_key(folder / NODE_KEY, node_key)
+        write_public(folder / NODE_CERT, certs.cert_pem(node_cert))
+        body = d.body
+        body["areas"][area]["cert_sha256"] = certs.cert_sha256(node_cert)
+        cust.republish(body, t)

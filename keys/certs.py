@@ -1,7 +1,10 @@
 """Federation CA and member certificates (ECDSA P-256, SHA-256 signatures).
 
 - CA: self-signed; basicConstraints CA (path length 0); keyUsage keyCertSign + cRLSign.
-- Matcher: URI SAN spiffe://<fed>/matcher, DNS localhost, IP 127.0.0.1, plus extra hosts.
+- Matcher: URI SAN spiffe://<fed>/matcher, DNS matcher, DNS localhost, IP 127.0.0.1, plus extra hosts.
+  Area certificates also name localhost, so a client that reaches the matcher on
+  loopback should verify the name ``matcher`` (MATCHER_DNS_NAME, e.g. with
+  grpc.ssl_target_name_override) so that no area certificate can pose as it.
 - Area: URI SAN spiffe://<fed>/area/<id>, DNS area-<id>, DNS localhost, IP 127.0.0.1.
 - Members: keyUsage digitalSignature; extendedKeyUsage serverAuth + clientAuth.
 """
@@ -23,6 +26,8 @@ from fedalert.keys.errors import KeysUsageError, KeyFileError
 from fedalert.keys.spiffe import area_spiffe_id, matcher_spiffe_id
 
 CA_DAYS = 3650
+#: DNS name only the matcher certificate carries (area certificates carry area-<id>).
+MATCHER_DNS_NAME = "matcher"
 LEAF_DAYS = 365
 _SKEW = _dt.timedelta(minutes=5)
 _DNS_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
@@ -49,6 +54,8 @@ def parse_host(host: str) -> x509.GeneralName:
         pass
     if not _DNS_RE.fullmatch(host or ""):
         raise KeysUsageError(f"invalid matcher host {host!r}: give a DNS name (e.g. matcher.example) or an IP address")
+    if host.lower().startswith("area-"):
+        raise KeysUsageError(f"invalid matcher host {host!r}: names starting with 'area-' belong to area certificates")
     return x509.DNSName(host.lower())
 
 
@@ -134,7 +141,8 @@ def _localhost() -> list[x509.GeneralName]:
 
 def make_matcher_cert(federation: str, public_key, ca_cert, ca_key, *, hosts: list[str] = (),
                       days: int = LEAF_DAYS, now=None) -> x509.Certificate:
-    sans: list[x509.GeneralName] = [x509.UniformResourceIdentifier(matcher_spiffe_id(federation))]
+    sans: list[x509.GeneralName] = [x509.UniformResourceIdentifier(matcher_spiffe_id(federation)),
+                                    x509.DNSName(MATCHER_DNS_NAME)]
     sans += _localhost()
     for h in hosts:
         entry = parse_host(h)

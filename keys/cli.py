@@ -4,16 +4,43 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from fedalert.keys import certs
-from fedalert.keys.ceremony import add_area, init_federation, revoke_area
+from fedalert.keys.ceremony import add_area, init_federation, renew_area, revoke_area
 from fedalert.keys.directory import Directory
 from fedalert.keys.summary import describe_federation, format_federation
 
 
 def _split_areas(text: str) -> list[str]:
     return [a.strip() for a in text.split(",") if a.strip()]
+
+
+def _add_passphrase_options(q: argparse.ArgumentParser) -> None:
+    g = q.add_mutually_exclusive_group()
+    g.add_argument("--ca-passphrase-file", type=Path, metavar="PATH",
+                   help="file (mode 0600) holding the CA key passphrase on its first line")
+    g.add_argument("--ca-passphrase-env", metavar="VAR", help="environment variable holding the CA key passphrase")
+
+
+def _passphrase(args: argparse.Namespace) -> bytes | None:
+    from fedalert.keys.errors import KeysUsageError
+    from fedalert.keys.secretfile import read_secret
+
+    if getattr(args, "ca_passphrase_file", None):
+        lines = read_secret(args.ca_passphrase_file).splitlines()
+        value = lines[0] if lines else b""
+    elif getattr(args, "ca_passphrase_env", None):
+        text = os.environ.get(args.ca_passphrase_env)
+        if text is None:
+            raise KeysUsageError(f"environment variable {args.ca_passphrase_env} is not set")
+        value = text.encode("utf-8")
+    else:
+        return None
+    if not value:
+        raise KeysUsageError("the CA passphrase is empty")
+    return value
 
 
 def register(subparsers) -> None:
@@ -29,19 +56,35 @@ def register(subparsers) -> None:
                    help="extra DNS name or IP for the matcher certificate (repeatable)")
     q.add_argument("--days", type=int, default=certs.LEAF_DAYS, help="member certificate validity (default %(default)s)")
     q.add_argument("--ca-days", type=int, default=certs.CA_DAYS, help="CA validity (default %(default)s)")
+    _add_passphrase_options(q)
     q.set_defaults(func=_cmd_init)
 
     q = sub.add_parser("add-area", help="add one area and re-sign the directory")
     q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
     q.add_argument("--area", required=True, help="new area id")
     q.add_argument("--days", type=int, default=certs.LEAF_DAYS, help="certificate validity (default %(default)s)")
+    _add_passphrase_options(q)
     q.set_defaults(func=_cmd_add_area)
+
+    q = sub.add_parser("renew", help="re-issue an area's TLS certificate (same id and sealing/signing keys)")
+    q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
+    q.add_argument("--area", required=True, help="area id to renew")
+    q.add_argument("--days", type=int, default=certs.LEAF_DAYS, help="certificate validity (default %(default)s)")
+    _add_passphrase_options(q)
+    q.set_defaults(func=_cmd_renew)
 
     q = sub.add_parser("revoke", help="revoke an area and re-sign the directory")
     q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
     q.add_argument("--area", required=True, help="area id to revoke")
     q.add_argument("--reason", required=True, help="one-line reason, recorded in the directory")
+    _add_passphrase_options(q)
     q.set_defaults(func=_cmd_revoke)
+
+    q = sub.add_parser("token-key", help="rotate the token key: add, then promote, then disable")
+    q.add_argument("action", choices=["add", "promote", "disable"])
+    q.add_argument("key_id", nargs="?", help="key id (for promote and disable)")
+    q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
+    q.set_defaults(func=_cmd_token_key)
 
     q = sub.add_parser("show", help="list members, certificate expiries and key ids (never secrets)")
     q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
@@ -56,7 +99,8 @@ def register(subparsers) -> None:
 
 def _cmd_init(args: argparse.Namespace) -> int:
     areas = _split_areas(args.areas)
-    init_federation(args.out, args.federation, areas, args.matcher_host, days=args.days, ca_days=args.ca_days)
+    init_federation(args.out, args.federation, areas, args.matcher_host, days=args.days, ca_days=args.ca_days,
+                    ca_passphrase=_passphrase(args))
     print(f"federation {args.federation}: CA, matcher and {len(areas)} area(s) written to {args.out}")
     print(f"  {args.out}/ca        key custodian only (CA key, token keyset)")
     print(f"  {args.out}/matcher   give to the matcher operator (holds no token key)")
@@ -66,18 +110,48 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_add_area(args: argparse.Namespace) -> int:
-    add_area(args.out, args.area, days=args.days)
+    add_area(args.out, args.area, days=args.days, ca_passphrase=_passphrase(args))
     d = Directory.load(args.out / "ca" / "directory.json", args.out / "ca" / "ca.crt")
     print(f"area {args.area} added; directory version {d.version} written to every role folder under {args.out}")
     print("  send the new directory.json to the matcher and every area")
     return 0
 
 
+def _cmd_renew(args: argparse.Namespace) -> int:
+    renew_area(args.out, args.area, days=args.days, ca_passphrase=_passphrase(args))
+    d = Directory.load(args.out / "ca" / "directory.json", args.out / "ca" / "ca.crt")
+    print(f"area {args.area} certificate renewed; directory version {d.version} written under {args.out}")
+    print(f"  send areas/{args.area}/node.crt and node.key to that area, and the new directory.json to everyone")
+    return 0
+
+
 def _cmd_revoke(args: argparse.Namespace) -> int:
-    revoke_area(args.out, args.area, args.reason)
+    revoke_area(args.out, args.area, args.reason, ca_passphrase=_passphrase(args))
     d = Directory.load(args.out / "ca" / "directory.json", args.out / "ca" / "ca.crt")
     print(f"area {args.area} revoked; directory version {d.version} written under {args.out}")
     print("  send the new directory.json to the matcher and every area")
+    return 0
+
+
+def _cmd_token_key(args: argparse.Namespace) -> int:
+    from fedalert.keys import rotation
+    from fedalert.keys.errors import KeysUsageError
+
+    if args.action == "add":
+        if args.key_id:
+            raise KeysUsageError("'token-key add' takes no key id; a fresh one is drawn")
+        key_id = rotation.add_token_key(args.out)
+        print(f"token key {key_id} added (enabled, not primary) to ca/ and every areas/<id>/ folder")
+        print(f"  send each area its new tokens.keyset.json, then run: fedalert keys token-key promote {key_id} --out {args.out}")
+        return 0
+    if not args.key_id:
+        raise KeysUsageError(f"'token-key {args.action}' needs the key id (see 'fedalert keys show')")
+    if args.action == "promote":
+        rotation.promote_token_key(args.out, args.key_id)
+        print(f"token key {args.key_id} is now primary; send each area its new tokens.keyset.json and republish")
+    else:
+        rotation.disable_token_key(args.out, args.key_id)
+        print(f"token key {args.key_id} disabled; send each area its new tokens.keyset.json")
     return 0
 
 

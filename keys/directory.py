@@ -63,13 +63,18 @@ def _b64_key(value, where: str, cls):
         raise DirectoryError(f"directory field {where} is not a valid base64 32-byte public key") from None
 
 
+_VERIFIED = object()
+
+
 class Directory:
     """A verified federation directory. Build with :meth:`load` or :meth:`from_bytes`."""
 
     __slots__ = ("_body", "_sealing", "_signing")
 
-    def __init__(self, body: dict) -> None:
-        # Private: callers use load()/from_bytes(), which verify the signature first.
+    def __init__(self, body: dict, *, _verified: object = None) -> None:
+        # Only load()/from_bytes() construct a Directory, after verifying the signature.
+        if _verified is not _VERIFIED:
+            raise TypeError("use Directory.load(path, ca_cert_path) or Directory.from_bytes(); they verify the signature")
         self._body = body
         self._sealing: dict[str, X25519PublicKey] = {}
         self._signing: dict[str, Ed25519PublicKey] = {}
@@ -117,7 +122,7 @@ class Directory:
                 f"{source}: signature does not verify under the federation CA; the directory was altered "
                 "or comes from another federation. Do not use it; fetch a fresh copy from the key custodian"
             ) from None
-        return cls(body)
+        return cls(body, _verified=_VERIFIED)
 
     def _check_shape(self) -> None:
         b = self._body

@@ -75,6 +75,8 @@ def seal(payload: bytes, *, recipient: X25519PublicKey, signer: Ed25519PrivateKe
     if not isinstance(signer, Ed25519PrivateKey):
         raise SealError("signer must be an Ed25519 private key (this area's signing key)")
     context = _check_context(context)
+    if not isinstance(payload, (bytes, bytearray, memoryview)):
+        raise SealError("payload to seal must be bytes")
     eph = X25519PrivateKey.generate()
     eph_pub = eph.public_key().public_bytes(_RAW, _RAWPUB)
     recipient_pub = recipient.public_bytes(_RAW, _RAWPUB)
