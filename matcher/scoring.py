@@ -87,11 +87,13 @@ KINDS: tuple[Kind, ...] = (
     _k("edit_dob", 0.30, 1e-9, "high", "fn sn dob", "person"),
     _k("nick_name_dob", 0.10, 1e-9, "medium", "fn sn dob", "person"),
     _k("phon_name_dob", 0.30, 2e-9, "medium", "fn sn dob", "person"),
+    _k("prefix_name_dob", 0.30, 3e-9, "medium", "fn sn dob", "person"),
     _k("name_ym", 0.20, 5e-9, "medium", "fn sn dob", "person"),
     _k("init_name_dob", 0.10, 1e-7, "low", "sn dob", "person"),
-    _k("surname_dob", 0.30, 1e-6, "low", "sn dob", "person"),
-    _k("forename_dob", 0.30, 1e-6, "low", "fn dob", "person"),
+    _k("surname_dob", 0.30, 5e-8, "low", "sn dob", "person"),
+    _k("forename_dob", 0.30, 2e-7, "low", "fn dob", "person"),
     _k("phon_name_yob", 0.20, 1e-6, "low", "fn sn", "person"),
+    _k("full_name", 0.50, 5e-6, "low", "fn sn", "person"),
     # strong identifiers: each its own comparison
     _k("pnc", 0.95, 1e-10, "high", "pnc", "pnc"),
     _k("chi", 0.95, 1e-10, "high", "chi", "chi"),
@@ -100,8 +102,10 @@ KINDS: tuple[Kind, ...] = (
     _k("phone", 0.50, 1e-7, "medium", "phone", "phone"),
     _k("email", 0.50, 1e-8, "medium", "email", "email"),
     # place
+    _k("address_forename", 0.60, 1e-8, "medium", "address fn", "place"),
     _k("postcode_name", 0.50, 1e-7, "medium", "postcode fn sn", "place"),
-    _k("address_name", 0.50, 1e-6, "low", "address sn", "place"),
+    _k("address_dob", 0.60, 1e-7, "medium", "address dob", "place"),
+    _k("address_name", 0.60, 1e-6, "low", "address sn", "place"),
 )
 
 _BY_NAME = {k.name: k for k in KINDS}
@@ -109,11 +113,32 @@ _COMPARISONS: dict[str, list[Kind]] = {}
 for _kind in KINDS:
     _COMPARISONS.setdefault(_kind.comparison, []).append(_kind)
 
-#: Weight of the family signature: surname and DOB shared, forename carried
-#: by both and not shared. m: a true pair whose forenames differ beyond
-#: typo, nickname and phonetic forms (1 in 100); u: relatives (twins) who
-#: share surname and DOB among non-matching pairs (1 in 10**6).
+#: Weight of a family signature (see _family): m, a true pair whose
+#: forename (or DOB) differs beyond every typo, nickname, phonetic and
+#: swapped form (1 in 100); u, relatives who show that pattern among
+#: non-matching pairs (1 in 10**6).
 FAMILY_M, FAMILY_U = 0.01, 1e-6
+#: Comparisons relatives share, so no evidence under a family signature.
+FAMILY_SHARED = ("place", "phone")
+_FORENAME_DOB_KINDS = ("forename_dob", "name_dob")
+_DOB_KINDS = ("name_dob", "surname_dob", "forename_dob")
+
+
+def _family(person: Kind | None, both: set[str], agreed: set[str]) -> bool:
+    """True when the person comparison shows what relatives show.
+
+    Twins: surname and DOB shared, both records carry a forename with a DOB
+    and no forename kind is shared. Same-named relatives (parent and child):
+    forename and surname shared, both carry a DOB and no DOB kind is shared.
+    A record that lacks the forename or DOB is no such evidence.
+    """
+    if person is None:
+        return False
+    if "fn" not in person.fields and "dob" in person.fields:
+        return any(k in both for k in _FORENAME_DOB_KINDS)
+    if "dob" not in person.fields and "fn" in person.fields and "sn" in person.fields:
+        return any(k in both for k in _DOB_KINDS)
+    return False
 
 
 @dataclass(frozen=True)
@@ -158,21 +183,14 @@ def evaluate(
                 break
             score += kind.disagree
 
-    person = best["person"]
-    family = (
-        person is not None
-        and "fn" not in person.fields
-        and "dob" in person.fields
-        and "forename_dob" in both
-        and "forename_dob" not in agreed
-    )
+    family = _family(best["person"], both, agreed)
     for comparison, kind in best.items():
         if kind is None:
             continue
         if family and comparison == "person":
             score += math.log2(FAMILY_M / FAMILY_U)
-        elif family and "fn" not in kind.fields:
-            continue  # relatives share surnames and addresses: no evidence
+        elif family and comparison in FAMILY_SHARED:
+            continue  # relatives share addresses and home phones: no evidence
         else:
             score += kind.agree
 

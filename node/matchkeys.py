@@ -39,23 +39,27 @@ EDIT_SURNAME = "edit_surname"  # names + DOB, surname within one edit
 EDIT_DOB = "edit_dob"  # names + DOB, DOB digits within one edit (or two digits transposed)
 NICK_NAME_DOB = "nick_name_dob"  # canonical forename for a nickname + surname + DOB
 PHON_NAME_DOB = "phon_name_dob"  # Soundex / Metaphone / NYSIIS of both names + DOB
+PREFIX_NAME_DOB = "prefix_name_dob"  # first three letters of both names (either order) + DOB
 NAME_YM = "name_ym"  # forename + surname + year and month of birth
 INIT_NAME_DOB = "init_name_dob"  # forename initial + surname + DOB
 SURNAME_DOB = "surname_dob"  # surname + DOB (twins share it: scored low)
 FORENAME_DOB = "forename_dob"  # forename + DOB (changed surname)
 PHON_NAME_YOB = "phon_name_yob"  # Metaphone of both names + year of birth (weak)
+FULL_NAME = "full_name"  # forename + whole surname, no DOB (weak; same-named relatives share it)
 PNC = "pnc"
 CHI = "chi"
 NI = "ni"
 PHONE = "phone"
 EMAIL = "email"
 POSTCODE_NAME = "postcode_name"  # postcode + forename + surname
+ADDRESS_FORENAME = "address_forename"  # first address line + forename
 ADDRESS_NAME = "address_name"  # first address line + surname
+ADDRESS_DOB = "address_dob"  # first address line + DOB
 
 ALL_KINDS = (
     NAME_DOB, NAME_SWAP_DOB, NAME_DOB_SWAP, EDIT_FORENAME, EDIT_SURNAME, EDIT_DOB, NICK_NAME_DOB, PHON_NAME_DOB,
-    NAME_YM, INIT_NAME_DOB, SURNAME_DOB, FORENAME_DOB, PHON_NAME_YOB,
-    PNC, CHI, NI, PHONE, EMAIL, POSTCODE_NAME, ADDRESS_NAME,
+    PREFIX_NAME_DOB, NAME_YM, INIT_NAME_DOB, SURNAME_DOB, FORENAME_DOB, PHON_NAME_YOB, FULL_NAME,
+    PNC, CHI, NI, PHONE, EMAIL, POSTCODE_NAME, ADDRESS_FORENAME, ADDRESS_NAME, ADDRESS_DOB,
 )
 
 _PHONETIC = (("S", jellyfish.soundex), ("M", jellyfish.metaphone), ("N", jellyfish.nysiis))
@@ -118,7 +122,8 @@ def build_match_keys(identity: Identity) -> dict[str, set[str]]:
                 add(NAME_DOB, fn, form, dob)
                 for canon in nz.nickname_forms(fn):
                     add(NICK_NAME_DOB, canon, form, dob)
-            add(NAME_SWAP_DOB, *sorted((fn, sn)), dob)
+            add(NAME_SWAP_DOB, *sorted((n.forename_as_surname, sn)), dob)
+            add(PREFIX_NAME_DOB, *sorted((n.forename_as_surname[:3], sn[:3])), dob)
             if d.day != d.month and d.day <= 12:
                 lo, hi = sorted((d.day, d.month))
                 add(NAME_DOB_SWAP, fn, sn, f"{d.year:04d}", f"{lo:02d}{hi:02d}")
@@ -132,6 +137,7 @@ def build_match_keys(identity: Identity) -> dict[str, set[str]]:
                 add(PHON_NAME_DOB, tag, _phon(algo(fn)), _phon(algo(sn)), dob)
             add(NAME_YM, fn, sn, dob[:6])
         if full_fn and sn:
+            add(FULL_NAME, fn, sn)
             for d in dobs:
                 add(PHON_NAME_YOB, _phon(jellyfish.metaphone(fn)), _phon(jellyfish.metaphone(sn)), f"{d.year:04d}")
 
@@ -142,20 +148,36 @@ def build_match_keys(identity: Identity) -> dict[str, set[str]]:
     _identifier(keys, EMAIL, identity.email, nz.normalise_email)
 
     postcode = _clean(identity.postcode, nz.normalise_postcode)
-    address = _first_line(identity.address)
+    places = _address_forms(identity.address)
     for n in names:
         if postcode and len(n.forename) >= 2 and n.surname:
             add(POSTCODE_NAME, postcode, n.forename, n.surname)
-        if address and n.surname:
-            add(ADDRESS_NAME, address, n.surname)
+        for place in places:
+            if len(n.forename) >= 2:
+                add(ADDRESS_FORENAME, *place, n.forename)
+            if n.surname:
+                add(ADDRESS_NAME, *place, n.surname)
+    for place in places:
+        for d in dobs:
+            add(ADDRESS_DOB, *place, _dob(d))
     return keys
 
 
-def _first_line(address: str) -> str:
+def _address_forms(address: str) -> list[tuple[str, ...]]:
+    """Tagged forms of the first address line (house number + street).
+
+    "L": the whole line, spaces removed ("22 Green Street" -> "22greenst");
+    "P": house number and first four letters of the street ("22", "gree"), which
+    survives most typos later in the street name. A line without a house
+    number is too coarse to key on and gives nothing.
+    """
     line = (address or "").split(",")[0].split("\n")[0]
-    value = nz.normalise_address(line)
-    # An address line without a house number or name is too coarse to key on.
-    return value if len(value) >= 6 and any(c.isdigit() for c in value) else ""
+    words = nz.normalise_address(line).split()
+    number = next((w for w in words if any(c.isdigit() for c in w)), "")
+    street = "".join(w for w in words if w != number and not w.isdigit())
+    if not number or len(street) < 4:
+        return []
+    return [("L", "".join(words)), ("P", number, street[:4])]
 
 
 def _clean(value: str, fn) -> str:

@@ -116,6 +116,7 @@ class NormalName:
     middle: tuple[str, ...]  # further forenames and middle names
     surname: str  # whole surname, spaces and hyphens removed ("smithjones")
     surname_parts: tuple[str, ...]  # parts of a double-barrelled surname (without particles)
+    forename_as_surname: str = ""  # the first forename normalised as a surname would be (swap keys)
 
     @property
     def surnames(self) -> tuple[str, ...]:
@@ -166,6 +167,7 @@ def normalise_name(name: Name) -> NormalName:
         middle=middle,
         surname=surname,
         surname_parts=parts,
+        forename_as_surname=surname_forms((name.forename or "").split(" ")[0])[0] if forename else "",
     )
 
 

@@ -1,0 +1,180 @@
+"""Linkage evaluation: run the real node and matcher logic over labelled areas.
+
+link() is the in-process pipeline: each record's identity goes through the
+node's normaliser and match-key builder, every key becomes a keyed token
+with the exact formula of docs/INTERFACES.md (HMAC-SHA256 under a throwaway
+key, kind and key id bound in, first 16 bytes), the tokens of all areas are
+indexed by (key id, kind, token), and every cross-area pair that shares at
+least one token is scored by fedalert.matcher.scoring.evaluate on its
+agreement pattern alone, as the matcher engine does.
+
+measure() compares the scored pairs with truth labels. Labels are used only
+here, after scoring: nothing upstream sees them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from fedalert.matcher import scoring
+from fedalert.node.identity import Identity
+from fedalert.node.matchkeys import build_match_keys
+
+RecordRef = tuple[str, str]  # (area, record_id)
+Pair = tuple[RecordRef, RecordRef]  # ordered: smaller ref first
+
+KEY_ID = "eval"
+
+#: A token value shared by more records than this is not paired up (a
+#: bound on work; the matcher's quotas play this part in the service).
+MAX_BUCKET = 2000
+
+
+def token(key: bytes, key_id: str, kind: str, match_key: str) -> bytes:
+    """The token formula of docs/INTERFACES.md."""
+    message = b"fedalert/v1\x00" + key_id.encode() + b"\x00" + kind.encode() + b"\x00" + match_key.encode()
+    return hmac.new(key, message, hashlib.sha256).digest()[:16]
+
+
+@dataclass
+class LinkStats:
+    records: int = 0
+    tokens: int = 0
+    candidate_pairs: int = 0
+    skipped_buckets: int = 0
+    kind_tokens: Counter = field(default_factory=Counter)  # kind -> tokens published
+    kind_top_share: dict[str, float] = field(default_factory=dict)  # kind -> largest share of one value
+
+    @property
+    def tokens_per_record(self) -> float:
+        return self.tokens / self.records if self.records else 0.0
+
+
+def link(
+    records_by_area: Mapping[str, Mapping[str, Identity]],
+    *,
+    threshold: float = scoring.ALERT_THRESHOLD,
+    key: bytes | None = None,
+    stats: LinkStats | None = None,
+) -> list[tuple[Pair, scoring.Verdict]]:
+    """Score every cross-area pair that shares a token; return all scored pairs.
+
+    The lead's matcher engine replaces the index-and-score part below with
+    its in-memory path; the node part (build_match_keys + token) stays.
+    """
+    key = key or os.urandom(32)
+    stats = stats if stats is not None else LinkStats()
+    kinds_of: dict[RecordRef, frozenset[str]] = {}
+    index: dict[tuple[str, bytes], list[RecordRef]] = defaultdict(list)
+    for area, records in records_by_area.items():
+        for rid, identity in records.items():
+            ref = (area, rid)
+            keys = build_match_keys(identity)
+            kinds_of[ref] = frozenset(keys)
+            stats.records += 1
+            for kind, values in keys.items():
+                stats.kind_tokens[kind] += len(values)
+                stats.tokens += len(values)
+                for value in values:
+                    index[(kind, token(key, KEY_ID, kind, value))].append(ref)
+
+    agreed: dict[Pair, set[str]] = defaultdict(set)
+    top: Counter = Counter()
+    for (kind, _tok), refs in index.items():
+        top[kind] = max(top[kind], len(refs))
+        if len(refs) < 2:
+            continue
+        if len(refs) > MAX_BUCKET:
+            stats.skipped_buckets += 1
+            continue
+        for i, a in enumerate(refs):
+            for b in refs[i + 1 :]:
+                if a[0] != b[0]:
+                    agreed[(a, b) if a < b else (b, a)].add(kind)
+    stats.kind_top_share = {k: top[k] / stats.kind_tokens[k] for k in top if stats.kind_tokens[k]}
+    stats.candidate_pairs = len(agreed)
+    return [
+        (pair, scoring.evaluate(kinds, kinds_of[pair[0]], kinds_of[pair[1]], threshold=threshold))
+        for pair, kinds in agreed.items()
+    ]
+
+
+@dataclass(frozen=True)
+class Figures:
+    precision: float
+    recall: float
+    f1: float
+    pairs: int  # predicted pairs
+
+    def as_dict(self) -> dict:
+        return {"precision": self.precision, "recall": self.recall, "f1": self.f1, "pairs": self.pairs}
+
+
+def true_pairs(records_by_area: Mapping[str, Iterable[str]], truth: Mapping[str, str]) -> set[Pair]:
+    """Cross-area pairs of records with the same person id."""
+    by_person: dict[str, list[RecordRef]] = defaultdict(list)
+    for area, rids in records_by_area.items():
+        for rid in rids:
+            if rid in truth:
+                by_person[truth[rid]].append((area, rid))
+    out: set[Pair] = set()
+    for refs in by_person.values():
+        for i, a in enumerate(refs):
+            for b in refs[i + 1 :]:
+                if a[0] != b[0]:
+                    out.add((a, b) if a < b else (b, a))
+    return out
+
+
+def figures(predicted: set[Pair], truth_pairs: set[Pair]) -> Figures:
+    hits = len(predicted & truth_pairs)
+    p = hits / len(predicted) if predicted else 1.0
+    r = hits / len(truth_pairs) if truth_pairs else 1.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return Figures(round(p, 5), round(r, 5), round(f, 5), len(predicted))
+
+
+@dataclass
+class Evaluation:
+    overall: Figures
+    tiers: dict[str, Figures]
+    tokens_per_record: float
+    seconds: float
+    stats: LinkStats
+    true_pairs: int
+
+    def as_json(self) -> dict:
+        return {
+            "overall": self.overall.as_dict(),
+            "tiers": {t: f.as_dict() for t, f in self.tiers.items()},
+            "tokens_per_record": round(self.tokens_per_record, 2),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def evaluate_linkage(
+    records_by_area: Mapping[str, Mapping[str, Identity]],
+    truth: Mapping[str, str],
+    *,
+    threshold: float = scoring.ALERT_THRESHOLD,
+    linker: Callable[..., list[tuple[Pair, scoring.Verdict]]] = link,
+) -> Evaluation:
+    """Link, then measure precision/recall/F1 overall and per tier (at that tier or above)."""
+    start = time.perf_counter()
+    stats = LinkStats()
+    scored = linker(records_by_area, threshold=threshold, stats=stats)
+    seconds = time.perf_counter() - start
+    truth_pairs = true_pairs({a: list(r) for a, r in records_by_area.items()}, truth)
+    order = {t: i for i, t in enumerate(scoring.TIERS)}
+    overall = figures({p for p, v in scored if v.tier is not None}, truth_pairs)
+    tiers = {
+        tier: figures({p for p, v in scored if v.tier is not None and order[v.tier] >= order[tier]}, truth_pairs)
+        for tier in reversed(scoring.TIERS)
+    }
+    return Evaluation(overall, tiers, stats.tokens_per_record, seconds, stats, len(truth_pairs))
