@@ -11,6 +11,7 @@ import grpc
 
 from fedalert.audit import AuditLog
 from fedalert.keys import TokenKeyset
+from fedalert.keys.certs import MATCHER_DNS_NAME
 from fedalert.node.inbox import AlertWatcher
 from fedalert.node.publisher import publish_pending
 from fedalert.node.store import NodeStore
@@ -28,7 +29,9 @@ class NodeConfig:
     matcher: str
     listen: str = "127.0.0.1:0"
     audit: Path | None = None
-    matcher_name: str | None = None
+    # TLS name checked on the matcher's certificate. Only the matcher's cert
+    # carries DNS 'matcher' (area certs also name localhost/127.0.0.1).
+    matcher_name: str = MATCHER_DNS_NAME
     poll_interval: float = 1.0
 
     def audit_path(self) -> Path:

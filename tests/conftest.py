@@ -57,7 +57,7 @@ class MatcherHandle:
 
     def stub(self, area: str, keys: Path | None = None) -> pb_grpc.MatcherStub:
         tls = TlsFiles.for_area((keys or self.keys) / "areas" / area)
-        ch = secure_channel(self.target, tls)
+        ch = secure_channel(self.target, tls, server_name="matcher")
         self._channels.append(ch)
         return pb_grpc.MatcherStub(ch)
 

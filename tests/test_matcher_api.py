@@ -118,7 +118,7 @@ def test_matcher_certificate_cannot_act_as_an_area(matcher, fed_keys):
     from fedalert.transport import TlsFiles, secure_channel
     from fedalert.v1 import matcher_pb2_grpc as pb_grpc
 
-    with secure_channel(matcher.target, TlsFiles.for_matcher(fed_keys / "matcher")) as ch:
+    with secure_channel(matcher.target, TlsFiles.for_matcher(fed_keys / "matcher"), server_name="matcher") as ch:
         with pytest.raises(grpc.RpcError) as err:
             publish(pb_grpc.MatcherStub(ch), record("handleA0001", pnc="x1"))
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED

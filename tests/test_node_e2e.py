@@ -75,3 +75,26 @@ def test_publisher_resumes_after_matcher_outage(nodes, matcher, tmp_path):
     matcher.restart_same_port()
     assert _wait(lambda: nodes["a"].store.matches(True) and nodes["b"].store.matches(True), timeout=30)
     assert nodes["a"].store.pending_count() == 0
+
+
+def test_node_refuses_another_area_posing_as_the_matcher(fed_keys, tmp_path):
+    """An area certificate also names 127.0.0.1; the node must still refuse it as 'matcher'."""
+    import grpc
+
+    from fedalert.serving import add_health
+    from fedalert.transport import TlsFiles, create_server
+    from fedalert.node.server import connect
+
+    server, port = create_server("127.0.0.1:0", TlsFiles.for_area(fed_keys / "areas" / "c").server_credentials())
+    add_health(server, [])
+    server.start()
+    try:
+        cfg = NodeConfig(keys_dir=fed_keys / "areas" / "a", db=tmp_path / "a.db", matcher=f"127.0.0.1:{port}")
+        channel, stub = connect(cfg)
+        from fedalert.v1 import matcher_pb2 as pb
+
+        with channel, pytest.raises(grpc.RpcError) as err:
+            stub.Publish(pb.PublishRequest(batch_id="x"), timeout=5)
+        assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+    finally:
+        server.stop(0)
