@@ -43,7 +43,7 @@ def _optional_registrations():
     import importlib
 
     mods = []
-    for name in ("fedalert.audit_cli", "fedalert.node.disclose_cli", "fedalert.node.eval_cli"):
+    for name in ("fedalert.health_cli", "fedalert.audit_cli", "fedalert.node.disclose_cli", "fedalert.node.eval_cli"):
         try:
             mods.append(importlib.import_module(name))
         except ModuleNotFoundError as exc:

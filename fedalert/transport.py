@@ -116,13 +116,18 @@ def create_server(address: str, credentials: grpc.ServerCredentials, *, max_work
         maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
         interceptors=list(interceptors),
     )
+    return server, add_port(server, address, credentials)
+
+
+def add_port(server: grpc.Server, address: str, credentials: grpc.ServerCredentials) -> int:
+    """Bind one more mTLS address; return the port (useful with port 0)."""
     try:
         port = server.add_secure_port(address, credentials)
     except RuntimeError as exc:
         raise TransportError(f"cannot listen on {address}: {exc}") from None
     if port == 0:
         raise TransportError(f"cannot listen on {address}: the address is in use or not local")
-    return server, port
+    return port
 
 
 def secure_channel(target: str, tls: TlsFiles, *, server_name: str | None = None) -> grpc.Channel:

@@ -19,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--db", type=Path, required=True, help="SQLite state file (created if missing)")
     s.add_argument("--listen", default="127.0.0.1:7443", help="host:port (port 0 = any free port)")
     s.add_argument("--audit", type=Path, help="audit log (default: next to --db)")
+    s.add_argument("--health-listen", action="append", default=[],
+                   help="another address to serve on (all services, same mTLS), e.g. 127.0.0.1:7445 for health checks")
     s.add_argument("--port-file", type=Path, help="write the bound port here once listening")
     s.set_defaults(func=_serve)
 
@@ -31,7 +33,7 @@ def _serve(args) -> int:
     from fedalert.matcher.server import build_matcher
     from fedalert.serving import run_until_signal, write_port_file
 
-    app = build_matcher(args.keys, args.db, args.listen, args.audit)
+    app = build_matcher(args.keys, args.db, args.listen, args.audit, args.health_listen)
     write_port_file(args.port_file, app.port)
     log.warning("matcher listening on port %d", app.port)
     run_until_signal(app.server, app.health)

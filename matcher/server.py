@@ -13,7 +13,7 @@ from fedalert.matcher.engine import Engine
 from fedalert.matcher.service import MatcherService
 from fedalert.matcher.store import open_store
 from fedalert.serving import add_health
-from fedalert.transport import TlsFiles, create_server
+from fedalert.transport import TlsFiles, add_port, create_server
 from fedalert.v1 import matcher_pb2_grpc as pb_grpc
 
 
@@ -30,7 +30,8 @@ class MatcherApp:
         self.engine.db.conn.close()
 
 
-def build_matcher(keys_dir: Path, db_path: Path, listen: str, audit_path: Path | None = None) -> MatcherApp:
+def build_matcher(keys_dir: Path, db_path: Path, listen: str, audit_path: Path | None = None,
+                  extra_listen: list[str] = ()) -> MatcherApp:
     """Create and start a matcher bound to `listen` (use port 0 in tests)."""
     keys_dir = Path(keys_dir)
     tls = TlsFiles.for_matcher(keys_dir)
@@ -38,7 +39,10 @@ def build_matcher(keys_dir: Path, db_path: Path, listen: str, audit_path: Path |
     db = open_store(db_path)
     audit = AuditLog(audit_path or Path(db_path).with_suffix(".audit.jsonl"))
     engine = Engine(db, audit=audit)
-    server, port = create_server(listen, tls.server_credentials())
+    creds = tls.server_credentials()
+    server, port = create_server(listen, creds)
+    for address in extra_listen:  # e.g. a loopback-only port for container health checks
+        add_port(server, address, creds)
     pb_grpc.add_MatcherServicer_to_server(MatcherService(engine, authz), server)
     health = add_health(server, ["fedalert.v1.Matcher"])
     server.start()
