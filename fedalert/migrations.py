@@ -68,3 +68,17 @@ def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration]) -> list[
 
 def applied_migrations(db: sqlite_utils.Database) -> list[str]:
     return [r[0] for r in db.execute("SELECT name FROM _migrations ORDER BY rowid").fetchall()]
+
+
+def backup(src: str | Path, dst: str | Path) -> None:
+    """Online, consistent copy of a live SQLite file (WAL included) to `dst`."""
+    dst = Path(dst)
+    if dst.exists():
+        raise FileExistsError(f"{dst} exists; choose a new backup file name")
+    source = sqlite3.connect(f"file:{Path(src)}?mode=ro", uri=True, timeout=30)
+    target = sqlite3.connect(str(dst))
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()

@@ -28,6 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     st.add_argument("--db", type=Path, required=True)
     st.set_defaults(func=_status)
 
+    b = msub.add_parser("backup", help="write an online, consistent copy of the matcher's SQLite state")
+    b.add_argument("--db", type=Path, required=True)
+    b.add_argument("--out", type=Path, required=True, help="new file to write")
+    b.set_defaults(func=_backup)
+
 
 def _serve(args) -> int:
     from fedalert.matcher.server import build_matcher
@@ -53,4 +58,12 @@ def _status(args) -> int:
         "alerts_queued": q("SELECT count(*) FROM alerts"),
         "envelopes_queued": q("SELECT count(*) FROM envelopes WHERE length(sealed) > 0"),
     }, indent=2))
+    return 0
+
+
+def _backup(args) -> int:
+    from fedalert.migrations import backup
+
+    backup(args.db, args.out)
+    print(f"backup written to {args.out}")
     return 0

@@ -61,6 +61,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=_alerts)
 
+    st = nsub.add_parser("status", help="print counts: records, pending publishes, alerts, live matches")
+    conn(st, need_keys=False)
+    st.set_defaults(func=_status)
+
+    b = nsub.add_parser("backup", help="write an online, consistent copy of the node's SQLite state")
+    conn(b, need_keys=False)
+    b.add_argument("--out", type=Path, required=True, help="new file to write")
+    b.set_defaults(func=_backup)
+
     m = nsub.add_parser("matches", help="list current matches (live unless --all)")
     conn(m, need_keys=False)
     m.add_argument("--all", action="store_true")
@@ -210,4 +219,20 @@ def _matches(args) -> int:
     for r in rows:
         print(f"{r['match_id']}  {r['status']:<9} tier {r['tier']:<6} record {r['record_id']}  "
               f"other area {r['other_area']}  kinds {','.join(r['kinds'])}")
+    return 0
+
+
+def _status(args) -> int:
+    store = _store(args)
+    print(json.dumps(store.status(), indent=2))
+    return 0
+
+
+def _backup(args) -> int:
+    from fedalert.migrations import backup
+
+    cfg = _settings(args)
+    _require(cfg, "db")
+    backup(cfg["db"], args.out)
+    print(f"backup written to {args.out}")
     return 0

@@ -193,6 +193,19 @@ class NodeStore:
             [file_name, sha256, counts["added"], counts["updated"], counts["unchanged"], counts["rejected"],
              counts["withdrawn"], self.now_ms()])
 
+    def status(self) -> dict:
+        q = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
+        last = self.db.execute("SELECT file_name, at_ms FROM imports ORDER BY id DESC LIMIT 1").fetchone()
+        return {
+            "records_active": q("SELECT count(*) FROM records WHERE status='active'"),
+            "records_withdrawn": q("SELECT count(*) FROM records WHERE status='withdrawn'"),
+            "pending_publish": q("SELECT count(*) FROM records WHERE version > published_version"),
+            "alerts": q("SELECT count(*) FROM alerts"),
+            "matches_live": q("SELECT count(*) FROM matches WHERE status='live'"),
+            "alert_cursor": self.alert_cursor(),
+            "last_import": {"file": last[0], "at_ms": last[1]} if last else None,
+        }
+
     # -- inbox -----------------------------------------------------------
     def save_alert(self, alert: dict) -> bool:
         """Store an alert and update the match view. False if already stored (redelivery)."""
