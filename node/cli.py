@@ -196,30 +196,24 @@ def _sync(args) -> int:
     return 0
 
 
-def _alerts(args) -> int:
-    rows = _store(args).alerts()
-    if args.json:
+def _print_rows(rows: list[dict], as_json: bool, empty: str, line) -> int:
+    if as_json:
         print(json.dumps(rows, indent=2))
-        return 0
-    if not rows:
-        print("no alerts")
-    for r in rows:
-        print(f"{r['alert_id']}  {r['type']:<10} match {r['match_id']}  tier {r['tier']:<6} "
-              f"record {r['record_id']}  other area {r['other_area']}  kinds {','.join(r['kinds'])}")
+    elif not rows:
+        print(empty)
+    for r in [] if as_json else rows:
+        print(line(r) + f"  record {r['record_id']}  other area {r['other_area']}  kinds {','.join(r['kinds'])}")
     return 0
+
+
+def _alerts(args) -> int:
+    return _print_rows(_store(args).alerts(), args.json, "no alerts",
+                       lambda r: f"{r['alert_id']}  {r['type']:<10} match {r['match_id']}  tier {r['tier']:<6}")
 
 
 def _matches(args) -> int:
-    rows = _store(args).matches(live_only=not args.all)
-    if args.json:
-        print(json.dumps(rows, indent=2))
-        return 0
-    if not rows:
-        print("no matches")
-    for r in rows:
-        print(f"{r['match_id']}  {r['status']:<9} tier {r['tier']:<6} record {r['record_id']}  "
-              f"other area {r['other_area']}  kinds {','.join(r['kinds'])}")
-    return 0
+    return _print_rows(_store(args).matches(live_only=not args.all), args.json, "no matches",
+                       lambda r: f"{r['match_id']}  {r['status']:<9} tier {r['tier']:<6}")
 
 
 def _status(args) -> int:
