@@ -5,22 +5,31 @@ each published and on which kinds they share a token. evaluate() turns that
 pattern into a Fellegi-Sunter score (log2 likelihood ratio, in bits) and a
 tier. docs/MATCHING.md explains the model; in short:
 
-* Comparisons. Name and DOB kinds form one comparison, "person", read as an
-  ordered decision list from the most to the least exact kind: each kind both
-  records carry but do not share adds its disagreement weight
+* Comparisons. The name and DOB kinds form one comparison, "person", read as
+  an ordered decision list from the most to the least exact kind: each kind
+  both records carry but do not share adds its disagreement weight
   log2((1-m)/(1-u)); the first shared kind adds its agreement weight
-  log2(m/u) and ends the list (weaker kinds are implied by it). m and u are
-  conditional on every stronger kind having disagreed. Strong identifiers,
-  contact identifiers and place are further comparisons read the same way.
-  A kind only one record carries is no evidence either way.
-* Family signature. Surname and DOB shared while both records carry a
-  forename that is not shared (not even by nickname, initial-free phonetic
-  or one-edit forms) is what twins show. It gets its own weight and place
-  kinds without a forename add nothing, because relatives share addresses.
-* Tiers. The score sets a band (low >= ALERT_THRESHOLD, medium, high); the
-  tier is capped by the best grade of the kinds that agreed, so a weak
-  agreement (phonetic name + year of birth, place) never raises high. A
-  shared strong identifier (PNC, CHI, NI) above the alert threshold is high.
+  log2(m/u) and ends the list (weaker kinds are implied by it). m is
+  conditional on the earlier kinds both records carry having failed; a
+  kind that is the first both records carry (the other record lacks a
+  forename, say) uses its plain m_first instead. Each strong
+  identifier, each contact identifier and place are further comparisons,
+  read the same way. A kind only one record carries is no evidence.
+* Household evidence. Place (address, postcode) and phone are shared by
+  people who live together. They count only when the person comparison
+  agrees on a forename (or its initial) together with a full DOB: never
+  on their own, and never with a name alone (a same-named parent or child
+  at the same address whose DOB is missing on one record looks the same).
+* Family signatures. Surname and DOB shared while the forenames (or
+  initials) both records carry differ is what twins show; forename and
+  surname shared while the DOBs both carry differ is what a same-named
+  parent and child show. Either gets the fixed family weight (below the
+  alert threshold) and household evidence adds nothing.
+* Tiers. The score sets a band (low >= threshold, medium, high); the tier is
+  capped by the best grade of the kinds that agreed, so a weak agreement
+  (phonetic name + year of birth, place) never raises high; two medium
+  comparisons together may. A shared strong identifier (PNC, CHI, NI)
+  above the threshold is high.
 
 m and u are documented per kind below, set from stated assumptions about
 error rates and name/DOB frequencies, never fitted on truth labels.
@@ -34,22 +43,28 @@ from dataclasses import dataclass
 __all__ = [
     "ALERT_THRESHOLD",
     "HIGH_THRESHOLD",
-    "MEDIUM_THRESHOLD",
     "KINDS",
+    "MEDIUM_THRESHOLD",
+    "TIERS",
     "Kind",
     "Verdict",
     "evaluate",
 ]
 
-#: Score (bits) at or above which a candidate raises an alert (tier "low").
-#: At prior odds of 1 in 10**6 (about one true pair per million cross-area
-#: pairs) 19 bits is posterior odds about 0.5; see docs/MATCHING.md.
-ALERT_THRESHOLD = 19.0
-MEDIUM_THRESHOLD = 21.0  # posterior odds about 2 at that prior
-HIGH_THRESHOLD = 27.0  # posterior odds about 130 at that prior
+#: Score (bits) at or above which a candidate raises an alert. The prior
+#: odds that a cross-area pair is the same person are about 1 in 10**6
+#: (20,000 x 20,000 records per area pair with a few thousand true pairs;
+#: 19.9 bits); 22 bits more is posterior odds of about 4:1. Chosen from
+#: that prior, not from labelled results; see docs/MATCHING.md.
+ALERT_THRESHOLD = 22.0
+#: Tier bands: medium starts at the alert threshold (its kinds decide
+#: between low and medium); high needs 27 bits (posterior odds ~130:1).
+MEDIUM_THRESHOLD = 22.0
+HIGH_THRESHOLD = 27.0
 
 TIERS = ("low", "medium", "high")
 STRONG = ("pnc", "chi", "ni")
+HOUSEHOLD = ("place", "phone")
 
 
 @dataclass(frozen=True)
@@ -57,88 +72,77 @@ class Kind:
     """Documented m and u of one key kind, and what it is built from."""
 
     name: str
-    m: float  # P(shared | same person, every stronger kind of its comparison not shared)
-    u: float  # P(shared | different people, same condition)
+    m: float  # P(shared | same person, an earlier kind of its comparison was compared and failed)
+    u: float  # P(shared | different people)
     grade: str  # best tier this kind can raise on its own: high, medium or low
-    fields: frozenset[str]  # fields the key is built from
+    fields: frozenset[str]  # fn forename, fi forename initial, sn surname, dob, ...
     comparison: str
+    m_first: float  # P(shared | same person) when it is the first kind both records carry
 
-    @property
-    def agree(self) -> float:
-        return math.log2(self.m / self.u)
+    def agree(self, first: bool = False) -> float:
+        return math.log2((self.m_first if first else self.m) / self.u)
 
-    @property
-    def disagree(self) -> float:
-        return math.log2((1 - self.m) / (1 - self.u))
-
-
-def _k(name, m, u, grade, fields, comparison):
-    return Kind(name, m, u, grade, frozenset(fields.split()), comparison)
+    def disagree(self, first: bool = False) -> float:
+        return math.log2((1 - (self.m_first if first else self.m)) / (1 - self.u))
 
 
-# Order within a comparison matters: strongest first.
+def _k(name: str, m: float, u: float, grade: str, fields: str, comparison: str, m_first: float | None = None) -> Kind:
+    fs = frozenset(fields.split())
+    if "fn" in fs:
+        fs |= {"fi"}
+    return Kind(name, m, u, grade, fs, comparison, m if m_first is None else m_first)
+
+
+# u: chance two different people agree, from frequencies: a full DOB 1 in
+# 22,000 (60 birth years); a surname 1 in 1,250 and a forename 1 in 200
+# (inverse of the sum of squared frequencies of UK names); phonetic codes and
+# 3-letter prefixes are 2-4 times coarser; relatives lift some u (see
+# FAMILY_*). m: conditional chance a true pair agrees here after every
+# earlier kind failed, from typical error rates (a record with a name or
+# DOB error about 30%, nickname 5%, swapped day/month 2%, and so on).
 KINDS: tuple[Kind, ...] = (
-    # person: forename (fn), surname (sn), date of birth (dob)
+    # person, strongest first
     _k("name_dob", 0.70, 1e-10, "high", "fn sn dob", "person"),
     _k("name_swap_dob", 0.05, 1e-10, "high", "fn sn dob", "person"),
     _k("name_dob_swap", 0.05, 1e-10, "high", "fn sn dob", "person"),
-    _k("edit_forename", 0.30, 1e-9, "high", "fn sn dob", "person"),
-    _k("edit_surname", 0.30, 1e-9, "high", "fn sn dob", "person"),
-    _k("edit_dob", 0.30, 1e-9, "high", "fn sn dob", "person"),
+    _k("edit_forename", 0.15, 1e-9, "high", "fn sn dob", "person"),
+    _k("edit_surname", 0.15, 1e-9, "high", "fn sn dob", "person"),
+    _k("edit_dob", 0.15, 1e-8, "medium", "fn sn dob", "person"),
     _k("nick_name_dob", 0.10, 1e-9, "medium", "fn sn dob", "person"),
-    _k("phon_name_dob", 0.30, 2e-9, "medium", "fn sn dob", "person"),
-    _k("prefix_name_dob", 0.30, 3e-9, "medium", "fn sn dob", "person"),
-    _k("name_ym", 0.20, 5e-9, "medium", "fn sn dob", "person"),
-    _k("init_name_dob", 0.10, 1e-7, "low", "sn dob", "person"),
-    _k("surname_dob", 0.30, 5e-8, "low", "sn dob", "person"),
-    _k("forename_dob", 0.30, 2e-7, "low", "fn dob", "person"),
-    _k("phon_name_yob", 0.20, 1e-6, "low", "fn sn", "person"),
-    _k("full_name", 0.50, 5e-6, "low", "fn sn", "person"),
-    # strong identifiers: each its own comparison
+    _k("phon_name_dob", 0.20, 2e-9, "medium", "fn sn dob", "person"),
+    _k("prefix_name_dob", 0.20, 3e-9, "medium", "fn sn dob", "person"),
+    _k("name_ym", 0.10, 1e-8, "medium", "fn sn dob", "person"),
+    _k("init_name_dob", 0.10, 1e-7, "low", "fi sn dob", "person", 0.8),
+    _k("surname_dob", 0.20, 5e-8, "low", "sn dob", "person", 0.8),
+    _k("forename_dob", 0.20, 2e-7, "low", "fn dob", "person", 0.8),
+    _k("phon_name_yob", 0.10, 1e-6, "low", "fn sn", "person", 0.8),
+    _k("full_name", 0.30, 5e-6, "low", "fn sn", "person", 0.8),
+    # strong identifiers: each its own comparison; a mistyped id is rare
     _k("pnc", 0.95, 1e-10, "high", "pnc", "pnc"),
     _k("chi", 0.95, 1e-10, "high", "chi", "chi"),
     _k("ni", 0.95, 1e-10, "high", "ni", "ni"),
-    # contact identifiers: people change them, and households share them
+    # contact identifiers: people change them; households share a landline
     _k("phone", 0.50, 1e-7, "medium", "phone", "phone"),
     _k("email", 0.50, 1e-8, "medium", "email", "email"),
-    # place
+    # place: people move (m), households share addresses (see HOUSEHOLD)
     _k("address_forename", 0.60, 1e-8, "medium", "address fn", "place"),
-    _k("postcode_name", 0.50, 1e-7, "medium", "postcode fn sn", "place"),
-    _k("address_dob", 0.60, 1e-7, "medium", "address dob", "place"),
-    _k("address_name", 0.60, 1e-6, "low", "address sn", "place"),
+    _k("postcode_name", 0.30, 1e-7, "medium", "postcode fn sn", "place", 0.6),
+    _k("address_dob", 0.10, 1e-7, "medium", "address dob", "place", 0.6),
+    _k("address_name", 0.10, 1e-6, "low", "address sn", "place", 0.6),
 )
 
-_BY_NAME = {k.name: k for k in KINDS}
 _COMPARISONS: dict[str, list[Kind]] = {}
 for _kind in KINDS:
     _COMPARISONS.setdefault(_kind.comparison, []).append(_kind)
+_PERSON_KINDS = {k.name for k in _COMPARISONS["person"]}
 
-#: Weight of a family signature (see _family): m, a true pair whose
-#: forename (or DOB) differs beyond every typo, nickname, phonetic and
-#: swapped form (1 in 100); u, relatives who show that pattern among
-#: non-matching pairs (1 in 10**6).
+#: Weight of a family signature: m, a true pair whose forename (or DOB)
+#: differs beyond every typo, nickname, phonetic and swapped form (1 in
+#: 100); u, relatives showing that pattern among different people (1 in
+#: 10**6). 13.3 bits: below the alert threshold on its own.
 FAMILY_M, FAMILY_U = 0.01, 1e-6
-#: Comparisons relatives share, so no evidence under a family signature.
-FAMILY_SHARED = ("place", "phone")
-_FORENAME_DOB_KINDS = ("forename_dob", "name_dob")
-_DOB_KINDS = ("name_dob", "surname_dob", "forename_dob")
-
-
-def _family(person: Kind | None, both: set[str], agreed: set[str]) -> bool:
-    """True when the person comparison shows what relatives show.
-
-    Twins: surname and DOB shared, both records carry a forename with a DOB
-    and no forename kind is shared. Same-named relatives (parent and child):
-    forename and surname shared, both carry a DOB and no DOB kind is shared.
-    A record that lacks the forename or DOB is no such evidence.
-    """
-    if person is None:
-        return False
-    if "fn" not in person.fields and "dob" in person.fields:
-        return any(k in both for k in _FORENAME_DOB_KINDS)
-    if "dob" not in person.fields and "fn" in person.fields and "sn" in person.fields:
-        return any(k in both for k in _DOB_KINDS)
-    return False
+_FORENAME_WITH_DOB = ("name_dob", "forename_dob", "init_name_dob")  # kinds that show a forename or initial
+_WITH_DOB = ("name_dob", "surname_dob", "forename_dob")  # kinds that show a DOB
 
 
 @dataclass(frozen=True)
@@ -147,14 +151,20 @@ class Verdict:
     tier: str | None  # "high", "medium", "low" or None (below the alert threshold)
 
 
-def _band(score: float, threshold: float) -> int:
-    if score >= max(HIGH_THRESHOLD, threshold):
-        return 2
-    if score >= max(MEDIUM_THRESHOLD, threshold):
-        return 1
-    if score >= threshold:
-        return 0
-    return -1
+def _family(person: Kind | None, both: set[str]) -> bool:
+    """True when the person comparison shows what relatives show (module doc)."""
+    if person is None:
+        return False
+    f = person.fields
+    if {"sn", "dob"} <= f and "fi" not in f:  # twins: forename or initial differs
+        return any(k in both for k in _FORENAME_WITH_DOB)
+    if "fi" not in f and "fn" not in f:
+        return False
+    if person.name == "init_name_dob":  # same initial, forename differs (Jack / James twins)
+        return "forename_dob" in both or "name_dob" in both
+    if "dob" not in f and "sn" in f:  # same-named relatives: DOB differs
+        return any(k in both for k in _WITH_DOB)
+    return False
 
 
 def evaluate(
@@ -173,45 +183,57 @@ def evaluate(
     both = (set(kinds_a) & set(kinds_b)) | agreed
     score = 0.0
     best: dict[str, Kind | None] = {}
+    firsts: dict[str, bool] = {}
     for comparison, kinds in _COMPARISONS.items():
         best[comparison] = None
+        first = True
         for kind in kinds:
             if kind.name not in both:
                 continue
             if kind.name in agreed:
                 best[comparison] = kind
+                firsts[comparison] = first
                 break
-            score += kind.disagree
+            score += kind.disagree(first)
+            first = False
 
-    family = _family(best["person"], both, agreed)
+    person = best["person"]
+    family = _family(person, both)
+    person_disagrees = not (person and {"fi", "dob"} <= person.fields)
     for comparison, kind in best.items():
         if kind is None:
             continue
-        if family and comparison == "person":
+        if comparison == "person" and family:
             score += math.log2(FAMILY_M / FAMILY_U)
-        elif family and comparison in FAMILY_SHARED:
-            continue  # relatives share addresses and home phones: no evidence
+        elif comparison in HOUSEHOLD and (family or person_disagrees):
+            continue  # housemates and relatives share these: no evidence here
         else:
-            score += kind.agree
+            score += kind.agree(firsts[comparison])
 
-    band = _band(score, threshold)
-    if band < 0:
-        return Verdict(round(score, 3), None)
-    cap = _cap(best, family)
+    score = round(score, 3)
+    if score < threshold:
+        return Verdict(score, None)
     if any(best[c] is not None for c in STRONG):
-        cap = band = 2
-    return Verdict(round(score, 3), TIERS[min(band, cap)])
+        return Verdict(score, "high")
+    band = 2 if score >= max(HIGH_THRESHOLD, threshold) else 1 if score >= max(MEDIUM_THRESHOLD, threshold) else 0
+    return Verdict(score, TIERS[min(band, _cap(best, family, person_disagrees))])
 
 
-def _cap(best: dict[str, Kind | None], family: bool) -> int:
+def _cap(best: dict[str, Kind | None], family: bool, person_disagrees: bool) -> int:
     """Highest tier the agreeing kinds may raise (see module doc)."""
-    grades = [TIERS.index(k.grade) for c, k in best.items() if k is not None]
-    if family:  # the person comparison counts only as low evidence
-        grades = [TIERS.index(k.grade) for c, k in best.items() if k is not None and c != "person"] + [0]
+    grades = []
+    for comparison, kind in best.items():
+        if kind is None:
+            continue
+        if comparison == "person" and family:
+            grades.append(0)
+        elif comparison in HOUSEHOLD and (family or person_disagrees):
+            continue
+        else:
+            grades.append(TIERS.index(kind.grade))
     if not grades:
         return 0
     top = max(grades)
-    # Two independent comparisons agreeing at medium grade together count as high.
     if top == 1 and sum(1 for g in grades if g >= 1) >= 2:
-        top = 2
+        top = 2  # two independent comparisons at medium grade
     return top

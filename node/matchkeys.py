@@ -36,7 +36,7 @@ NAME_SWAP_DOB = "name_swap_dob"  # forename and surname in either order + DOB
 NAME_DOB_SWAP = "name_dob_swap"  # names + DOB with day and month in either order
 EDIT_FORENAME = "edit_forename"  # names + DOB, forename within one edit (typo)
 EDIT_SURNAME = "edit_surname"  # names + DOB, surname within one edit
-EDIT_DOB = "edit_dob"  # names + DOB, DOB digits within one edit (or two digits transposed)
+EDIT_DOB = "edit_dob"  # names + DOB, one DOB digit different or two adjacent digits transposed
 NICK_NAME_DOB = "nick_name_dob"  # canonical forename for a nickname + surname + DOB
 PHON_NAME_DOB = "phon_name_dob"  # Soundex / Metaphone / NYSIIS of both names + DOB
 PREFIX_NAME_DOB = "prefix_name_dob"  # first three letters of both names (either order) + DOB
@@ -82,6 +82,21 @@ def deletion_neighbourhood(text: str) -> set[str]:
     """
     out = {text}
     out.update(text[:i] + text[i + 1 :] for i in range(len(text)))
+    return out
+
+
+def digit_neighbourhood(digits: str) -> set[str]:
+    """Wildcard and transposition forms of a digit string.
+
+    Two strings of the same length share a member exactly when they differ
+    in at most one position ("19910417" / "19910411") or by one swap of
+    adjacent digits ("19910417" / "19910471"). Unlike a deletion
+    neighbourhood this never pairs strings two substitutions apart.
+    """
+    out = {f"{digits[:i]}*{digits[i + 1:]}" for i in range(len(digits))}
+    for i in range(len(digits) - 1):
+        a, b = sorted(digits[i : i + 2])
+        out.add(f"{digits[:i]}~{a}{b}{digits[i + 2:]}")
     return out
 
 
@@ -131,7 +146,7 @@ def build_match_keys(identity: Identity) -> dict[str, set[str]]:
                 add(EDIT_FORENAME, variant, sn, dob)
             for variant in deletion_neighbourhood(sn):
                 add(EDIT_SURNAME, fn, variant, dob)
-            for variant in deletion_neighbourhood(dob):
+            for variant in digit_neighbourhood(dob):
                 add(EDIT_DOB, fn, sn, variant)
             for tag, algo in _PHONETIC:
                 add(PHON_NAME_DOB, tag, _phon(algo(fn)), _phon(algo(sn)), dob)
