@@ -62,8 +62,14 @@ GENDER_WITHHELD_REASON = (
     "This answer is the same whether or not any such information is held."
 )
 
+SPECIAL_NOT_AVAILABLE = (
+    "Not released: no value that can be shared is held (none is held, or its source or the subject's consent does "
+    "not allow sharing). For special-category information this answer does not say which."
+)
+
 __all__ = [
     "GENDER_WITHHELD_REASON",
+    "SPECIAL_NOT_AVAILABLE",
     "PartnerState",
     "check_area_may_share",
     "check_consents",
@@ -440,6 +446,25 @@ def select_release_items(
                 values = [v for v in values if v.subject in consented]
                 if not values:
                     continue
+        if spec.category == "special":
+            # Whether special-category information exists is itself special-category
+            # information: one answer for "none held", "source cannot share" and
+            # "no consent for that subject", so a withholding never reveals a value.
+            explicit = basis_needs_consent is not None and basis_needs_consent.needs_consent
+            consented = {s for s, c in consents.items() if c.status == "given" and name in c.explicit_items}
+            if explicit and not consented:
+                withheld.append(Withheld(name, "special_no_consent", f"{spec.label} relies on explicit consent "
+                                         "(Art. 9(2)(a)), which was not recorded"))
+                continue
+            releasable = [
+                v for v in values
+                if partner_state(protocol, v.source_partner, today).current and (not explicit or v.subject in consented)
+            ]
+            if len(releasable) < len(values) or not values:
+                withheld.append(Withheld(name, "not_available", SPECIAL_NOT_AVAILABLE))
+            values = releasable
+            if not values:
+                continue
         if not values:
             withheld.append(Withheld(name, "not_held", "no value is held for this field"))
             continue
@@ -452,12 +477,6 @@ def select_release_items(
                 )
                 continue
             consent = consents.get(v.subject)
-            if spec.special and basis_needs_consent is not None and basis_needs_consent.needs_consent:
-                if consent is None or consent.status != "given" or name not in consent.explicit_items:
-                    withheld.append(
-                        Withheld(name, "special_no_consent", f"{spec.label} relies on explicit consent (Art. 9(2)(a)), which was not recorded")
-                    )
-                    continue
             if v.subject == "case":
                 cstatus = "not_applicable"
             elif consent is None:

@@ -114,7 +114,7 @@ def test_end_to_end_partial_release(nodes, sealkit):
                                   decided_by="coord-a1", consents=NOT_SOUGHT, now=NOW)
     assert decision.status == "partially_approved"
     withheld = {w.field: w.reason_code for w in decision.withheld}
-    assert withheld == {"health": "partner_not_current", "gender_history": "gender_history_protected"}
+    assert withheld == {"health": "not_available", "gender_history": "gender_history_protected"}
     got = D.receive_decision(b.db, b.audit, dpayload, sender_area="area-a", now=NOW)
     assert got == decision and D.get_request(b.db, req.request_id).status == "partially_approved"
 
@@ -194,6 +194,17 @@ def test_gender_history_consent_must_be_explicit(nodes):
         D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
 
 
+def test_special_category_withholding_does_not_reveal_whether_a_value_exists(nodes):
+    a, b = nodes
+    answers = []
+    for rec in ("rec-a1", "rec-a-empty"):  # rec-a1 holds health from a lapsed partner; the other holds nothing
+        req = ask(a, b, ["risk_level", "health"], art9_condition="uk_gdpr_9_2_c", record_a=rec)
+        dec, _ = D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1",
+                          consents=NOT_SOUGHT, now=NOW)
+        answers.append([w for w in dec.withheld if w.field == "health"])
+    assert answers[0] == answers[1] and answers[0][0].reason_code == "not_available"
+
+
 def test_special_category_under_explicit_consent_condition_needs_consent(nodes):
     a, b = nodes
     req = ask(a, b, ["risk_level", "health"], art9_condition="uk_gdpr_9_2_a")
@@ -205,6 +216,14 @@ def test_special_category_under_explicit_consent_condition_needs_consent(nodes):
     codes = {(w.field, w.reason_code) for w in dec.withheld}
     assert ("health", "special_no_consent") in codes
     assert dec.status == "partially_approved"
+    # with the victim's explicit consent, the victim's value goes; the perpetrator's does not
+    req2 = ask(a, b, ["risk_level", "health"], art9_condition="uk_gdpr_9_2_a")
+    consents = (Consent("victim", "given", explicit_items=("health",)), NOT_SOUGHT[1])
+    D.decide(a.db, a.audit, a.protocol, req2.request_id, outcome="approve_all", decided_by="coord-a1",
+             consents=consents, now=NOW)
+    rel, _ = D.release(a.db, a.audit, a.protocol, req2.request_id, now=NOW)
+    assert [(i.field, i.subject, i.value) for i in rel.items if i.field == "health"] == [("health", "victim", "INVENTED-HEALTH-2")]
+    assert [w.reason_code for w in rel.withheld if w.field == "health"] == ["not_available"]
 
 
 def test_consent_must_be_recorded_outside_an_emergency(nodes):
