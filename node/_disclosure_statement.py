@@ -183,3 +183,55 @@ def render_release(rel: Release) -> str:
         for w in rel.withheld:
             lines.append(f"  - {w.field.replace('_', ' ')}: {w.reason}")
     return "\n".join(lines) + "\n"
+
+
+def render_request_list(rows) -> str:
+    """One line per request for ``fedalert disclose list`` (rows from disclosure.list_requests)."""
+    if not rows:
+        return "No disclosure requests.\n"
+    out = [f"{'request':<22} {'dir':<4} {'status':<19} {'match':<14} {'other area':<12} {'purpose':<17} fields"]
+    for r in rows:
+        q = r.request
+        other = q.holding_area if r.direction == "outgoing" else q.requesting_area
+        out.append(
+            f"{q.request_id:<22} {'out' if r.direction == 'outgoing' else 'in':<4} {r.status:<19} {q.match_id:<14} "
+            f"{other:<12} {q.purpose:<17} {', '.join(q.fields)}"
+        )
+    return "\n".join(out) + "\n"
+
+
+def render_request(row) -> str:
+    """The full record of one request for ``fedalert disclose show`` (no case values)."""
+    q = row.request
+    lines = [
+        f"Request {q.request_id} ({'made by this area' if row.direction == 'outgoing' else 'received'}); status {row.status}"
+        + (f" ({row.status_reason})" if row.status_reason else ""),
+        f"Match {q.match_id}: {q.requesting_area} asks {q.holding_area} (record handle {q.holding_handle})",
+        f"Requester {q.requester} for partner {q.requesting_partner} ({q.requesting_partner_type}, {q.requesting_partner_sector})",
+        f"Purpose: {PURPOSES.get(q.purpose, q.purpose)}; channel: {CHANNELS.get(q.channel, q.channel)}; urgency: {q.urgency}",
+        f"Basis: {_basis_text(q.lawful_basis, q.art9_condition, q.sch8_condition)}",
+    ]
+    if q.statutory_power:
+        lines.append(f"Statutory power: {q.statutory_power}")
+    if q.lia_ref:
+        lines.append(f"Legitimate interests assessment: {q.lia_ref}")
+    lines += [
+        f"Fields wanted: {', '.join(q.fields)}",
+        f"Rationale: {q.rationale}",
+        f"Protocol: {q.protocol_id} v{q.protocol_version}; made {_d(q.created_at)} {q.created_at:%H:%M} UTC",
+    ]
+    d = row.decision
+    if d is not None:
+        lines.append(f"Decision by {d.decided_by} on {_d(d.decided_at)}: {d.outcome} -> {d.status}"
+                     + (f"; reason: {d.reason}" if d.reason else ""))
+        if d.approved_fields:
+            lines.append(f"  Approved: {', '.join(d.approved_fields)}")
+        for w in d.withheld:
+            lines.append(f"  Withheld {w.field}: {w.reason}")
+        for c in d.consents:
+            lines.append(f"  Consent ({c.subject}): {c.status}" + (f", {c.reason}" if c.reason else ""))
+        for e in d.exceptions:
+            lines.append(f"  Statutory exception for {e.field}: {GENDER_EXCEPTIONS.get(e.provision, e.provision)}; {e.note}")
+    if row.release_id:
+        lines.append(f"Release: {row.release_id}")
+    return "\n".join(lines) + "\n"

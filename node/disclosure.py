@@ -53,7 +53,32 @@ from fedalert.node._disclosure_model import (
     decode,
     encode,
 )
-from fedalert.node._disclosure_statement import render_release, sar_listing, sharing_statement
+from fedalert.node._disclosure_register import (  # noqa: F401 (public surface)
+    Breach,
+    BreachClock,
+    Complaint,
+    acknowledge_complaint,
+    breach_clock,
+    close_breach,
+    close_complaint,
+    decide_not_to_report,
+    get_breach,
+    get_complaint,
+    list_breaches,
+    list_complaints,
+    notify_ico,
+    notify_partners,
+    record_breach,
+    record_complaint,
+    record_victim_notice,
+)
+from fedalert.node._disclosure_statement import (
+    render_release,
+    render_request,
+    render_request_list,
+    sar_listing,
+    sharing_statement,
+)
 from fedalert.node._disclosure_store import migrate_disclosure, transaction
 from fedalert.node.policy import (
     MIN_RATIONALE,
@@ -68,9 +93,28 @@ from fedalert.node.policy import (
 from fedalert.node.protocol import Protocol
 
 __all__ = [
+    "Breach",
+    "BreachClock",
+    "Complaint",
+    "acknowledge_complaint",
+    "breach_clock",
+    "close_breach",
+    "close_complaint",
+    "decide_not_to_report",
+    "get_breach",
+    "get_complaint",
+    "list_breaches",
+    "list_complaints",
+    "notify_ico",
+    "notify_partners",
+    "record_breach",
+    "record_complaint",
+    "record_victim_notice",
     "OverdueRelease",
     "RequestRow",
     "render_release",
+    "render_request",
+    "render_request_list",
     "sar_listing",
     "sharing_statement",
     "accept_release",

@@ -47,3 +47,18 @@ def test_sar_listing_covers_requests_and_releases_both_ways(nodes):  # noqa: F81
     text_b = D.sar_listing(b.db, "rec-b1")
     assert f"Request {r1.request_id} to area-a" in text_b
     assert "No disclosure requests" in D.sar_listing(a.db, "rec-nothing")
+
+
+def test_request_list_and_show_render(nodes):  # noqa: F811
+    a, b = nodes
+    req = ask(a, b, ["risk_level", "gender_history"], art9_condition="uk_gdpr_9_2_c")
+    D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1",
+             consents=NOT_SOUGHT, now=NOW)
+    listing = D.render_request_list(D.list_requests(a.db))
+    assert req.request_id in listing and "partially_approved" in listing and "area-b" in listing
+    shown = D.render_request(D.get_request(a.db, req.request_id))
+    assert "Decision by coord-a1 on 25 November 2026: approve_all -> partially_approved" in shown
+    assert "Withheld gender_history: Gender history is released only with" in shown
+    assert "Consent (victim): not_sought, seeking consent would increase risk to the victim" in shown
+    assert "INVENTED" not in shown
+    assert D.render_request_list([]) == "No disclosure requests.\n"
