@@ -139,8 +139,8 @@ def record_breach(
             "INSERT INTO disclosure_breaches (breach_id, aware_at, reported_by, summary, status) VALUES (?,?,?,?, 'open')",
             [bid, st.ts(aware_at), reported_by, summary.strip()],
         )
-    audit.append("breach.recorded", breach_id=bid, aware_at=st.ts(aware_at), reported_by=reported_by,
-                 deadline=st.ts(aware_at + BREACH_CLOCK))
+        audit.append("breach.recorded", breach_id=bid, aware_at=st.ts(aware_at), reported_by=reported_by,
+                     deadline=st.ts(aware_at + BREACH_CLOCK))
     return get_breach(db, bid)
 
 
@@ -169,7 +169,7 @@ def notify_ico(
     with transaction(db):
         st.execute(db, "UPDATE disclosure_breaches SET ico_notified_at = ?, delay_reason = ? WHERE breach_id = ?",
                    [st.ts(at), delay_reason.strip(), breach_id])
-    audit.append("breach.ico_notified", breach_id=breach_id, at=st.ts(at), late=at > b.deadline)
+        audit.append("breach.ico_notified", breach_id=breach_id, at=st.ts(at), late=at > b.deadline)
     return get_breach(db, breach_id)
 
 
@@ -184,7 +184,7 @@ def decide_not_to_report(
         raise RegisterError("record why the breach is not reported (at least 20 characters)")
     with transaction(db):
         st.execute(db, "UPDATE disclosure_breaches SET not_reporting_reason = ? WHERE breach_id = ?", [reason.strip(), breach_id])
-    audit.append("breach.not_reported", breach_id=breach_id, by=by, at=st.ts(_utc(now)))
+        audit.append("breach.not_reported", breach_id=breach_id, by=by, at=st.ts(_utc(now)))
     return get_breach(db, breach_id)
 
 
@@ -195,7 +195,7 @@ def notify_partners(
     merged = sorted(set(b.partners_notified) | set(partners))
     with transaction(db):
         st.execute(db, "UPDATE disclosure_breaches SET partners_notified = ? WHERE breach_id = ?", [json.dumps(merged), breach_id])
-    audit.append("breach.partners_notified", breach_id=breach_id, partners=sorted(partners), at=st.ts(_utc(now)))
+        audit.append("breach.partners_notified", breach_id=breach_id, partners=sorted(partners), at=st.ts(_utc(now)))
     return get_breach(db, breach_id)
 
 
@@ -209,7 +209,7 @@ def record_victim_notice(
     text = ("safe to notify: " if safe_to_notify else "not safe to notify: ") + note.strip()
     with transaction(db):
         st.execute(db, "UPDATE disclosure_breaches SET victim_notice = ? WHERE breach_id = ?", [text, breach_id])
-    audit.append("breach.victim_notice", breach_id=breach_id, safe_to_notify=safe_to_notify, at=st.ts(_utc(now)))
+        audit.append("breach.victim_notice", breach_id=breach_id, safe_to_notify=safe_to_notify, at=st.ts(_utc(now)))
     return get_breach(db, breach_id)
 
 
@@ -221,7 +221,7 @@ def close_breach(db: sqlite_utils.Database, audit: AuditLog, breach_id: str, *, 
     with transaction(db):
         st.execute(db, "UPDATE disclosure_breaches SET status = 'closed', closed_at = ?, closed_by = ? WHERE breach_id = ?",
                    [st.ts(now), by, breach_id])
-    audit.append("breach.closed", breach_id=breach_id, by=by, at=st.ts(now))
+        audit.append("breach.closed", breach_id=breach_id, by=by, at=st.ts(now))
     return get_breach(db, breach_id)
 
 
@@ -277,7 +277,7 @@ def record_complaint(
     with transaction(db):
         st.execute(db, "INSERT INTO disclosure_complaints (complaint_id, received_at, channel, summary) VALUES (?,?,?,?)",
                    [cid, st.ts(received_at), channel, summary.strip()])
-    audit.append("complaint.recorded", complaint_id=cid, channel=channel, received_at=st.ts(received_at))
+        audit.append("complaint.recorded", complaint_id=cid, channel=channel, received_at=st.ts(received_at))
     return get_complaint(db, cid)
 
 
@@ -288,7 +288,7 @@ def acknowledge_complaint(db: sqlite_utils.Database, audit: AuditLog, complaint_
         raise RegisterError(f"complaint {complaint_id} is already acknowledged")
     with transaction(db):
         st.execute(db, "UPDATE disclosure_complaints SET acknowledged_at = ? WHERE complaint_id = ?", [st.ts(at), complaint_id])
-    audit.append("complaint.acknowledged", complaint_id=complaint_id, late=at > c.acknowledge_by)
+        audit.append("complaint.acknowledged", complaint_id=complaint_id, late=at > c.acknowledge_by)
     return get_complaint(db, complaint_id)
 
 
@@ -308,5 +308,5 @@ def close_complaint(
     with transaction(db):
         st.execute(db, "UPDATE disclosure_complaints SET outcome = ?, told_about_ico = 1, closed_at = ? WHERE complaint_id = ?",
                    [outcome.strip(), st.ts(now), complaint_id])
-    audit.append("complaint.closed", complaint_id=complaint_id)
+        audit.append("complaint.closed", complaint_id=complaint_id)
     return get_complaint(db, complaint_id)

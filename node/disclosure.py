@@ -7,7 +7,9 @@ with :func:`envelope_context`, and hand received envelopes back in.
 
 Every function takes the time explicitly (``now``, a UTC datetime); nothing
 here reads a clock. Every state change is one transaction and one audit entry
-carrying ids and codes only (never a case value or a name).
+carrying ids and codes only (never a case value or a name). The audit entry
+is appended inside the transaction, before COMMIT: if the log cannot be
+written (for example it is damaged), the change is rolled back.
 
 Flow (A requests, B holds the matched record)::
 
@@ -329,7 +331,7 @@ def submit_request(
     check_request(protocol, req, match, my_area=req.requesting_area, today=now.date())
     with transaction(db):
         _insert_request(db, req, "outgoing", record_id, now)
-    _audit_request(audit, "disclosure.request_sent", req)
+        _audit_request(audit, "disclosure.request_sent", req)
     return encode(req)
 
 
@@ -361,7 +363,7 @@ def receive_request(
         raise
     with transaction(db):
         _insert_request(db, req, "incoming", record_id, now)
-    _audit_request(audit, "disclosure.request_received", req, sender_area=sender_area)
+        _audit_request(audit, "disclosure.request_received", req, sender_area=sender_area)
     return req
 
 
@@ -459,19 +461,19 @@ def decide(
             "INSERT INTO disclosure_decisions (request_id, decided_by, decided_at, payload) VALUES (?,?,?,?)",
             [request_id, decided_by, st.ts(now), encode(decision).decode("utf-8")],
         )
-    audit.append(
-        "disclosure.decision",
-        request_id=request_id,
-        match_id=req.match_id,
-        decided_by=decided_by,
-        outcome=outcome,
-        status=status,
-        approved_field_names=list(decision.approved_fields),
-        withheld_field_names=[w.field for w in withheld],
-        withheld_reasons=[w.reason_code for w in withheld],
-        consent=[f"{c.subject}:{c.status}" for c in decision.consents],
-        exceptions=[f"{e.field}:{e.provision}" for e in exceptions],
-    )
+        audit.append(
+            "disclosure.decision",
+            request_id=request_id,
+            match_id=req.match_id,
+            decided_by=decided_by,
+            outcome=outcome,
+            status=status,
+            approved_field_names=list(decision.approved_fields),
+            withheld_field_names=[w.field for w in withheld],
+            withheld_reasons=[w.reason_code for w in withheld],
+            consent=[f"{c.subject}:{c.status}" for c in decision.consents],
+            exceptions=[f"{e.field}:{e.provision}" for e in exceptions],
+        )
     return decision, encode(decision)
 
 
@@ -495,14 +497,14 @@ def receive_decision(
             "INSERT INTO disclosure_decisions (request_id, decided_by, decided_at, payload) VALUES (?,?,?,?)",
             [decision.request_id, decision.decided_by, st.ts(decision.decided_at), payload.decode("utf-8")],
         )
-    audit.append(
-        "disclosure.decision_received",
-        request_id=decision.request_id,
-        sender_area=sender_area,
-        status=decision.status,
-        approved_field_names=list(decision.approved_fields),
-        withheld_field_names=[w.field for w in decision.withheld],
-    )
+        audit.append(
+            "disclosure.decision_received",
+            request_id=decision.request_id,
+            sender_area=sender_area,
+            status=decision.status,
+            approved_field_names=list(decision.approved_fields),
+            withheld_field_names=[w.field for w in decision.withheld],
+        )
     return decision
 
 
@@ -584,20 +586,20 @@ def release(
                 int(complete), st.ts(rel.complete_by) if rel.complete_by else None,
             ],
         )
-    audit.append(
-        "disclosure.released",
-        request_id=request_id,
-        release_id=rel.release_id,
-        match_id=rel.match_id,
-        to_area=rel.to_area,
-        approved_by=rel.approved_by,
-        field_names=sorted({i.field for i in items}),
-        source_partners=sorted({i.source_partner for i in items}),
-        withheld_field_names=[w.field for w in withheld],
-        retention_until=rel.retention_until.isoformat(),
-        emergency=emergency,
-        record_complete=complete,
-    )
+        audit.append(
+            "disclosure.released",
+            request_id=request_id,
+            release_id=rel.release_id,
+            match_id=rel.match_id,
+            to_area=rel.to_area,
+            approved_by=rel.approved_by,
+            field_names=sorted({i.field for i in items}),
+            source_partners=sorted({i.source_partner for i in items}),
+            withheld_field_names=[w.field for w in withheld],
+            retention_until=rel.retention_until.isoformat(),
+            emergency=emergency,
+            record_complete=complete,
+        )
     return rel, encode(rel)
 
 
@@ -669,15 +671,15 @@ def accept_release(
                 st.dumps([w.__dict__ for w in rel.withheld]), bytes(sealed),
             ],
         )
-    audit.append(
-        "disclosure.release_received",
-        request_id=rel.request_id,
-        release_id=rel.release_id,
-        sender_area=sender_area,
-        field_names=sorted({i.field for i in rel.items}),
-        withheld_field_names=[w.field for w in rel.withheld],
-        retention_until=rel.retention_until.isoformat(),
-    )
+        audit.append(
+            "disclosure.release_received",
+            request_id=rel.request_id,
+            release_id=rel.release_id,
+            sender_area=sender_area,
+            field_names=sorted({i.field for i in rel.items}),
+            withheld_field_names=[w.field for w in rel.withheld],
+            retention_until=rel.retention_until.isoformat(),
+        )
     return rel
 
 
@@ -747,13 +749,13 @@ def expire_releases(db: sqlite_utils.Database, audit: AuditLog, *, now: _dt.date
             row = _load(db, r["request_id"])
             if row["status"] == "released":
                 _set_status(db, row, "expired", "retention period ended; the release was deleted", now)
-        audit.append(
-            "disclosure.release_deleted",
-            release_id=r["release_id"],
-            request_id=r["request_id"],
-            retention_until=r["retention_until"],
-            reason="retention_ended",
-        )
+            audit.append(
+                "disclosure.release_deleted",
+                release_id=r["release_id"],
+                request_id=r["request_id"],
+                retention_until=r["retention_until"],
+                reason="retention_ended",
+            )
         done.append(r["release_id"])
     return done
 
@@ -771,7 +773,7 @@ def set_legal_hold(
         )
         if n != 1:
             raise NotFound(f"no stored release {release_id!r} to hold")
-    audit.append("disclosure.legal_hold", release_id=release_id, hold=hold, by=by, at=st.ts(_utc(now)))
+        audit.append("disclosure.legal_hold", release_id=release_id, hold=hold, by=by, at=st.ts(_utc(now)))
 
 
 @dataclass(frozen=True)
@@ -830,14 +832,14 @@ def complete_emergency_record(
             "UPDATE disclosure_releases_sent SET record_complete = 1, completion = ?, completed_at = ? WHERE request_id = ?",
             [st.dumps(completion), st.ts(now), request_id],
         )
-    audit.append(
-        "disclosure.emergency_completed",
-        request_id=request_id,
-        release_id=r["release_id"],
-        completed_by=completed_by,
-        late=late,
-        consent=[f"{c.subject}:{c.status}" for c in consents],
-    )
+        audit.append(
+            "disclosure.emergency_completed",
+            request_id=request_id,
+            release_id=r["release_id"],
+            completed_by=completed_by,
+            late=late,
+            consent=[f"{c.subject}:{c.status}" for c in consents],
+        )
     return late
 
 
@@ -869,8 +871,8 @@ def _close_pending(db, audit, where: str, params: list, reason: str, now: _dt.da
     with transaction(db):
         for row in pending:
             _set_status(db, row, "expired", reason, now)
+            audit.append("disclosure.request_closed", request_id=row["request_id"], match_id=row["match_id"], reason=reason[:200])
     for row in pending:
-        audit.append("disclosure.request_closed", request_id=row["request_id"], match_id=row["match_id"], reason=reason[:200])
         closed.append(get_request(db, row["request_id"]))
     return closed
 

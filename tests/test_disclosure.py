@@ -586,3 +586,15 @@ def test_sealed_payload_round_trip_binds_kind_and_parties(sealkit):
 
 def test_overlay_b_in_support_is_valid(tmp_path):
     assert protocol_b(tmp_path, OVERLAY_B).lead_partner().id == "area-b-council"
+
+
+def test_unwritable_audit_log_rolls_the_change_back(nodes):
+    a, b = nodes
+    req = ask(a, b, ["risk_level"])
+    with open(a.audit_path, "ab") as f:
+        f.write(b'{"seq": 99, "torn')  # a crash mid-write: the log refuses further appends
+    with pytest.raises(audit_mod.AuditLogDamaged):
+        D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1",
+                 consents=NOT_SOUGHT, now=NOW)
+    row = D.get_request(a.db, req.request_id)
+    assert row.status == "requested" and row.decision is None
