@@ -133,6 +133,8 @@ __all__ = [
     "migrate_disclosure",
     "new_request",
     "open_payload",
+    "parse_consent",
+    "parse_exception",
     "overdue_emergency_releases",
     "read_received_release",
     "receive_decision",
@@ -181,6 +183,36 @@ def open_payload(blob: bytes, kind: str, *, sender_area: str, my_area: str, my_k
         return open_sealed(blob, recipient=my_key, sender=sender_key, context=envelope_context(kind, sender_area, my_area))
     except SealError as exc:
         raise ReleaseRejected("tampered", f"{kind} envelope from area {sender_area} refused: {exc}") from None
+
+
+# --- helpers for the coordinator CLI ---------------------------------------
+
+
+def parse_consent(spec: str) -> Consent:
+    """Parse ``SUBJECT:STATUS[:REASON]`` as typed on the command line.
+
+    For ``given``, the third part may be ``explicit=field1,field2`` to record
+    explicit consent to those items (needed for gender history and Art. 9(2)(a)).
+    Examples: ``victim:not_sought:seeking consent would increase risk``,
+    ``perpetrator:given:explicit=gender_history``.
+    """
+    parts = spec.split(":", 2)
+    if len(parts) < 2:
+        raise DisclosureError(f"consent {spec!r}: write SUBJECT:STATUS[:REASON], e.g. victim:not_sought:would increase risk")
+    subject, status = parts[0].strip(), parts[1].strip()
+    rest = parts[2].strip() if len(parts) == 3 else ""
+    if status == "given" and rest.startswith("explicit="):
+        items = tuple(x.strip() for x in rest[len("explicit="):].split(",") if x.strip())
+        return Consent(subject, status, "", items)
+    return Consent(subject, status, rest)
+
+
+def parse_exception(spec: str) -> StatutoryException:
+    """Parse ``FIELD:PROVISION:NOTE``, e.g. ``gender_history:ssi_2005_125:needed to prevent a crime``."""
+    parts = spec.split(":", 2)
+    if len(parts) != 3:
+        raise DisclosureError(f"exception {spec!r}: write FIELD:PROVISION:NOTE, e.g. gender_history:gra2004_s22_4_crime:why")
+    return StatutoryException(parts[0].strip(), parts[1].strip(), parts[2].strip())
 
 
 # --- case fields --------------------------------------------------------------
@@ -490,6 +522,10 @@ def receive_decision(
         )
     if decision.status not in ("approved", "partially_approved", "refused"):
         raise PayloadError(f"decision status {decision.status!r} is not a decision")
+    asked = decode("request", row["payload"].encode("utf-8")).fields
+    extra = [f for f in decision.approved_fields if f not in asked]
+    if extra:
+        raise PayloadError(f"decision for request {decision.request_id} approves field {extra[0]!r}, which was not requested")
     with transaction(db):
         _set_status(db, row, decision.status, decision.reason, now)
         st.execute(
@@ -534,7 +570,8 @@ def release(
     check_transition(row["status"], "released", request_id=request_id)
     req = decode("request", row["payload"].encode("utf-8"))
     decision = _decision(db, request_id)
-    assert decision is not None
+    if decision is None:
+        raise StatusError(f"request {request_id} has no recorded decision; decide before releasing")
     check_area_may_share(protocol, now.date())
     consent_map = {c.subject: c for c in decision.consents}
     emergency = req.channel == "emergency"

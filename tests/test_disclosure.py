@@ -598,3 +598,28 @@ def test_unwritable_audit_log_rolls_the_change_back(nodes):
                  consents=NOT_SOUGHT, now=NOW)
     row = D.get_request(a.db, req.request_id)
     assert row.status == "requested" and row.decision is None
+
+
+def test_cli_parsers_for_consent_and_exception():
+    assert D.parse_consent("victim:not_sought:seeking consent would increase risk") == Consent(
+        "victim", "not_sought", "seeking consent would increase risk")
+    assert D.parse_consent("perpetrator:given:explicit=gender_history, health") == Consent(
+        "perpetrator", "given", "", ("gender_history", "health"))
+    assert D.parse_consent("victim:given") == Consent("victim", "given", "")
+    with pytest.raises(E.DisclosureError, match="SUBJECT:STATUS"):
+        D.parse_consent("victim")
+    assert D.parse_exception("gender_history:ssi_2005_125:needed: to prevent a crime") == StatutoryException(
+        "gender_history", "ssi_2005_125", "needed: to prevent a crime")
+    with pytest.raises(E.DisclosureError, match="FIELD:PROVISION:NOTE"):
+        D.parse_exception("gender_history:ssi_2005_125")
+
+
+def test_decision_approving_unrequested_fields_is_refused(nodes):
+    a, b = nodes
+    req = ask(a, b, ["risk_level"])
+    dec, _ = D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1",
+                      consents=NOT_SOUGHT, now=NOW)
+    forged = encode(dataclasses.replace(dec, approved_fields=("risk_level", "contact_details")))
+    with pytest.raises(E.PayloadError, match="contact_details"):
+        D.receive_decision(b.db, b.audit, forged, sender_area="area-a", now=NOW)
+    assert D.get_request(b.db, req.request_id).status == "requested"
