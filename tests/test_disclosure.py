@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import sqlite3
 
 import pytest
 import sqlite_utils
@@ -42,7 +43,11 @@ class Node:
     def __init__(self, tmp_path, area, protocol):
         self.area = area
         self.protocol = protocol
-        self.db = sqlite_utils.Database(tmp_path / f"{area}.db")
+        # as the node store opens it: autocommit mode, WAL, explicit transactions
+        conn = sqlite3.connect(tmp_path / f"{area}.db", isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        self.db = sqlite_utils.Database(conn)
         D.migrate_disclosure(self.db)
         self.audit = AuditLog(tmp_path / f"{area}-audit.jsonl")
         self.audit_path = tmp_path / f"{area}-audit.jsonl"
