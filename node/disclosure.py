@@ -83,6 +83,7 @@ from fedalert.node._disclosure_statement import (
 )
 from fedalert.node._disclosure_store import migrate_disclosure, transaction
 from fedalert.node.policy import (
+    ACTOR_ID_RE,
     MIN_RATIONALE,
     check_area_may_share,
     check_consents,
@@ -751,16 +752,33 @@ def _check_received(db, rel: Release, *, sender_area: str, my_area: str) -> None
 
 
 def read_received_release(
-    db: sqlite_utils.Database, release_id: str, *, my_area: str, my_key, sender_key
+    db: sqlite_utils.Database,
+    audit: AuditLog,
+    release_id: str,
+    *,
+    viewer: str,
+    my_area: str,
+    my_key,
+    sender_key,
+    now: _dt.datetime,
 ) -> Release:
-    """Open a stored release for display (re-verifies the sender's signature)."""
+    """Open a stored release for display (re-verifies the sender's signature).
+
+    Each viewing is audited with the viewer's id (consultation logging, as
+    DPA 2018 Part 3 s62 requires for police data): who looked, when, at which release.
+    """
+    now = _utc(now)
+    if not ACTOR_ID_RE.match(viewer or ""):
+        raise DisclosureError("viewer must be the coordinator's id")
     r = st.one(db, "SELECT * FROM disclosure_releases_received WHERE release_id = ?", [release_id])
     if r is None:
         raise NotFound(f"no received release {release_id!r}")
     if r["sealed"] is None:
         raise NotFound(f"release {release_id} was deleted on {r['deleted_at']} at the end of its retention period")
     payload = open_payload(r["sealed"], "release", sender_area=r["from_area"], my_area=my_area, my_key=my_key, sender_key=sender_key)
-    return decode("release", payload)
+    rel = decode("release", payload)
+    audit.append("disclosure.release_viewed", release_id=release_id, request_id=rel.request_id, viewer=viewer, at=st.ts(now))
+    return rel
 
 
 # --- retention, emergency completion, withdrawal ------------------------------

@@ -54,7 +54,7 @@ from fedalert.node._disclosure_model import (
 from fedalert.node.protocol import Partner, Protocol
 
 MIN_RATIONALE = 20  # characters; an emergency request may be brief and completed later
-_ACTOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+ACTOR_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 GENDER_WITHHELD_REASON = (
     "Gender history is released only with the subject's recorded explicit consent or a recorded statutory "
@@ -279,7 +279,7 @@ def _check_request_rules(protocol: Protocol, request: Request) -> None:
             "why now, why less would not do"
         )
     for who, val in (("requester", request.requester), ("requesting_partner", request.requesting_partner)):
-        if not _ACTOR_RE.match(val or ""):
+        if not ACTOR_ID_RE.match(val or ""):
             raise RequestInvalid(f"{who} must be an id (letters, digits, '.', '_', '@', '-'), not a free-text name")
     _check_basis(protocol, request)
 
@@ -366,7 +366,7 @@ def check_decision_inputs(
     decided_by: str,
 ) -> tuple[str, ...]:
     """Validate an approver's choice; return the fields the approver approved."""
-    if not _ACTOR_RE.match(decided_by or ""):
+    if not ACTOR_ID_RE.match(decided_by or ""):
         raise DecisionInvalid("decided_by must be the approving coordinator's id")
     if outcome == "refuse":
         if len(reason.strip()) < 10:

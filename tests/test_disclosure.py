@@ -141,8 +141,9 @@ def test_end_to_end_partial_release(nodes, sealkit):
     # kept sealed at rest: no value in the database file in clear
     raw = (b.db.conn.execute("SELECT sealed, items FROM disclosure_releases_received").fetchone())
     assert b"INVENTED" not in raw[0] and "INVENTED" not in raw[1]
-    shown = D.read_received_release(b.db, rel.release_id, my_area="area-b", my_key=sealkit["area-b"]["seal"],
-                                    sender_key=sealkit["area-a"]["sign"].public_key())
+    shown = D.read_received_release(b.db, b.audit, rel.release_id, viewer="coord-b1", my_area="area-b",
+                                    my_key=sealkit["area-b"]["seal"], sender_key=sealkit["area-a"]["sign"].public_key(),
+                                    now=NOW)
     text = D.render_release(shown)
     assert "INVENTED-SUMMARY" in text and "Northvale Constabulary" in text
     assert "gender history" in text.lower() and GENDER_WITHHELD_REASON in text
@@ -155,7 +156,9 @@ def test_end_to_end_partial_release(nodes, sealkit):
     events_a = [e["event"] for e in audit_mod.read_entries(a.audit_path)]
     assert events_a[1:] == ["disclosure.request_received", "disclosure.decision", "disclosure.released"]
     events_b = [e["event"] for e in audit_mod.read_entries(b.audit_path)]
-    assert events_b[1:] == ["disclosure.request_sent", "disclosure.decision_received", "disclosure.release_received"]
+    assert events_b[1:] == ["disclosure.request_sent", "disclosure.decision_received", "disclosure.release_received",
+                            "disclosure.release_viewed"]
+    assert audit_mod.read_entries(b.audit_path)[-1]["fields"]["viewer"] == "coord-b1"
 
 
 def test_gender_history_withheld_answer_is_the_same_whether_held_or_not(nodes):
@@ -495,8 +498,8 @@ def test_retention_end_deletes_and_audits(nodes, sealkit):
     assert b.db.conn.execute("SELECT sealed FROM disclosure_releases_received").fetchone()[0] is None
     assert D.get_request(b.db, req.request_id).status == "expired"
     with pytest.raises(E.NotFound, match="deleted"):
-        D.read_received_release(b.db, rel.release_id, my_area="area-b", my_key=sealkit["area-b"]["seal"],
-                                sender_key=sealkit["area-a"]["sign"].public_key())
+        D.read_received_release(b.db, b.audit, rel.release_id, viewer="coord-b1", my_area="area-b",
+                                my_key=sealkit["area-b"]["seal"], sender_key=sealkit["area-a"]["sign"].public_key(), now=NOW)
     last = audit_mod.read_entries(b.audit_path)[-1]
     assert last["event"] == "disclosure.release_deleted" and last["fields"]["release_id"] == rel.release_id
     assert D.expire_releases(b.db, b.audit, now=after) == []  # idempotent
