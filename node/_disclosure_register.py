@@ -74,19 +74,35 @@ def breach_clock(b: Breach, now: _dt.datetime) -> BreachClock:
     stopped = b.ico_notified_at is not None or bool(b.not_reporting_reason)
     if b.ico_notified_at is not None:
         late = b.ico_notified_at > b.deadline
-        text = f"ICO notified {b.ico_notified_at:%Y-%m-%d %H:%M} UTC" + (" (after the 72-hour deadline)" if late else "")
+        text = f"ICO notified {b.ico_notified_at:%Y-%m-%d %H:%M} UTC" + (
+            " (after the 72-hour deadline)" if late else ""
+        )
         return BreachClock(b.deadline, b.deadline - b.ico_notified_at, late, True, text)
     if b.not_reporting_reason:
-        return BreachClock(b.deadline, b.deadline - now, False, True, "decided not to report to the ICO (reason recorded)")
+        return BreachClock(
+            b.deadline, b.deadline - now, False, True, "decided not to report to the ICO (reason recorded)"
+        )
     remaining = b.deadline - now
     if remaining.total_seconds() < 0:
         over = -remaining
         h = int(over.total_seconds() // 3600)
         m = int(over.total_seconds() % 3600 // 60)
-        return BreachClock(b.deadline, remaining, True, stopped, f"OVERDUE by {h}h {m:02d}m: notify the ICO now and record why it is late")
+        return BreachClock(
+            b.deadline,
+            remaining,
+            True,
+            stopped,
+            f"OVERDUE by {h}h {m:02d}m: notify the ICO now and record why it is late",
+        )
     h = int(remaining.total_seconds() // 3600)
     m = int(remaining.total_seconds() % 3600 // 60)
-    return BreachClock(b.deadline, remaining, False, stopped, f"{h}h {m:02d}m left to notify the ICO (deadline {b.deadline:%Y-%m-%d %H:%M} UTC)")
+    return BreachClock(
+        b.deadline,
+        remaining,
+        False,
+        stopped,
+        f"{h}h {m:02d}m left to notify the ICO (deadline {b.deadline:%Y-%m-%d %H:%M} UTC)",
+    )
 
 
 def _breach(r: dict) -> Breach:
@@ -139,8 +155,13 @@ def record_breach(
             "INSERT INTO disclosure_breaches (breach_id, aware_at, reported_by, summary, status) VALUES (?,?,?,?, 'open')",
             [bid, st.ts(aware_at), reported_by, summary.strip()],
         )
-        audit.append("breach.recorded", breach_id=bid, aware_at=st.ts(aware_at), reported_by=reported_by,
-                     deadline=st.ts(aware_at + BREACH_CLOCK))
+        audit.append(
+            "breach.recorded",
+            breach_id=bid,
+            aware_at=st.ts(aware_at),
+            reported_by=reported_by,
+            deadline=st.ts(aware_at + BREACH_CLOCK),
+        )
     return get_breach(db, bid)
 
 
@@ -167,8 +188,11 @@ def notify_ico(
             "record the reasons for the delay (delay_reason)"
         )
     with transaction(db):
-        st.execute(db, "UPDATE disclosure_breaches SET ico_notified_at = ?, delay_reason = ? WHERE breach_id = ?",
-                   [st.ts(at), delay_reason.strip(), breach_id])
+        st.execute(
+            db,
+            "UPDATE disclosure_breaches SET ico_notified_at = ?, delay_reason = ? WHERE breach_id = ?",
+            [st.ts(at), delay_reason.strip(), breach_id],
+        )
         audit.append("breach.ico_notified", breach_id=breach_id, at=st.ts(at), late=at > b.deadline)
     return get_breach(db, breach_id)
 
@@ -183,7 +207,11 @@ def decide_not_to_report(
     if len(reason.strip()) < 20:
         raise RegisterError("record why the breach is not reported (at least 20 characters)")
     with transaction(db):
-        st.execute(db, "UPDATE disclosure_breaches SET not_reporting_reason = ? WHERE breach_id = ?", [reason.strip(), breach_id])
+        st.execute(
+            db,
+            "UPDATE disclosure_breaches SET not_reporting_reason = ? WHERE breach_id = ?",
+            [reason.strip(), breach_id],
+        )
         audit.append("breach.not_reported", breach_id=breach_id, by=by, at=st.ts(_utc(now)))
     return get_breach(db, breach_id)
 
@@ -194,7 +222,11 @@ def notify_partners(
     b = _open(db, breach_id)
     merged = sorted(set(b.partners_notified) | set(partners))
     with transaction(db):
-        st.execute(db, "UPDATE disclosure_breaches SET partners_notified = ? WHERE breach_id = ?", [json.dumps(merged), breach_id])
+        st.execute(
+            db,
+            "UPDATE disclosure_breaches SET partners_notified = ? WHERE breach_id = ?",
+            [json.dumps(merged), breach_id],
+        )
         audit.append("breach.partners_notified", breach_id=breach_id, partners=sorted(partners), at=st.ts(_utc(now)))
     return get_breach(db, breach_id)
 
@@ -217,10 +249,15 @@ def close_breach(db: sqlite_utils.Database, audit: AuditLog, breach_id: str, *, 
     now = _utc(now)
     b = _open(db, breach_id)
     if b.ico_notified_at is None and not b.not_reporting_reason:
-        raise RegisterError(f"breach {breach_id}: record the ICO notification or a decision not to report before closing")
+        raise RegisterError(
+            f"breach {breach_id}: record the ICO notification or a decision not to report before closing"
+        )
     with transaction(db):
-        st.execute(db, "UPDATE disclosure_breaches SET status = 'closed', closed_at = ?, closed_by = ? WHERE breach_id = ?",
-                   [st.ts(now), by, breach_id])
+        st.execute(
+            db,
+            "UPDATE disclosure_breaches SET status = 'closed', closed_at = ?, closed_by = ? WHERE breach_id = ?",
+            [st.ts(now), by, breach_id],
+        )
         audit.append("breach.closed", breach_id=breach_id, by=by, at=st.ts(now))
     return get_breach(db, breach_id)
 
@@ -249,8 +286,14 @@ class Complaint:
 
 def _complaint(r: dict) -> Complaint:
     return Complaint(
-        r["complaint_id"], st.parse_ts(r["received_at"]), r["channel"], r["summary"], st.parse_ts(r["acknowledged_at"]),
-        r["outcome"], bool(r["told_about_ico"]), st.parse_ts(r["closed_at"]),
+        r["complaint_id"],
+        st.parse_ts(r["received_at"]),
+        r["channel"],
+        r["summary"],
+        st.parse_ts(r["acknowledged_at"]),
+        r["outcome"],
+        bool(r["told_about_ico"]),
+        st.parse_ts(r["closed_at"]),
     )
 
 
@@ -275,25 +318,38 @@ def record_complaint(
         raise RegisterError("summarise the complaint (at least 10 characters)")
     cid = f"complaint-{secrets.token_hex(6)}"
     with transaction(db):
-        st.execute(db, "INSERT INTO disclosure_complaints (complaint_id, received_at, channel, summary) VALUES (?,?,?,?)",
-                   [cid, st.ts(received_at), channel, summary.strip()])
+        st.execute(
+            db,
+            "INSERT INTO disclosure_complaints (complaint_id, received_at, channel, summary) VALUES (?,?,?,?)",
+            [cid, st.ts(received_at), channel, summary.strip()],
+        )
         audit.append("complaint.recorded", complaint_id=cid, channel=channel, received_at=st.ts(received_at))
     return get_complaint(db, cid)
 
 
-def acknowledge_complaint(db: sqlite_utils.Database, audit: AuditLog, complaint_id: str, *, at: _dt.datetime) -> Complaint:
+def acknowledge_complaint(
+    db: sqlite_utils.Database, audit: AuditLog, complaint_id: str, *, at: _dt.datetime
+) -> Complaint:
     at = _utc(at)
     c = get_complaint(db, complaint_id)
     if c.acknowledged_at is not None:
         raise RegisterError(f"complaint {complaint_id} is already acknowledged")
     with transaction(db):
-        st.execute(db, "UPDATE disclosure_complaints SET acknowledged_at = ? WHERE complaint_id = ?", [st.ts(at), complaint_id])
+        st.execute(
+            db, "UPDATE disclosure_complaints SET acknowledged_at = ? WHERE complaint_id = ?", [st.ts(at), complaint_id]
+        )
         audit.append("complaint.acknowledged", complaint_id=complaint_id, late=at > c.acknowledge_by)
     return get_complaint(db, complaint_id)
 
 
 def close_complaint(
-    db: sqlite_utils.Database, audit: AuditLog, complaint_id: str, *, outcome: str, told_about_ico: bool, now: _dt.datetime
+    db: sqlite_utils.Database,
+    audit: AuditLog,
+    complaint_id: str,
+    *,
+    outcome: str,
+    told_about_ico: bool,
+    now: _dt.datetime,
 ) -> Complaint:
     now = _utc(now)
     c = get_complaint(db, complaint_id)
@@ -306,7 +362,10 @@ def close_complaint(
     if len(outcome.strip()) < 10:
         raise RegisterError("record the outcome (at least 10 characters)")
     with transaction(db):
-        st.execute(db, "UPDATE disclosure_complaints SET outcome = ?, told_about_ico = 1, closed_at = ? WHERE complaint_id = ?",
-                   [outcome.strip(), st.ts(now), complaint_id])
+        st.execute(
+            db,
+            "UPDATE disclosure_complaints SET outcome = ?, told_about_ico = 1, closed_at = ? WHERE complaint_id = ?",
+            [outcome.strip(), st.ts(now), complaint_id],
+        )
         audit.append("complaint.closed", complaint_id=complaint_id)
     return get_complaint(db, complaint_id)

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from fedalert.node import _disclosure_store as st
-from fedalert.node._disclosure_law import ART9_CONDITIONS, CHANNELS, GENDER_EXCEPTIONS, LAWFUL_BASES, PURPOSES, SCH8_CONDITIONS
+from fedalert.node._disclosure_law import (
+    ART9_CONDITIONS,
+    CHANNELS,
+    GENDER_EXCEPTIONS,
+    LAWFUL_BASES,
+    PURPOSES,
+    SCH8_CONDITIONS,
+)
 from fedalert.node._disclosure_model import Release, decode
 
 
@@ -27,7 +34,9 @@ def _d(x: _dt.date | _dt.datetime | str) -> str:
 def _basis_text(basis: str, art9: str, sch8: str) -> str:
     text = LAWFUL_BASES[basis].label if basis in LAWFUL_BASES else basis
     if art9:
-        text += "; for special-category information " + (ART9_CONDITIONS[art9].label if art9 in ART9_CONDITIONS else art9)
+        text += "; for special-category information " + (
+            ART9_CONDITIONS[art9].label if art9 in ART9_CONDITIONS else art9
+        )
     if sch8:
         text += "; for sensitive information " + (SCH8_CONDITIONS[sch8].label if sch8 in SCH8_CONDITIONS else sch8)
     return text
@@ -38,7 +47,9 @@ def _consent_text(consents: list[dict]) -> str:
         return "not yet recorded (emergency share; the record must be completed)"
     parts = []
     for c in consents:
-        words = {"given": "consent given", "refused": "consent refused", "not_sought": "consent not sought"}[c["status"]]
+        words = {"given": "consent given", "refused": "consent refused", "not_sought": "consent not sought"}[
+            c["status"]
+        ]
         parts.append(f"{c['subject']}: {words}" + (f" ({c['reason']})" if c.get("reason") else ""))
     return "; ".join(parts)
 
@@ -77,9 +88,19 @@ def sharing_events(db: sqlite_utils.Database, record_id: str) -> list[SharingEve
             consents = json.loads(r["completion"])["consents"]
         out.append(
             SharingEvent(
-                "sent", req.request_id, r["release_id"], r["to_area"], st.parse_ts(r["released_at"]), req.purpose,
-                _basis_text(req.lawful_basis, req.art9_condition, req.sch8_condition), req.channel, req.requester,
-                r["approved_by"], json.loads(r["items"]), json.loads(r["withheld"]), consents,
+                "sent",
+                req.request_id,
+                r["release_id"],
+                r["to_area"],
+                st.parse_ts(r["released_at"]),
+                req.purpose,
+                _basis_text(req.lawful_basis, req.art9_condition, req.sch8_condition),
+                req.channel,
+                req.requester,
+                r["approved_by"],
+                json.loads(r["items"]),
+                json.loads(r["withheld"]),
+                consents,
             )
         )
     for r in st.rows(
@@ -93,10 +114,20 @@ def sharing_events(db: sqlite_utils.Database, record_id: str) -> list[SharingEve
         dec = decode("decision", r["dec"].encode()) if r["dec"] else None
         out.append(
             SharingEvent(
-                "received", req.request_id, r["release_id"], r["from_area"], st.parse_ts(r["released_at"]), req.purpose,
-                _basis_text(req.lawful_basis, req.art9_condition, req.sch8_condition), req.channel, req.requester,
-                dec.decided_by if dec else "", json.loads(r["items"]), json.loads(r["withheld"]),
-                [c.__dict__ for c in dec.consents] if dec else [], r["deleted_at"],
+                "received",
+                req.request_id,
+                r["release_id"],
+                r["from_area"],
+                st.parse_ts(r["released_at"]),
+                req.purpose,
+                _basis_text(req.lawful_basis, req.art9_condition, req.sch8_condition),
+                req.channel,
+                req.requester,
+                dec.decided_by if dec else "",
+                json.loads(r["items"]),
+                json.loads(r["withheld"]),
+                [c.__dict__ for c in dec.consents] if dec else [],
+                r["deleted_at"],
             )
         )
     return out
@@ -153,12 +184,16 @@ def sar_listing(db: sqlite_utils.Database, record_id: str) -> str:
             verb = "Released to" if e.direction == "sent" else "Received from"
             lines.append(f"    {verb} {e.other_area} on {_d(e.at)} (release {e.release_id}); basis: {e.basis}")
             for i in e.items:
-                lines.append(f"      {i['label']}: from {i['source_name']} ({i['source_partner']}), recorded {_d(i['recorded_on'])}")
+                lines.append(
+                    f"      {i['label']}: from {i['source_name']} ({i['source_partner']}), recorded {_d(i['recorded_on'])}"
+                )
             if e.deleted_at:
                 lines.append(f"    Deleted at the end of its retention period on {_d(e.deleted_at)}")
     lines.append("")
-    lines.append("Before answering: apply the third-party exemption and the crime-prejudice restriction where they apply, "
-                 "and record the reasons for any exemption.")
+    lines.append(
+        "Before answering: apply the third-party exemption and the crime-prejudice restriction where they apply, "
+        "and record the reasons for any exemption."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -175,7 +210,9 @@ def render_release(rel: Release) -> str:
         lines.append(f"EMERGENCY release: the full record is due by {rel.complete_by:%Y-%m-%d %H:%M} UTC")
     lines.append("")
     for i in rel.items:
-        lines.append(f"{i.label} [{i.subject}; from {i.source_name}, recorded {_d(i.recorded_on)}; consent {i.consent_status}]")
+        lines.append(
+            f"{i.label} [{i.subject}; from {i.source_name}, recorded {_d(i.recorded_on)}; consent {i.consent_status}]"
+        )
         lines.append(f"    {i.value}")
     if rel.withheld:
         lines.append("")
@@ -222,8 +259,10 @@ def render_request(row) -> str:
     ]
     d = row.decision
     if d is not None:
-        lines.append(f"Decision by {d.decided_by} on {_d(d.decided_at)}: {d.outcome} -> {d.status}"
-                     + (f"; reason: {d.reason}" if d.reason else ""))
+        lines.append(
+            f"Decision by {d.decided_by} on {_d(d.decided_at)}: {d.outcome} -> {d.status}"
+            + (f"; reason: {d.reason}" if d.reason else "")
+        )
         if d.approved_fields:
             lines.append(f"  Approved: {', '.join(d.approved_fields)}")
         for w in d.withheld:
@@ -231,7 +270,9 @@ def render_request(row) -> str:
         for c in d.consents:
             lines.append(f"  Consent ({c.subject}): {c.status}" + (f", {c.reason}" if c.reason else ""))
         for e in d.exceptions:
-            lines.append(f"  Statutory exception for {e.field}: {GENDER_EXCEPTIONS.get(e.provision, e.provision)}; {e.note}")
+            lines.append(
+                f"  Statutory exception for {e.field}: {GENDER_EXCEPTIONS.get(e.provision, e.provision)}; {e.note}"
+            )
     if row.release_id:
         lines.append(f"Release: {row.release_id}")
     return "\n".join(lines) + "\n"

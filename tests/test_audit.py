@@ -262,7 +262,7 @@ def test_export_csv_has_a_column_per_field_and_neutralises_formulas(tmp_path):
     assert {"ref", "other", "c", "d", "e", "f", "ids", "log_id", "format"} <= set(header)
     assert len(rows) == 4  # header, genesis, two entries
     row = dict(zip(header, rows[2]))
-    assert row["ref"] == "\'=HYPERLINK(\"http://x\")"
+    assert row["ref"] == '\'=HYPERLINK("http://x")'
     assert row["other"] == "'+1" and row["c"] == "'-2" and row["d"] == "'@SUM(A1)"
     assert row["e"] == "'\tx" and row["f"] == "'\rx"
     assert dict(zip(header, rows[3]))["ids"] == "a, b"

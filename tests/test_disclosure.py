@@ -17,7 +17,7 @@ from fedalert import audit as audit_mod
 from fedalert.audit import AuditLog
 from fedalert.node import _disclosure_errors as E
 from fedalert.node import disclosure as D
-from fedalert.node._disclosure_model import CaseField, Consent, MatchInfo, StatutoryException, decode, encode
+from fedalert.node._disclosure_model import CaseField, Consent, MatchInfo, StatutoryException, encode
 from fedalert.node.policy import GENDER_WITHHELD_REASON
 
 from test_disclosure_support import NOW, OVERLAY_B, protocol_a, protocol_b
@@ -26,8 +26,18 @@ MATCH = MatchInfo("m-1", "area-a", "h-a1", "area-b", "h-b1")
 RATIONALE = "Victim moved to area B; current risk and conditions are needed to plan safety at Thursday's MARAC."
 VALUES = {
     "risk_level": ("high", "victim", "area-a-police", dt.date(2026, 10, 1)),
-    "current_risk_summary": ("INVENTED-SUMMARY threats after separation", "victim", "area-a-council", dt.date(2026, 10, 2)),
-    "conditions": ("INVENTED-CONDITION not to enter Southmere Road", "perpetrator", "area-a-police", dt.date(2026, 9, 30)),
+    "current_risk_summary": (
+        "INVENTED-SUMMARY threats after separation",
+        "victim",
+        "area-a-council",
+        dt.date(2026, 10, 2),
+    ),
+    "conditions": (
+        "INVENTED-CONDITION not to enter Southmere Road",
+        "perpetrator",
+        "area-a-police",
+        dt.date(2026, 9, 30),
+    ),
     "health": ("INVENTED-HEALTH note", "perpetrator", "area-a-health", dt.date(2026, 3, 1)),
     "contact_details": ("INVENTED-CONTACT safe number via refuge", "victim", "area-a-refuge", dt.date(2026, 10, 3)),
     "marac_contact": ("INVENTED-MARAC coordinator desk", "case", "area-a-council", dt.date(2026, 5, 5)),
@@ -91,20 +101,43 @@ def ask(a, b, fields, *, now=NOW, record_b="rec-b1", record_a="rec-a1", **kw):
     opts.update(kw)
     req = D.new_request(b.protocol, MATCH, my_area="area-b", fields=fields, now=now, **opts)
     payload = D.submit_request(b.db, b.audit, b.protocol, MATCH, req, record_id=record_b, now=now)
-    got = D.receive_request(a.db, a.audit, a.protocol, payload, sender_area="area-b", my_area="area-a",
-                            match=MATCH, record_id=record_a, now=now)
+    got = D.receive_request(
+        a.db,
+        a.audit,
+        a.protocol,
+        payload,
+        sender_area="area-b",
+        my_area="area-a",
+        match=MATCH,
+        record_id=record_a,
+        now=now,
+    )
     assert got == req
     return req
 
 
 def seal_release(kit, payload, *, sender="area-a", recipient="area-b", context_recipient=None):
-    return D.seal_payload(payload, "release", sender_area=sender, recipient_area=context_recipient or recipient,
-                          recipient_key=kit[recipient]["seal"].public_key(), signer=kit[sender]["sign"])
+    return D.seal_payload(
+        payload,
+        "release",
+        sender_area=sender,
+        recipient_area=context_recipient or recipient,
+        recipient_key=kit[recipient]["seal"].public_key(),
+        signer=kit[sender]["sign"],
+    )
 
 
 def accept(b, kit, sealed, *, sender="area-a", now=NOW):
-    return D.accept_release(b.db, b.audit, sealed, sender_area=sender, my_area="area-b",
-                            my_key=kit["area-b"]["seal"], sender_key=kit[sender]["sign"].public_key(), now=now)
+    return D.accept_release(
+        b.db,
+        b.audit,
+        sealed,
+        sender_area=sender,
+        my_area="area-b",
+        my_key=kit["area-b"]["seal"],
+        sender_key=kit[sender]["sign"].public_key(),
+        now=now,
+    )
 
 
 def audit_text(node) -> str:
@@ -113,10 +146,22 @@ def audit_text(node) -> str:
 
 def test_end_to_end_partial_release(nodes, sealkit):
     a, b = nodes
-    req = ask(a, b, ["risk_level", "current_risk_summary", "conditions", "health", "gender_history"],
-              art9_condition="uk_gdpr_9_2_g_sch1_para18")
-    decision, dpayload = D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all",
-                                  decided_by="coord-a1", consents=NOT_SOUGHT, now=NOW)
+    req = ask(
+        a,
+        b,
+        ["risk_level", "current_risk_summary", "conditions", "health", "gender_history"],
+        art9_condition="uk_gdpr_9_2_g_sch1_para18",
+    )
+    decision, dpayload = D.decide(
+        a.db,
+        a.audit,
+        a.protocol,
+        req.request_id,
+        outcome="approve_all",
+        decided_by="coord-a1",
+        consents=NOT_SOUGHT,
+        now=NOW,
+    )
     assert decision.status == "partially_approved"
     withheld = {w.field: w.reason_code for w in decision.withheld}
     assert withheld == {"health": "not_available", "gender_history": "gender_history_protected"}
@@ -139,11 +184,18 @@ def test_end_to_end_partial_release(nodes, sealkit):
     assert received == rel
     assert D.get_request(b.db, req.request_id).status == "released"
     # kept sealed at rest: no value in the database file in clear
-    raw = (b.db.conn.execute("SELECT sealed, items FROM disclosure_releases_received").fetchone())
+    raw = b.db.conn.execute("SELECT sealed, items FROM disclosure_releases_received").fetchone()
     assert b"INVENTED" not in raw[0] and "INVENTED" not in raw[1]
-    shown = D.read_received_release(b.db, b.audit, rel.release_id, viewer="coord-b1", my_area="area-b",
-                                    my_key=sealkit["area-b"]["seal"], sender_key=sealkit["area-a"]["sign"].public_key(),
-                                    now=NOW)
+    shown = D.read_received_release(
+        b.db,
+        b.audit,
+        rel.release_id,
+        viewer="coord-b1",
+        my_area="area-b",
+        my_key=sealkit["area-b"]["seal"],
+        sender_key=sealkit["area-a"]["sign"].public_key(),
+        now=NOW,
+    )
     text = D.render_release(shown)
     assert "INVENTED-SUMMARY" in text and "Northvale Constabulary" in text
     assert "gender history" in text.lower() and GENDER_WITHHELD_REASON in text
@@ -156,8 +208,12 @@ def test_end_to_end_partial_release(nodes, sealkit):
     events_a = [e["event"] for e in audit_mod.read_entries(a.audit_path)]
     assert events_a[1:] == ["disclosure.request_received", "disclosure.decision", "disclosure.released"]
     events_b = [e["event"] for e in audit_mod.read_entries(b.audit_path)]
-    assert events_b[1:] == ["disclosure.request_sent", "disclosure.decision_received", "disclosure.release_received",
-                            "disclosure.release_viewed"]
+    assert events_b[1:] == [
+        "disclosure.request_sent",
+        "disclosure.decision_received",
+        "disclosure.release_received",
+        "disclosure.release_viewed",
+    ]
     assert audit_mod.read_entries(b.audit_path)[-1]["fields"]["viewer"] == "coord-b1"
 
 
@@ -165,8 +221,16 @@ def test_gender_history_withheld_answer_is_the_same_whether_held_or_not(nodes):
     a, b = nodes
     for rec in ("rec-a1", "rec-a-empty"):
         req = ask(a, b, ["risk_level", "gender_history"], art9_condition="uk_gdpr_9_2_c", record_a=rec)
-        dec, _ = D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1",
-                          consents=NOT_SOUGHT, now=NOW)
+        dec, _ = D.decide(
+            a.db,
+            a.audit,
+            a.protocol,
+            req.request_id,
+            outcome="approve_all",
+            decided_by="coord-a1",
+            consents=NOT_SOUGHT,
+            now=NOW,
+        )
         w = [x for x in dec.withheld if x.field == "gender_history"]
         assert w == [dataclasses.replace(w[0], reason_code="gender_history_protected", reason=GENDER_WITHHELD_REASON)]
 
@@ -174,18 +238,37 @@ def test_gender_history_withheld_answer_is_the_same_whether_held_or_not(nodes):
 def test_gender_history_released_with_explicit_consent_or_exception(nodes):
     a, b = nodes
     req = ask(a, b, ["risk_level", "gender_history"], art9_condition="uk_gdpr_9_2_c")
-    consents = (Consent("victim", "not_sought", "seeking consent would increase risk"),
-                Consent("perpetrator", "given", explicit_items=("gender_history",)))
-    D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1",
-             consents=consents, now=NOW)
+    consents = (
+        Consent("victim", "not_sought", "seeking consent would increase risk"),
+        Consent("perpetrator", "given", explicit_items=("gender_history",)),
+    )
+    D.decide(
+        a.db,
+        a.audit,
+        a.protocol,
+        req.request_id,
+        outcome="approve_all",
+        decided_by="coord-a1",
+        consents=consents,
+        now=NOW,
+    )
     rel, _ = D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
     g = [i for i in rel.items if i.field == "gender_history"]
     assert len(g) == 1 and g[0].consent_status == "given" and not g[0].exception
 
     req2 = ask(a, b, ["gender_history"], art9_condition="uk_gdpr_9_2_c")
     exc = (StatutoryException("gender_history", "ssi_2005_125", "needed to prevent a crime against the victim"),)
-    D.decide(a.db, a.audit, a.protocol, req2.request_id, outcome="approve_all", decided_by="coord-a1",
-             consents=NOT_SOUGHT, exceptions=exc, now=NOW)
+    D.decide(
+        a.db,
+        a.audit,
+        a.protocol,
+        req2.request_id,
+        outcome="approve_all",
+        decided_by="coord-a1",
+        consents=NOT_SOUGHT,
+        exceptions=exc,
+        now=NOW,
+    )
     rel2, _ = D.release(a.db, a.audit, a.protocol, req2.request_id, now=NOW)
     assert [(i.field, i.exception) for i in rel2.items] == [("gender_history", "ssi_2005_125")]
     assert "ssi_2005_125" in audit_text(a) and "INVENTED" not in audit_text(a)
@@ -195,8 +278,16 @@ def test_gender_history_consent_must_be_explicit(nodes):
     a, b = nodes
     req = ask(a, b, ["gender_history"], art9_condition="uk_gdpr_9_2_c")
     consents = (Consent("perpetrator", "given"),)  # consent, but not explicit to this item
-    dec, _ = D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1",
-                      consents=consents, now=NOW)
+    dec, _ = D.decide(
+        a.db,
+        a.audit,
+        a.protocol,
+        req.request_id,
+        outcome="approve_all",
+        decided_by="coord-a1",
+        consents=consents,
+        now=NOW,
+    )
     assert dec.status == "refused" and "Gender history" in dec.reason
     with pytest.raises(E.StatusError):
         D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
@@ -207,8 +298,16 @@ def test_special_category_withholding_does_not_reveal_whether_a_value_exists(nod
     answers = []
     for rec in ("rec-a1", "rec-a-empty"):  # rec-a1 holds health from a lapsed partner; the other holds nothing
         req = ask(a, b, ["risk_level", "health"], art9_condition="uk_gdpr_9_2_c", record_a=rec)
-        dec, _ = D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1",
-                          consents=NOT_SOUGHT, now=NOW)
+        dec, _ = D.decide(
+            a.db,
+            a.audit,
+            a.protocol,
+            req.request_id,
+            outcome="approve_all",
+            decided_by="coord-a1",
+            consents=NOT_SOUGHT,
+            now=NOW,
+        )
         answers.append([w for w in dec.withheld if w.field == "health"])
     assert answers[0] == answers[1] and answers[0][0].reason_code == "not_available"
 
@@ -217,20 +316,42 @@ def test_special_category_under_explicit_consent_condition_needs_consent(nodes):
     a, b = nodes
     req = ask(a, b, ["risk_level", "health"], art9_condition="uk_gdpr_9_2_a")
     # make the health value come from a current partner so only consent decides
-    D.add_case_field(a.db, a.protocol, "rec-a1",
-                     CaseField("health", "INVENTED-HEALTH-2", "victim", "area-a-council", dt.date(2026, 10, 9)))
-    dec, _ = D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1",
-                      consents=NOT_SOUGHT, now=NOW)
+    D.add_case_field(
+        a.db,
+        a.protocol,
+        "rec-a1",
+        CaseField("health", "INVENTED-HEALTH-2", "victim", "area-a-council", dt.date(2026, 10, 9)),
+    )
+    dec, _ = D.decide(
+        a.db,
+        a.audit,
+        a.protocol,
+        req.request_id,
+        outcome="approve_all",
+        decided_by="coord-a1",
+        consents=NOT_SOUGHT,
+        now=NOW,
+    )
     codes = {(w.field, w.reason_code) for w in dec.withheld}
     assert ("health", "special_no_consent") in codes
     assert dec.status == "partially_approved"
     # with the victim's explicit consent, the victim's value goes; the perpetrator's does not
     req2 = ask(a, b, ["risk_level", "health"], art9_condition="uk_gdpr_9_2_a")
     consents = (Consent("victim", "given", explicit_items=("health",)), NOT_SOUGHT[1])
-    D.decide(a.db, a.audit, a.protocol, req2.request_id, outcome="approve_all", decided_by="coord-a1",
-             consents=consents, now=NOW)
+    D.decide(
+        a.db,
+        a.audit,
+        a.protocol,
+        req2.request_id,
+        outcome="approve_all",
+        decided_by="coord-a1",
+        consents=consents,
+        now=NOW,
+    )
     rel, _ = D.release(a.db, a.audit, a.protocol, req2.request_id, now=NOW)
-    assert [(i.field, i.subject, i.value) for i in rel.items if i.field == "health"] == [("health", "victim", "INVENTED-HEALTH-2")]
+    assert [(i.field, i.subject, i.value) for i in rel.items if i.field == "health"] == [
+        ("health", "victim", "INVENTED-HEALTH-2")
+    ]
     assert [w.reason_code for w in rel.withheld if w.field == "health"] == ["not_available"]
 
 
@@ -240,8 +361,16 @@ def test_consent_must_be_recorded_outside_an_emergency(nodes):
     with pytest.raises(E.ConsentError, match="record consent for the victim"):
         D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1", now=NOW)
     with pytest.raises(E.ConsentError, match="why the information is shared without consent"):
-        D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1",
-                 consents=(Consent("victim", "not_sought", ""),), now=NOW)
+        D.decide(
+            a.db,
+            a.audit,
+            a.protocol,
+            req.request_id,
+            outcome="approve_all",
+            decided_by="coord-a1",
+            consents=(Consent("victim", "not_sought", ""),),
+            now=NOW,
+        )
     assert D.get_request(a.db, req.request_id).status == "requested"  # nothing half-written
 
 
@@ -250,42 +379,97 @@ def test_refuse_and_approve_some(nodes):
     req = ask(a, b, ["risk_level", "conditions"])
     with pytest.raises(E.DecisionInvalid, match="reason"):
         D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="refuse", decided_by="coord-a1", now=NOW)
-    dec, payload = D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="refuse", decided_by="coord-a1",
-                            reason="Not proportionate: the MARAC has already shared this in person.", now=NOW)
+    dec, payload = D.decide(
+        a.db,
+        a.audit,
+        a.protocol,
+        req.request_id,
+        outcome="refuse",
+        decided_by="coord-a1",
+        reason="Not proportionate: the MARAC has already shared this in person.",
+        now=NOW,
+    )
     assert dec.status == "refused" and dec.approved_fields == ()
     D.receive_decision(b.db, b.audit, payload, sender_area="area-a", now=NOW)
     assert D.get_request(b.db, req.request_id).status == "refused"
     with pytest.raises(E.StatusError, match="from refused"):
         D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
     with pytest.raises(E.StatusError):
-        D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1",
-                 consents=NOT_SOUGHT, now=NOW)
+        D.decide(
+            a.db,
+            a.audit,
+            a.protocol,
+            req.request_id,
+            outcome="approve_all",
+            decided_by="coord-a1",
+            consents=NOT_SOUGHT,
+            now=NOW,
+        )
 
     req2 = ask(a, b, ["risk_level", "conditions", "current_risk_summary"])
     with pytest.raises(E.DecisionInvalid, match="not requested"):
-        D.decide(a.db, a.audit, a.protocol, req2.request_id, outcome="approve_some", fields=["health"],
-                 reason="only the risk level is needed", decided_by="coord-a1", consents=NOT_SOUGHT, now=NOW)
-    dec2, _ = D.decide(a.db, a.audit, a.protocol, req2.request_id, outcome="approve_some", fields=["risk_level"],
-                       reason="only the risk level is needed now", decided_by="coord-a1", consents=NOT_SOUGHT, now=NOW)
+        D.decide(
+            a.db,
+            a.audit,
+            a.protocol,
+            req2.request_id,
+            outcome="approve_some",
+            fields=["health"],
+            reason="only the risk level is needed",
+            decided_by="coord-a1",
+            consents=NOT_SOUGHT,
+            now=NOW,
+        )
+    dec2, _ = D.decide(
+        a.db,
+        a.audit,
+        a.protocol,
+        req2.request_id,
+        outcome="approve_some",
+        fields=["risk_level"],
+        reason="only the risk level is needed now",
+        decided_by="coord-a1",
+        consents=NOT_SOUGHT,
+        now=NOW,
+    )
     assert dec2.status == "partially_approved" and dec2.approved_fields == ("risk_level",)
     rel, _ = D.release(a.db, a.audit, a.protocol, req2.request_id, now=NOW)
     assert [i.field for i in rel.items] == ["risk_level"]
-    assert {w.field: w.reason_code for w in rel.withheld} == {"conditions": "not_approved", "current_risk_summary": "not_approved"}
+    assert {w.field: w.reason_code for w in rel.withheld} == {
+        "conditions": "not_approved",
+        "current_risk_summary": "not_approved",
+    }
 
 
 def test_only_the_holding_area_decides(nodes):
     a, b = nodes
     req = ask(a, b, ["risk_level"])
     with pytest.raises(E.DecisionInvalid, match="only the holding area"):
-        D.decide(b.db, b.audit, b.protocol, req.request_id, outcome="approve_all", decided_by="coord-b1",
-                 consents=NOT_SOUGHT, now=NOW)
+        D.decide(
+            b.db,
+            b.audit,
+            b.protocol,
+            req.request_id,
+            outcome="approve_all",
+            decided_by="coord-b1",
+            consents=NOT_SOUGHT,
+            now=NOW,
+        )
 
 
 def test_partner_lapsing_after_approval_is_caught_at_release(nodes):
     a, b = nodes
     req = ask(a, b, ["conditions"])
-    D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1",
-             consents=NOT_SOUGHT, now=NOW)
+    D.decide(
+        a.db,
+        a.audit,
+        a.protocol,
+        req.request_id,
+        outcome="approve_all",
+        decided_by="coord-a1",
+        consents=NOT_SOUGHT,
+        now=NOW,
+    )
     # police signed 2026-05-02; by 2027-05-03 the sign-off has lapsed
     later = dt.datetime(2027, 5, 3, 9, 0, tzinfo=dt.timezone.utc)
     with pytest.raises(E.NothingToRelease, match="conditions: partner_not_current"):
@@ -296,8 +480,13 @@ def test_partner_lapsing_after_approval_is_caught_at_release(nodes):
 def test_withdrawn_partner_fields_are_never_released(nodes, tmp_path):
     a, b = nodes
     text = protocol_a().sources[1]
-    overlay = open(text, encoding="utf-8").read().replace(
-        'signed_on = 2026-05-10\nsigned_version = "2026.1"', 'signed_on = 2026-05-10\nsigned_version = "2026.1"\nwithdrawn_on = 2026-11-01'
+    overlay = (
+        open(text, encoding="utf-8")
+        .read()
+        .replace(
+            'signed_on = 2026-05-10\nsigned_version = "2026.1"',
+            'signed_on = 2026-05-10\nsigned_version = "2026.1"\nwithdrawn_on = 2026-11-01',
+        )
     )
     p = tmp_path / "a-withdrawn.toml"
     p.write_text(overlay, encoding="utf-8")
@@ -305,8 +494,16 @@ def test_withdrawn_partner_fields_are_never_released(nodes, tmp_path):
 
     a.protocol = load_protocol(bundled_national_path(), p)
     req = ask(a, b, ["risk_level", "contact_details"])
-    dec, _ = D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1",
-                      consents=NOT_SOUGHT, now=NOW)
+    dec, _ = D.decide(
+        a.db,
+        a.audit,
+        a.protocol,
+        req.request_id,
+        outcome="approve_all",
+        decided_by="coord-a1",
+        consents=NOT_SOUGHT,
+        now=NOW,
+    )
     assert {(w.field, w.reason_code) for w in dec.withheld} == {("contact_details", "partner_withdrawn")}
     rel, _ = D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
     assert [i.field for i in rel.items] == ["risk_level"]
@@ -315,12 +512,26 @@ def test_withdrawn_partner_fields_are_never_released(nodes, tmp_path):
 def test_lapsed_lead_partner_blocks_release(nodes, tmp_path):
     a, b = nodes
     req = ask(a, b, ["risk_level"])
-    D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1",
-             consents=NOT_SOUGHT, now=NOW)
+    D.decide(
+        a.db,
+        a.audit,
+        a.protocol,
+        req.request_id,
+        outcome="approve_all",
+        decided_by="coord-a1",
+        consents=NOT_SOUGHT,
+        now=NOW,
+    )
     lead_lapsed = dataclasses.replace(
         a.protocol,
-        partners={k: (dataclasses.replace(v, signoff=dataclasses.replace(v.signoff, signed_on=dt.date(2025, 5, 4)))
-                      if v.lead else v) for k, v in a.protocol.partners.items()},
+        partners={
+            k: (
+                dataclasses.replace(v, signoff=dataclasses.replace(v.signoff, signed_on=dt.date(2025, 5, 4)))
+                if v.lead
+                else v
+            )
+            for k, v in a.protocol.partners.items()
+        },
     )
     with pytest.raises(E.SignOffLapsed, match="cannot request or release"):
         D.release(a.db, a.audit, lead_lapsed, req.request_id, now=NOW)
@@ -328,8 +539,16 @@ def test_lapsed_lead_partner_blocks_release(nodes, tmp_path):
 
 def _approved_release(a, b, fields=("risk_level",)):
     req = ask(a, b, list(fields))
-    _, dpayload = D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1",
-                           consents=NOT_SOUGHT, now=NOW)
+    _, dpayload = D.decide(
+        a.db,
+        a.audit,
+        a.protocol,
+        req.request_id,
+        outcome="approve_all",
+        decided_by="coord-a1",
+        consents=NOT_SOUGHT,
+        now=NOW,
+    )
     D.receive_decision(b.db, b.audit, dpayload, sender_area="area-a", now=NOW)
     return req
 
@@ -344,19 +563,35 @@ def test_tampered_release_is_refused_and_audited(nodes, sealkit):
         accept(b, sealkit, bytes(sealed))
     assert exc.value.reason == "tampered"
     # signed by someone else (area-c's key) while claiming to be area-a
-    forged = D.seal_payload(payload, "release", sender_area="area-a", recipient_area="area-b",
-                            recipient_key=sealkit["area-b"]["seal"].public_key(), signer=sealkit["area-c"]["sign"])
+    forged = D.seal_payload(
+        payload,
+        "release",
+        sender_area="area-a",
+        recipient_area="area-b",
+        recipient_key=sealkit["area-b"]["seal"].public_key(),
+        signer=sealkit["area-c"]["sign"],
+    )
     with pytest.raises(E.ReleaseRejected) as exc:
         accept(b, sealkit, forged)
     assert exc.value.reason == "tampered"
     # a request envelope replayed as a release fails the kind binding
-    as_request = D.seal_payload(payload, "request", sender_area="area-a", recipient_area="area-b",
-                                recipient_key=sealkit["area-b"]["seal"].public_key(), signer=sealkit["area-a"]["sign"])
+    as_request = D.seal_payload(
+        payload,
+        "request",
+        sender_area="area-a",
+        recipient_area="area-b",
+        recipient_key=sealkit["area-b"]["seal"].public_key(),
+        signer=sealkit["area-a"]["sign"],
+    )
     with pytest.raises(E.ReleaseRejected):
         accept(b, sealkit, as_request)
     assert D.get_request(b.db, req.request_id).status == "approved"
     assert b.db.conn.execute("SELECT count(*) FROM disclosure_releases_received").fetchone()[0] == 0
-    reasons = [e["fields"].get("reason") for e in audit_mod.read_entries(b.audit_path) if e["event"] == "disclosure.release_rejected"]
+    reasons = [
+        e["fields"].get("reason")
+        for e in audit_mod.read_entries(b.audit_path)
+        if e["event"] == "disclosure.release_rejected"
+    ]
     assert reasons == ["tampered", "tampered", "tampered"]
 
 
@@ -410,8 +645,16 @@ def test_misaddressed_releases_are_refused(nodes, sealkit):
 def test_release_before_decision_is_refused(nodes, sealkit):
     a, b = nodes
     req = ask(a, b, ["risk_level"])
-    D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1",
-             consents=NOT_SOUGHT, now=NOW)
+    D.decide(
+        a.db,
+        a.audit,
+        a.protocol,
+        req.request_id,
+        outcome="approve_all",
+        decided_by="coord-a1",
+        consents=NOT_SOUGHT,
+        now=NOW,
+    )
     _, payload = D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
     with pytest.raises(E.ReleaseRejected) as exc:
         accept(b, sealkit, seal_release(sealkit, payload))
@@ -422,10 +665,27 @@ def test_replayed_request_and_decision_are_refused(nodes):
     a, b = nodes
     req = ask(a, b, ["risk_level"])
     with pytest.raises(E.PayloadError, match="already on file"):
-        D.receive_request(a.db, a.audit, a.protocol, encode(req), sender_area="area-b", my_area="area-a",
-                          match=MATCH, record_id="rec-a1", now=NOW)
-    _, dpayload = D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1",
-                           consents=NOT_SOUGHT, now=NOW)
+        D.receive_request(
+            a.db,
+            a.audit,
+            a.protocol,
+            encode(req),
+            sender_area="area-b",
+            my_area="area-a",
+            match=MATCH,
+            record_id="rec-a1",
+            now=NOW,
+        )
+    _, dpayload = D.decide(
+        a.db,
+        a.audit,
+        a.protocol,
+        req.request_id,
+        outcome="approve_all",
+        decided_by="coord-a1",
+        consents=NOT_SOUGHT,
+        now=NOW,
+    )
     with pytest.raises(E.ReleaseRejected, match="did not come from the area asked"):
         D.receive_decision(b.db, b.audit, dpayload, sender_area="area-c", now=NOW)
     D.receive_decision(b.db, b.audit, dpayload, sender_area="area-a", now=NOW)
@@ -435,12 +695,32 @@ def test_replayed_request_and_decision_are_refused(nodes):
 
 def test_incoming_request_from_wrong_sender_is_refused_and_audited(nodes):
     a, b = nodes
-    req = D.new_request(b.protocol, MATCH, my_area="area-b", requesting_partner="area-b-council", requester="coord-b1",
-                        purpose="marac", lawful_basis="uk_gdpr_6_1_e", fields=["risk_level"], rationale=RATIONALE,
-                        channel="meeting", statutory_power="Invented Act s1", now=NOW)
+    req = D.new_request(
+        b.protocol,
+        MATCH,
+        my_area="area-b",
+        requesting_partner="area-b-council",
+        requester="coord-b1",
+        purpose="marac",
+        lawful_basis="uk_gdpr_6_1_e",
+        fields=["risk_level"],
+        rationale=RATIONALE,
+        channel="meeting",
+        statutory_power="Invented Act s1",
+        now=NOW,
+    )
     with pytest.raises(E.NotInMatch):
-        D.receive_request(a.db, a.audit, a.protocol, encode(req), sender_area="area-c", my_area="area-a",
-                          match=MATCH, record_id="rec-a1", now=NOW)
+        D.receive_request(
+            a.db,
+            a.audit,
+            a.protocol,
+            encode(req),
+            sender_area="area-c",
+            my_area="area-a",
+            match=MATCH,
+            record_id="rec-a1",
+            now=NOW,
+        )
     assert D.list_requests(a.db) == []
     last = audit_mod.read_entries(a.audit_path)[-1]
     assert last["event"] == "disclosure.request_refused_on_receipt" and last["fields"]["rule"] == "not_in_match"
@@ -448,9 +728,18 @@ def test_incoming_request_from_wrong_sender_is_refused_and_audited(nodes):
 
 def test_request_on_no_match_or_other_areas_match(nodes):
     a, b = nodes
-    kw = dict(my_area="area-b", requesting_partner="area-b-council", requester="coord-b1", purpose="marac",
-              lawful_basis="uk_gdpr_6_1_e", fields=["risk_level"], rationale=RATIONALE, channel="meeting",
-              statutory_power="Invented Act s1", now=NOW)
+    kw = dict(
+        my_area="area-b",
+        requesting_partner="area-b-council",
+        requester="coord-b1",
+        purpose="marac",
+        lawful_basis="uk_gdpr_6_1_e",
+        fields=["risk_level"],
+        rationale=RATIONALE,
+        channel="meeting",
+        statutory_power="Invented Act s1",
+        now=NOW,
+    )
     with pytest.raises(E.NoSuchMatch):
         D.new_request(b.protocol, None, **kw)
     with pytest.raises(E.NotInMatch):
@@ -459,9 +748,20 @@ def test_request_on_no_match_or_other_areas_match(nodes):
 
 def test_emergency_release_goes_first_and_is_flagged_until_completed(nodes, sealkit):
     a, b = nodes
-    req = ask(a, b, ["risk_level", "contact_details"], purpose="emergency", channel="emergency",
-              lawful_basis="uk_gdpr_6_1_d", rationale="risk to life tonight", urgency="immediate", statutory_power="")
-    _, dpayload = D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1", now=NOW)
+    req = ask(
+        a,
+        b,
+        ["risk_level", "contact_details"],
+        purpose="emergency",
+        channel="emergency",
+        lawful_basis="uk_gdpr_6_1_d",
+        rationale="risk to life tonight",
+        urgency="immediate",
+        statutory_power="",
+    )
+    _, dpayload = D.decide(
+        a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1", now=NOW
+    )
     D.receive_decision(b.db, b.audit, dpayload, sender_area="area-a", now=NOW)
     rel, payload = D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
     assert rel.emergency and not rel.record_complete
@@ -474,13 +774,34 @@ def test_emergency_release_goes_first_and_is_flagged_until_completed(nodes, seal
     (o,) = D.overdue_emergency_releases(a.db, now=NOW + dt.timedelta(hours=49))
     assert o.overdue
     with pytest.raises(E.DecisionInvalid, match="full necessity"):
-        D.complete_emergency_record(a.db, a.audit, req.request_id, rationale="short", consents=NOT_SOUGHT,
-                                    completed_by="coord-a1", now=NOW + dt.timedelta(hours=49))
+        D.complete_emergency_record(
+            a.db,
+            a.audit,
+            req.request_id,
+            rationale="short",
+            consents=NOT_SOUGHT,
+            completed_by="coord-a1",
+            now=NOW + dt.timedelta(hours=49),
+        )
     with pytest.raises(E.ConsentError, match="victim"):
-        D.complete_emergency_record(a.db, a.audit, req.request_id, rationale=RATIONALE, consents=(),
-                                    completed_by="coord-a1", now=NOW + dt.timedelta(hours=49))
-    late = D.complete_emergency_record(a.db, a.audit, req.request_id, rationale=RATIONALE, consents=NOT_SOUGHT[:1],
-                                       completed_by="coord-a1", now=NOW + dt.timedelta(hours=49))
+        D.complete_emergency_record(
+            a.db,
+            a.audit,
+            req.request_id,
+            rationale=RATIONALE,
+            consents=(),
+            completed_by="coord-a1",
+            now=NOW + dt.timedelta(hours=49),
+        )
+    late = D.complete_emergency_record(
+        a.db,
+        a.audit,
+        req.request_id,
+        rationale=RATIONALE,
+        consents=NOT_SOUGHT[:1],
+        completed_by="coord-a1",
+        now=NOW + dt.timedelta(hours=49),
+    )
     assert late is True
     assert D.overdue_emergency_releases(a.db, now=NOW + dt.timedelta(hours=50)) == []
     last = audit_mod.read_entries(a.audit_path)[-1]
@@ -498,8 +819,16 @@ def test_retention_end_deletes_and_audits(nodes, sealkit):
     assert b.db.conn.execute("SELECT sealed FROM disclosure_releases_received").fetchone()[0] is None
     assert D.get_request(b.db, req.request_id).status == "expired"
     with pytest.raises(E.NotFound, match="deleted"):
-        D.read_received_release(b.db, b.audit, rel.release_id, viewer="coord-b1", my_area="area-b",
-                                my_key=sealkit["area-b"]["seal"], sender_key=sealkit["area-a"]["sign"].public_key(), now=NOW)
+        D.read_received_release(
+            b.db,
+            b.audit,
+            rel.release_id,
+            viewer="coord-b1",
+            my_area="area-b",
+            my_key=sealkit["area-b"]["seal"],
+            sender_key=sealkit["area-a"]["sign"].public_key(),
+            now=NOW,
+        )
     last = audit_mod.read_entries(b.audit_path)[-1]
     assert last["event"] == "disclosure.release_deleted" and last["fields"]["release_id"] == rel.release_id
     assert D.expire_releases(b.db, b.audit, now=after) == []  # idempotent
@@ -510,8 +839,9 @@ def test_legal_hold_stops_deletion(nodes, sealkit):
     req = _approved_release(a, b)
     rel, payload = D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
     accept(b, sealkit, seal_release(sealkit, payload))
-    D.set_legal_hold(b.db, b.audit, rel.release_id, hold=True, reason="court proceedings pending (invented)",
-                     by="coord-b1", now=NOW)
+    D.set_legal_hold(
+        b.db, b.audit, rel.release_id, hold=True, reason="court proceedings pending (invented)", by="coord-b1", now=NOW
+    )
     assert D.expire_releases(b.db, b.audit, now=NOW + dt.timedelta(days=2000)) == []
     D.set_legal_hold(b.db, b.audit, rel.release_id, hold=False, reason="", by="coord-b1", now=NOW)
     assert D.expire_releases(b.db, b.audit, now=NOW + dt.timedelta(days=2000)) == [rel.release_id]
@@ -527,8 +857,16 @@ def test_area_withdrawal_closes_pending_requests(nodes):
     assert closed[0].status == "expired" and "withdrew" in closed[0].status_reason
     assert D.get_request(a.db, approved.request_id).status == "released"  # already released: protocol terms apply
     with pytest.raises(E.StatusError):
-        D.decide(a.db, a.audit, a.protocol, pending.request_id, outcome="approve_all", decided_by="coord-a1",
-                 consents=NOT_SOUGHT, now=NOW)
+        D.decide(
+            a.db,
+            a.audit,
+            a.protocol,
+            pending.request_id,
+            outcome="approve_all",
+            decided_by="coord-a1",
+            consents=NOT_SOUGHT,
+            now=NOW,
+        )
 
 
 def test_partner_withdrawal_closes_its_pending_requests(nodes):
@@ -543,8 +881,16 @@ def test_list_and_show(nodes):
     a, b = nodes
     r1 = ask(a, b, ["risk_level"])
     r2 = ask(a, b, ["conditions"])
-    D.decide(a.db, a.audit, a.protocol, r2.request_id, outcome="refuse", decided_by="coord-a1",
-             reason="Refused: not relevant to the current risk (invented)", now=NOW)
+    D.decide(
+        a.db,
+        a.audit,
+        a.protocol,
+        r2.request_id,
+        outcome="refuse",
+        decided_by="coord-a1",
+        reason="Refused: not relevant to the current risk (invented)",
+        now=NOW,
+    )
     assert [r.request.request_id for r in D.list_requests(a.db, status="requested")] == [r1.request_id]
     assert [r.direction for r in D.list_requests(b.db)] == ["outgoing", "outgoing"]
     row = D.get_request(a.db, r2.request_id)
@@ -556,11 +902,17 @@ def test_list_and_show(nodes):
 def test_case_field_validation(nodes):
     a, _ = nodes
     with pytest.raises(E.PolicyError, match="catalogue"):
-        D.add_case_field(a.db, a.protocol, "r", CaseField("shoe_size", "9", "victim", "area-a-police", dt.date(2026, 1, 1)))
+        D.add_case_field(
+            a.db, a.protocol, "r", CaseField("shoe_size", "9", "victim", "area-a-police", dt.date(2026, 1, 1))
+        )
     with pytest.raises(E.PolicyError, match="not a partner"):
-        D.add_case_field(a.db, a.protocol, "r", CaseField("risk_level", "high", "victim", "area-z-police", dt.date(2026, 1, 1)))
+        D.add_case_field(
+            a.db, a.protocol, "r", CaseField("risk_level", "high", "victim", "area-z-police", dt.date(2026, 1, 1))
+        )
     with pytest.raises(E.PolicyError, match="subject"):
-        D.add_case_field(a.db, a.protocol, "r", CaseField("risk_level", "high", "neighbour", "area-a-police", dt.date(2026, 1, 1)))
+        D.add_case_field(
+            a.db, a.protocol, "r", CaseField("risk_level", "high", "neighbour", "area-a-police", dt.date(2026, 1, 1))
+        )
 
 
 def test_migration_is_idempotent_and_runs_inside_a_callers_transaction(tmp_path):
@@ -574,22 +926,56 @@ def test_migration_is_idempotent_and_runs_inside_a_callers_transaction(tmp_path)
     assert "disclosure_requests" not in db.table_names()  # it did not commit by itself
     D.migrate_disclosure(db)
     D.migrate_disclosure(db)
-    assert {"disclosure_requests", "disclosure_decisions", "disclosure_releases_sent", "disclosure_releases_received",
-            "disclosure_case_fields", "disclosure_breaches", "disclosure_complaints"} <= set(db.table_names())
+    assert {
+        "disclosure_requests",
+        "disclosure_decisions",
+        "disclosure_releases_sent",
+        "disclosure_releases_received",
+        "disclosure_case_fields",
+        "disclosure_breaches",
+        "disclosure_complaints",
+    } <= set(db.table_names())
 
 
 def test_sealed_payload_round_trip_binds_kind_and_parties(sealkit):
     k = sealkit
-    blob = D.seal_payload(b"{}", "decision", sender_area="area-a", recipient_area="area-b",
-                          recipient_key=k["area-b"]["seal"].public_key(), signer=k["area-a"]["sign"])
-    assert D.open_payload(blob, "decision", sender_area="area-a", my_area="area-b", my_key=k["area-b"]["seal"],
-                          sender_key=k["area-a"]["sign"].public_key()) == b"{}"
+    blob = D.seal_payload(
+        b"{}",
+        "decision",
+        sender_area="area-a",
+        recipient_area="area-b",
+        recipient_key=k["area-b"]["seal"].public_key(),
+        signer=k["area-a"]["sign"],
+    )
+    assert (
+        D.open_payload(
+            blob,
+            "decision",
+            sender_area="area-a",
+            my_area="area-b",
+            my_key=k["area-b"]["seal"],
+            sender_key=k["area-a"]["sign"].public_key(),
+        )
+        == b"{}"
+    )
     with pytest.raises(E.ReleaseRejected):
-        D.open_payload(blob, "request", sender_area="area-a", my_area="area-b", my_key=k["area-b"]["seal"],
-                       sender_key=k["area-a"]["sign"].public_key())
+        D.open_payload(
+            blob,
+            "request",
+            sender_area="area-a",
+            my_area="area-b",
+            my_key=k["area-b"]["seal"],
+            sender_key=k["area-a"]["sign"].public_key(),
+        )
     with pytest.raises(E.ReleaseRejected):
-        D.open_payload(blob, "decision", sender_area="area-a", my_area="area-c", my_key=k["area-c"]["seal"],
-                       sender_key=k["area-a"]["sign"].public_key())
+        D.open_payload(
+            blob,
+            "decision",
+            sender_area="area-a",
+            my_area="area-c",
+            my_key=k["area-c"]["seal"],
+            sender_key=k["area-a"]["sign"].public_key(),
+        )
 
 
 def test_overlay_b_in_support_is_valid(tmp_path):
@@ -602,22 +988,33 @@ def test_unwritable_audit_log_rolls_the_change_back(nodes):
     with open(a.audit_path, "ab") as f:
         f.write(b'{"seq": 99, "torn')  # a crash mid-write: the log refuses further appends
     with pytest.raises(audit_mod.AuditLogDamaged):
-        D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1",
-                 consents=NOT_SOUGHT, now=NOW)
+        D.decide(
+            a.db,
+            a.audit,
+            a.protocol,
+            req.request_id,
+            outcome="approve_all",
+            decided_by="coord-a1",
+            consents=NOT_SOUGHT,
+            now=NOW,
+        )
     row = D.get_request(a.db, req.request_id)
     assert row.status == "requested" and row.decision is None
 
 
 def test_cli_parsers_for_consent_and_exception():
     assert D.parse_consent("victim:not_sought:seeking consent would increase risk") == Consent(
-        "victim", "not_sought", "seeking consent would increase risk")
+        "victim", "not_sought", "seeking consent would increase risk"
+    )
     assert D.parse_consent("perpetrator:given:explicit=gender_history, health") == Consent(
-        "perpetrator", "given", "", ("gender_history", "health"))
+        "perpetrator", "given", "", ("gender_history", "health")
+    )
     assert D.parse_consent("victim:given") == Consent("victim", "given", "")
     with pytest.raises(E.DisclosureError, match="SUBJECT:STATUS"):
         D.parse_consent("victim")
     assert D.parse_exception("gender_history:ssi_2005_125:needed: to prevent a crime") == StatutoryException(
-        "gender_history", "ssi_2005_125", "needed: to prevent a crime")
+        "gender_history", "ssi_2005_125", "needed: to prevent a crime"
+    )
     with pytest.raises(E.DisclosureError, match="FIELD:PROVISION:NOTE"):
         D.parse_exception("gender_history:ssi_2005_125")
 
@@ -625,8 +1022,16 @@ def test_cli_parsers_for_consent_and_exception():
 def test_decision_approving_unrequested_fields_is_refused(nodes):
     a, b = nodes
     req = ask(a, b, ["risk_level"])
-    dec, _ = D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1",
-                      consents=NOT_SOUGHT, now=NOW)
+    dec, _ = D.decide(
+        a.db,
+        a.audit,
+        a.protocol,
+        req.request_id,
+        outcome="approve_all",
+        decided_by="coord-a1",
+        consents=NOT_SOUGHT,
+        now=NOW,
+    )
     forged = encode(dataclasses.replace(dec, approved_fields=("risk_level", "contact_details")))
     with pytest.raises(E.PayloadError, match="contact_details"):
         D.receive_decision(b.db, b.audit, forged, sender_area="area-a", now=NOW)

@@ -25,9 +25,15 @@ from test_policy import base_request
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.timezone.utc)
 
 ALLOWED = {
-    ("requested", "approved"), ("requested", "partially_approved"), ("requested", "refused"), ("requested", "expired"),
-    ("approved", "released"), ("approved", "expired"), ("partially_approved", "released"),
-    ("partially_approved", "expired"), ("released", "expired"),
+    ("requested", "approved"),
+    ("requested", "partially_approved"),
+    ("requested", "refused"),
+    ("requested", "expired"),
+    ("approved", "released"),
+    ("approved", "expired"),
+    ("partially_approved", "released"),
+    ("partially_approved", "expired"),
+    ("released", "expired"),
 }
 
 
@@ -43,12 +49,34 @@ def test_state_machine(a, b):
 
 def sample_release() -> Release:
     return Release(
-        release_id="rel-1", request_id="req-1", match_id="m-1", from_area="area-a", to_area="area-b",
-        protocol_id="fedalert-national-isp", protocol_version="2026.1", purpose="marac", lawful_basis="uk_gdpr_6_1_e",
-        art9_condition="", sch8_condition="", channel="meeting", approved_by="coord-a1", released_at=NOW,
+        release_id="rel-1",
+        request_id="req-1",
+        match_id="m-1",
+        from_area="area-a",
+        to_area="area-b",
+        protocol_id="fedalert-national-isp",
+        protocol_version="2026.1",
+        purpose="marac",
+        lawful_basis="uk_gdpr_6_1_e",
+        art9_condition="",
+        sch8_condition="",
+        channel="meeting",
+        approved_by="coord-a1",
+        released_at=NOW,
         retention_until=dt.date(2029, 11, 24),
-        items=(ReleasedItem("risk_level", "Risk level", "ordinary", "victim", "high", "area-a-police",
-                            "Northvale Constabulary (invented)", dt.date(2026, 10, 1), "not_sought"),),
+        items=(
+            ReleasedItem(
+                "risk_level",
+                "Risk level",
+                "ordinary",
+                "victim",
+                "high",
+                "area-a-police",
+                "Northvale Constabulary (invented)",
+                dt.date(2026, 10, 1),
+                "not_sought",
+            ),
+        ),
         withheld=(Withheld("health", "partner_not_current", "sign-off lapsed"),),
         consents=(Consent("victim", "not_sought", "would increase risk"),),
     )
@@ -57,8 +85,18 @@ def sample_release() -> Release:
 def test_round_trips():
     req = base_request()
     assert decode("request", encode(req)) == req
-    dec = Decision("req-1", "coord-a1", NOW, "approve_some", "partially_approved", ("risk_level",), "only risk now",
-                   (Consent("perpetrator", "given", "", ("gender_history",)),), (), ())
+    dec = Decision(
+        "req-1",
+        "coord-a1",
+        NOW,
+        "approve_some",
+        "partially_approved",
+        ("risk_level",),
+        "only risk now",
+        (Consent("perpetrator", "given", "", ("gender_history",)),),
+        (),
+        (),
+    )
     assert decode("decision", encode(dec)) == dec
     rel = sample_release()
     assert decode("release", encode(rel)) == rel
