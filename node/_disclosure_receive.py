@@ -26,6 +26,7 @@ def accept_release(
     audit: AuditLog,
     sealed: bytes,
     *,
+    match_id: str,
     sender_area: str,
     my_area: str,
     my_key,
@@ -33,6 +34,9 @@ def accept_release(
     now: _dt.datetime,
 ) -> Release:
     """Open, verify and store a release envelope (kept sealed at rest).
+
+    *match_id* and *sender_area* are the relay envelope's (the sender set by
+    the matcher from the mTLS certificate).
 
     Refuses with :class:`ReleaseRejected`: ``tampered`` (seal fails or payload
     malformed), ``misaddressed`` (not for this area, not from the area asked,
@@ -43,9 +47,19 @@ def accept_release(
     now = _utc(now)
     try:
         payload = open_payload(
-            sealed, "release", sender_area=sender_area, my_area=my_area, my_key=my_key, sender_key=sender_key
+            sealed,
+            "release",
+            match_id=match_id,
+            sender_area=sender_area,
+            my_area=my_area,
+            my_key=my_key,
+            sender_key=sender_key,
         )
         rel = decode("release", payload)
+        if rel.match_id != match_id:
+            raise ReleaseRejected(
+                "misaddressed", f"release {rel.release_id} names match {rel.match_id}, not {match_id}"
+            )
         _check_received(db, rel, sender_area=sender_area, my_area=my_area)
     except (ReleaseRejected, PayloadError) as exc:
         reason = exc.reason if isinstance(exc, ReleaseRejected) else "tampered"
@@ -141,13 +155,24 @@ def read_received_release(
     now = _utc(now)
     if not ACTOR_ID_RE.match(viewer or ""):
         raise DisclosureError("viewer must be the coordinator's id")
-    r = st.one(db, "SELECT * FROM disclosure_releases_received WHERE release_id = ?", [release_id])
+    r = st.one(
+        db,
+        "SELECT v.*, q.match_id FROM disclosure_releases_received v "
+        "JOIN disclosure_requests q ON q.request_id = v.request_id WHERE v.release_id = ?",
+        [release_id],
+    )
     if r is None:
         raise NotFound(f"no received release {release_id!r}")
     if r["sealed"] is None:
         raise NotFound(f"release {release_id} was deleted on {r['deleted_at']} at the end of its retention period")
     payload = open_payload(
-        r["sealed"], "release", sender_area=r["from_area"], my_area=my_area, my_key=my_key, sender_key=sender_key
+        r["sealed"],
+        "release",
+        match_id=r["match_id"],
+        sender_area=r["from_area"],
+        my_area=my_area,
+        my_key=my_key,
+        sender_key=sender_key,
     )
     rel = decode("release", payload)
     audit.append(

@@ -22,7 +22,8 @@ from fedalert.node.policy import GENDER_WITHHELD_REASON
 
 from test_disclosure_support import NOW, OVERLAY_B, protocol_a, protocol_b
 
-MATCH = MatchInfo("m-1", "area-a", "h-a1", "area-b", "h-b1")
+MATCH_ID = "m-1"
+MATCH = MatchInfo(MATCH_ID, "area-a", "h-a1", "area-b", "h-b1")
 RATIONALE = "Victim moved to area B; current risk and conditions are needed to plan safety at Thursday's MARAC."
 VALUES = {
     "risk_level": ("high", "victim", "area-a-police", dt.date(2026, 10, 1)),
@@ -116,10 +117,11 @@ def ask(a, b, fields, *, now=NOW, record_b="rec-b1", record_a="rec-a1", **kw):
     return req
 
 
-def seal_release(kit, payload, *, sender="area-a", recipient="area-b", context_recipient=None):
+def seal_release(kit, payload, *, sender="area-a", recipient="area-b", context_recipient=None, match_id=MATCH_ID):
     return D.seal_payload(
         payload,
         "release",
+        match_id=match_id,
         sender_area=sender,
         recipient_area=context_recipient or recipient,
         recipient_key=kit[recipient]["seal"].public_key(),
@@ -127,11 +129,12 @@ def seal_release(kit, payload, *, sender="area-a", recipient="area-b", context_r
     )
 
 
-def accept(b, kit, sealed, *, sender="area-a", now=NOW):
+def accept(b, kit, sealed, *, sender="area-a", now=NOW, match_id=MATCH_ID):
     return D.accept_release(
         b.db,
         b.audit,
         sealed,
+        match_id=match_id,
         sender_area=sender,
         my_area="area-b",
         my_key=kit["area-b"]["seal"],
@@ -566,6 +569,7 @@ def test_tampered_release_is_refused_and_audited(nodes, sealkit):
     forged = D.seal_payload(
         payload,
         "release",
+        match_id=MATCH_ID,
         sender_area="area-a",
         recipient_area="area-b",
         recipient_key=sealkit["area-b"]["seal"].public_key(),
@@ -578,6 +582,7 @@ def test_tampered_release_is_refused_and_audited(nodes, sealkit):
     as_request = D.seal_payload(
         payload,
         "request",
+        match_id=MATCH_ID,
         sender_area="area-a",
         recipient_area="area-b",
         recipient_key=sealkit["area-b"]["seal"].public_key(),
@@ -627,6 +632,14 @@ def test_misaddressed_releases_are_refused(nodes, sealkit):
     from_c = encode(dataclasses.replace(rel, from_area="area-c"))
     with pytest.raises(E.ReleaseRejected) as exc:
         accept(b, sealkit, seal_release(sealkit, from_c, sender="area-c"), sender="area-c")
+    assert exc.value.reason == "misaddressed"
+    # the relay relabels the envelope with another match id: it no longer opens
+    with pytest.raises(E.ReleaseRejected) as exc:
+        accept(b, sealkit, seal_release(sealkit, payload), match_id="m-2")
+    assert exc.value.reason == "tampered"
+    # sealed under match m-2 but the payload answers match m-1
+    with pytest.raises(E.ReleaseRejected) as exc:
+        accept(b, sealkit, seal_release(sealkit, payload, match_id="m-2"), match_id="m-2")
     assert exc.value.reason == "misaddressed"
     # answers no request of ours
     stray = encode(dataclasses.replace(rel, request_id="req-unknown"))
@@ -942,6 +955,7 @@ def test_sealed_payload_round_trip_binds_kind_and_parties(sealkit):
     blob = D.seal_payload(
         b"{}",
         "decision",
+        match_id=MATCH_ID,
         sender_area="area-a",
         recipient_area="area-b",
         recipient_key=k["area-b"]["seal"].public_key(),
@@ -951,6 +965,7 @@ def test_sealed_payload_round_trip_binds_kind_and_parties(sealkit):
         D.open_payload(
             blob,
             "decision",
+            match_id=MATCH_ID,
             sender_area="area-a",
             my_area="area-b",
             my_key=k["area-b"]["seal"],
@@ -962,6 +977,7 @@ def test_sealed_payload_round_trip_binds_kind_and_parties(sealkit):
         D.open_payload(
             blob,
             "request",
+            match_id=MATCH_ID,
             sender_area="area-a",
             my_area="area-b",
             my_key=k["area-b"]["seal"],
@@ -971,6 +987,7 @@ def test_sealed_payload_round_trip_binds_kind_and_parties(sealkit):
         D.open_payload(
             blob,
             "decision",
+            match_id=MATCH_ID,
             sender_area="area-a",
             my_area="area-c",
             my_key=k["area-c"]["seal"],

@@ -18,7 +18,7 @@ from fedalert import audit as audit_mod  # noqa: E402
 from fedalert.node import _disclosure_errors as E  # noqa: E402
 from fedalert.node import disclosure as D  # noqa: E402
 
-from test_disclosure import NOT_SOUGHT, NOW, RATIONALE, MATCH, nodes  # noqa: E402,F401
+from test_disclosure import MATCH, MATCH_ID, NOT_SOUGHT, NOW, RATIONALE, nodes  # noqa: E402,F401
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +41,7 @@ def send(ceremony, kind, payload, sender, recipient):
     return D.seal_payload(
         payload,
         kind,
+        match_id=MATCH_ID,
         sender_area=sender,
         recipient_area=recipient,
         recipient_key=ceremony[sender]["dir"].sealing_public(recipient),
@@ -52,6 +53,7 @@ def open_(ceremony, kind, blob, sender, me):
     return D.open_payload(
         blob,
         kind,
+        match_id=MATCH_ID,
         sender_area=sender,
         my_area=me,
         my_key=ceremony[me]["seal"],
@@ -118,6 +120,7 @@ def test_request_decision_release_over_sealed_envelopes(nodes, ceremony):  # noq
         b.db,
         b.audit,
         blob,
+        match_id=MATCH_ID,
         sender_area="area-a",
         my_area="area-b",
         my_key=ceremony["area-b"]["seal"],
