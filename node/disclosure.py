@@ -3,7 +3,9 @@
 Plain domain functions over a sqlite-utils database and an audit log. No
 gRPC here: the node's servicers and CLI call these, seal the returned payload
 bytes into matcher envelopes (kinds ``request``, ``decision``, ``release``)
-with :func:`envelope_context`, and hand received envelopes back in.
+with :func:`seal_payload` (context: :func:`envelope_context`), open received
+ones with :func:`open_payload` (releases: :func:`accept_release` opens them
+itself) and hand them back in.
 
 Every function takes the time explicitly (``now``, a UTC datetime); nothing
 here reads a clock. Every state change is one transaction and one audit entry
@@ -11,7 +13,7 @@ carrying ids and codes only (never a case value or a name). The audit entry
 is appended inside the transaction, before COMMIT: if the log cannot be
 written (for example it is damaged), the change is rolled back.
 
-Flow (A requests, B holds the matched record)::
+Flow (area A requests, area B holds the matched record)::
 
     A: new_request() -> submit_request() -> payload  --"request"-->  B: receive_request()
     B: decide() -> payload                           --"decision"--> A: receive_decision()
