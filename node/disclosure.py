@@ -83,6 +83,16 @@ from fedalert.node._disclosure_receive import (
     read_received_release,
     set_legal_hold,
 )
+from fedalert.node._disclosure_relay import (
+    AreaKeys,
+    Dispatched,
+    Outgoing,
+    approve,
+    dispatch,
+    outgoing,
+    refuse,
+    request_disclosure,
+)
 from fedalert.node._disclosure_register import (  # noqa: F401 (public surface)
     Breach,
     BreachClock,
@@ -123,6 +133,14 @@ from fedalert.node.policy import (
 from fedalert.node.protocol import Protocol
 
 __all__ = [
+    "AreaKeys",
+    "Dispatched",
+    "Outgoing",
+    "approve",
+    "dispatch",
+    "outgoing",
+    "refuse",
+    "request_disclosure",
     "CaseField",
     "Consent",
     "Decision",
