@@ -2,6 +2,10 @@
 
 The node's gRPC code only moves :class:`Outgoing` envelopes to
 ``SendEnvelope`` and hands each received ``Envelope`` to :func:`dispatch`.
+Every envelope is also written to an outbox table in the same transaction as
+the state change it reports, so a crash between commit and send loses
+nothing: the sender loop sends :func:`outbox_pending` and marks each one with
+:func:`outbox_sent` once the matcher accepted it (or called it a duplicate).
 The coordinator CLI calls :func:`request_disclosure`, :func:`approve` and
 :func:`refuse`. Keys come from the key ceremony: this area's sealing and
 signing keys and the signed federation directory.
@@ -12,6 +16,7 @@ is idempotent at the matcher (``SendEnvelopeResponse.duplicate``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 from dataclasses import dataclass
@@ -20,7 +25,9 @@ from typing import Callable, Protocol as _Proto
 import sqlite_utils
 
 from fedalert.audit import AuditLog
+from fedalert.node import _disclosure_store as st
 from fedalert.node._disclosure_core import open_payload, seal_payload
+from fedalert.node._disclosure_store import transaction
 from fedalert.node._disclosure_errors import DisclosureError, PayloadError, ReleaseRejected
 from fedalert.node._disclosure_model import Consent, Decision, MatchInfo, Request, StatutoryException, decode
 
@@ -58,6 +65,19 @@ class Outgoing:
 
     def __repr__(self) -> str:
         return f"Outgoing({self.kind} {self.envelope_id} to {self.to_area} match {self.match_id}, {len(self.sealed)} bytes)"
+
+
+@contextlib.contextmanager
+def _atomic(db: sqlite_utils.Database, audit: AuditLog, request_id: str, step: str):
+    """One transaction around several steps. Audit entries cannot be taken back, so if
+    the transaction rolls back after some were written, say so in the log."""
+    try:
+        with transaction(db):
+            yield
+    except Exception as exc:
+        with contextlib.suppress(Exception):
+            audit.append("disclosure.rolled_back", request_id=request_id, step=step, error=type(exc).__name__)
+        raise
 
 
 def _check_not_revoked(keys: AreaKeys, area: str) -> None:
@@ -100,8 +120,11 @@ def request_disclosure(
 
     req = new_request(protocol, match, my_area=keys.area, now=now, **request_fields)
     _check_not_revoked(keys, req.holding_area)  # before anything is stored
-    payload = submit_request(db, audit, protocol, match, req, record_id=record_id, now=now)
-    return req, outgoing("request", payload, match_id=req.match_id, to_area=req.holding_area, keys=keys)
+    with _atomic(db, audit, req.request_id, "request"):
+        payload = submit_request(db, audit, protocol, match, req, record_id=record_id, now=now)
+        env = outgoing("request", payload, match_id=req.match_id, to_area=req.holding_area, keys=keys)
+        _outbox_put(db, env, req.request_id, now)
+    return req, env
 
 
 def approve(
@@ -128,23 +151,26 @@ def approve(
     req = get_request(db, request_id).request
     _check_not_revoked(keys, req.requesting_area)
     outcome = "approve_some" if fields and set(fields) != set(req.fields) else "approve_all"
-    decision, dpayload = decide(
-        db,
-        audit,
-        protocol,
-        request_id,
-        outcome=outcome,
-        decided_by=decided_by,
-        now=now,
-        fields=tuple(fields) if outcome == "approve_some" else (),
-        reason=reason,
-        consents=consents,
-        exceptions=exceptions,
-    )
-    out = [outgoing("decision", dpayload, match_id=req.match_id, to_area=req.requesting_area, keys=keys)]
-    if decision.status != "refused":
-        _, rpayload = release(db, audit, protocol, request_id, now=now)
-        out.append(outgoing("release", rpayload, match_id=req.match_id, to_area=req.requesting_area, keys=keys))
+    with _atomic(db, audit, request_id, "approve"):  # decision, release and their envelopes commit together
+        decision, dpayload = decide(
+            db,
+            audit,
+            protocol,
+            request_id,
+            outcome=outcome,
+            decided_by=decided_by,
+            now=now,
+            fields=tuple(fields) if outcome == "approve_some" else (),
+            reason=reason,
+            consents=consents,
+            exceptions=exceptions,
+        )
+        out = [outgoing("decision", dpayload, match_id=req.match_id, to_area=req.requesting_area, keys=keys)]
+        if decision.status != "refused":
+            _, rpayload = release(db, audit, protocol, request_id, now=now)
+            out.append(outgoing("release", rpayload, match_id=req.match_id, to_area=req.requesting_area, keys=keys))
+        for env in out:
+            _outbox_put(db, env, request_id, now)
     return decision, out
 
 
@@ -164,10 +190,13 @@ def refuse(
 
     req = get_request(db, request_id).request
     _check_not_revoked(keys, req.requesting_area)
-    decision, dpayload = decide(
-        db, audit, protocol, request_id, outcome="refuse", decided_by=decided_by, reason=reason, now=now
-    )
-    return decision, outgoing("decision", dpayload, match_id=req.match_id, to_area=req.requesting_area, keys=keys)
+    with _atomic(db, audit, request_id, "refuse"):
+        decision, dpayload = decide(
+            db, audit, protocol, request_id, outcome="refuse", decided_by=decided_by, reason=reason, now=now
+        )
+        env = outgoing("decision", dpayload, match_id=req.match_id, to_area=req.requesting_area, keys=keys)
+        _outbox_put(db, env, request_id, now)
+    return decision, env
 
 
 @dataclass(frozen=True)
@@ -252,3 +281,33 @@ def dispatch(
         raise ReleaseRejected("misaddressed", f"decision for request {pending.request_id} came under another match")
     decision = receive_decision(db, audit, payload, sender_area=from_area, now=now)
     return Dispatched(kind, decision.request_id, decision.status)
+
+
+# --- outbox: envelopes are stored in the same transaction as the state change ---
+
+
+def _outbox_put(db: sqlite_utils.Database, env: Outgoing, request_id: str, now: _dt.datetime) -> None:
+    st.execute(
+        db,
+        "INSERT OR IGNORE INTO disclosure_outbox (envelope_id, kind, match_id, to_area, request_id, sealed, created_at) "
+        "VALUES (?,?,?,?,?,?,?)",
+        [env.envelope_id, env.kind, env.match_id, env.to_area, request_id, env.sealed, st.ts(now)],
+    )
+
+
+def outbox_pending(db: sqlite_utils.Database) -> list[Outgoing]:
+    """Envelopes not yet accepted by the matcher, oldest first. Send each, then :func:`outbox_sent`."""
+    return [
+        Outgoing(r["envelope_id"], r["match_id"], r["to_area"], r["kind"], r["sealed"])
+        for r in st.rows(db, "SELECT * FROM disclosure_outbox WHERE sent_at IS NULL ORDER BY created_at, rowid")
+    ]
+
+
+def outbox_sent(db: sqlite_utils.Database, envelope_id: str, *, now: _dt.datetime) -> None:
+    """The matcher accepted the envelope (or reported a duplicate): drop the sealed copy."""
+    with transaction(db):
+        st.execute(
+            db,
+            "UPDATE disclosure_outbox SET sent_at = ?, sealed = NULL WHERE envelope_id = ? AND sent_at IS NULL",
+            [st.ts(now), envelope_id],
+        )

@@ -85,6 +85,17 @@ _DDL = [
         legal_hold_reason TEXT NOT NULL DEFAULT '',
         deleted_at TEXT
     )""",
+    """CREATE TABLE IF NOT EXISTS disclosure_outbox (
+        envelope_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        match_id TEXT NOT NULL,
+        to_area TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        sealed BLOB,
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS idx_doutbox_unsent ON disclosure_outbox (sent_at)",
     """CREATE TABLE IF NOT EXISTS disclosure_breaches (
         breach_id TEXT PRIMARY KEY,
         aware_at TEXT NOT NULL,
@@ -116,6 +127,10 @@ def migrate_disclosure(db: sqlite_utils.Database) -> None:
     """Create the disclosure tables (idempotent, plain DDL, no commit)."""
     for stmt in _DDL:
         db.execute(stmt)
+
+
+#: Named migrations for the node store's migration list (append, never edit).
+DISCLOSURE_MIGRATIONS = [("disclosure_001_tables", migrate_disclosure)]
 
 
 @contextlib.contextmanager

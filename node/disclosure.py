@@ -89,6 +89,8 @@ from fedalert.node._disclosure_relay import (
     Outgoing,
     approve,
     dispatch,
+    outbox_pending,
+    outbox_sent,
     outgoing,
     refuse,
     request_disclosure,
@@ -119,7 +121,7 @@ from fedalert.node._disclosure_statement import (
     sar_listing,
     sharing_statement,
 )
-from fedalert.node._disclosure_store import migrate_disclosure, transaction
+from fedalert.node._disclosure_store import DISCLOSURE_MIGRATIONS, migrate_disclosure, transaction
 from fedalert.node.policy import (
     MIN_RATIONALE,
     check_area_may_share,
@@ -138,6 +140,9 @@ __all__ = [
     "Outgoing",
     "approve",
     "dispatch",
+    "outbox_pending",
+    "outbox_sent",
+    "DISCLOSURE_MIGRATIONS",
     "outgoing",
     "refuse",
     "request_disclosure",

@@ -224,3 +224,60 @@ def test_revoked_areas_are_neither_sent_to_nor_heard(nodes, area_keys):  # noqa:
     ka = dataclasses.replace(area_keys["area-a"], directory=RevokingDirectory(area_keys["area-a"].directory, "area-b"))
     with pytest.raises(E.ReleaseRejected, match="revoked"):
         deliver(a, ka, env)
+
+
+def test_outbox_holds_every_envelope_until_sent(nodes, area_keys):  # noqa: F811
+    a, b = nodes
+    req, env = D.request_disclosure(
+        b.db, b.audit, b.protocol, area_keys["area-b"], MATCH, record_id="rec-b1", now=NOW, fields=["risk_level"], **REQ
+    )
+    assert [(e.envelope_id, e.sealed) for e in D.outbox_pending(b.db)] == [(env.envelope_id, env.sealed)]
+    D.outbox_sent(b.db, env.envelope_id, now=NOW)
+    assert D.outbox_pending(b.db) == []
+    assert b.db.conn.execute("SELECT sealed FROM disclosure_outbox").fetchone()[0] is None  # sealed copy dropped
+    deliver(a, area_keys["area-a"], env)
+    _, envs = D.approve(
+        a.db,
+        a.audit,
+        a.protocol,
+        area_keys["area-a"],
+        req.request_id,
+        decided_by="coord-a1",
+        consents=NOT_SOUGHT,
+        now=NOW,
+    )
+    assert [e.envelope_id for e in D.outbox_pending(a.db)] == [e.envelope_id for e in envs]
+
+
+def test_failed_release_rolls_back_the_decision_too(nodes, area_keys, monkeypatch):  # noqa: F811
+    a, b = nodes
+    req, env = D.request_disclosure(
+        b.db, b.audit, b.protocol, area_keys["area-b"], MATCH, record_id="rec-b1", now=NOW, fields=["risk_level"], **REQ
+    )
+    deliver(a, area_keys["area-a"], env)
+    from fedalert.node import _disclosure_relay as relay
+
+    real = relay.outgoing
+
+    def failing(kind, *args, **kw):  # stand-in for a sealing failure on the second envelope
+        if kind == "release":
+            raise D.DisclosureError("sealing failed (simulated)")
+        return real(kind, *args, **kw)
+
+    monkeypatch.setattr(relay, "outgoing", failing)
+    with pytest.raises(D.DisclosureError, match="simulated"):
+        D.approve(
+            a.db,
+            a.audit,
+            a.protocol,
+            area_keys["area-a"],
+            req.request_id,
+            decided_by="coord-a1",
+            consents=NOT_SOUGHT,
+            now=NOW,
+        )
+    row = D.get_request(a.db, req.request_id)
+    assert row.status == "requested" and row.decision is None and D.outbox_pending(a.db) == []
+    events = [e["event"] for e in audit_mod.read_entries(a.audit_path)]
+    assert events[-3:] == ["disclosure.decision", "disclosure.released", "disclosure.rolled_back"]
+    assert audit_mod.read_entries(a.audit_path)[-1]["fields"]["step"] == "approve"
