@@ -191,8 +191,9 @@ def sar_listing(db: sqlite_utils.Database, record_id: str) -> str:
                 lines.append(f"    Deleted at the end of its retention period on {_d(e.deleted_at)}")
     lines.append("")
     lines.append(
-        "Before answering: apply the third-party exemption and the crime-prejudice restriction where they apply, "
-        "and record the reasons for any exemption."
+        "Before answering: apply the third-party exemption and the crime-prejudice restriction where they apply; "
+        "under DPA 2018 Part 3, consider neither confirming nor denying where confirming would tip someone off. "
+        "Record the reasons for any exemption. The deadline is one month."
     )
     return "\n".join(lines) + "\n"
 
