@@ -50,11 +50,38 @@ _ENTRY_KEYS = ("seq", "ts", "event", "fields", "prev", "hash")
 #: record handle or id instead.
 FORBIDDEN_FIELD_NAMES = frozenset(
     {
-        "name", "names", "forename", "middle_names", "surname", "full_name", "alias",
-        "dob", "date_of_birth", "birth_date", "address", "postcode", "phone", "mobile",
-        "email", "pnc_id", "pnc", "chi_number", "chi", "ni_number", "nino",
-        "key", "secret", "password", "passphrase", "private_key", "token_key",
-        "plaintext", "token", "tokens", "payload", "identity",
+        "name",
+        "names",
+        "forename",
+        "middle_names",
+        "surname",
+        "full_name",
+        "alias",
+        "dob",
+        "date_of_birth",
+        "birth_date",
+        "address",
+        "postcode",
+        "phone",
+        "mobile",
+        "email",
+        "pnc_id",
+        "pnc",
+        "chi_number",
+        "chi",
+        "ni_number",
+        "nino",
+        "key",
+        "secret",
+        "password",
+        "passphrase",
+        "private_key",
+        "token_key",
+        "plaintext",
+        "token",
+        "tokens",
+        "payload",
+        "identity",
     }
 )
 
@@ -84,9 +111,7 @@ class VerifyReport:
 
 
 def canonical_json(obj: object) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
-        "utf-8"
-    )
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 def entry_hash(entry: dict) -> str:
@@ -193,7 +218,9 @@ class AuditLog:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 size = os.fstat(fd).st_size
                 if size == 0:
-                    genesis = self._entry(0, GENESIS_EVENT, {"log_id": secrets.token_hex(16), "format": FORMAT}, ZERO_HASH)
+                    genesis = self._entry(
+                        0, GENESIS_EVENT, {"log_id": secrets.token_hex(16), "format": FORMAT}, ZERO_HASH
+                    )
                     self._write(fd, genesis)
                     _fsync_dir(self.path.parent)
                     seq, prev = 1, genesis["hash"]

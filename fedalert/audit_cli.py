@@ -22,7 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     v = sub.add_parser("verify", help="check the hash chain; exit 3 if it was tampered with")
     v.add_argument("path", metavar="PATH", help="audit log file (JSON lines)")
-    v.add_argument("--expect-head", metavar="HASH", help="hash of the last entry recorded elsewhere (detects truncation)")
+    v.add_argument(
+        "--expect-head", metavar="HASH", help="hash of the last entry recorded elsewhere (detects truncation)"
+    )
     v.add_argument("--expect-log-id", metavar="ID", help="log id from the genesis entry recorded elsewhere")
     v.set_defaults(func=_cmd_verify)
 

@@ -115,7 +115,9 @@ SCH8_CONDITIONS: dict[str, Condition] = {
     c.code: c
     for c in (
         Condition("dpa2018_sch8_para1", "DPA 2018 Sch. 8 para 1 (statutory purposes)", needs_apd=True),
-        Condition("dpa2018_sch8_para3", "DPA 2018 Sch. 8 para 3 (protecting an individual's vital interests)", needs_apd=True),
+        Condition(
+            "dpa2018_sch8_para3", "DPA 2018 Sch. 8 para 3 (protecting an individual's vital interests)", needs_apd=True
+        ),
         Condition(
             "dpa2018_sch8_para4",
             "DPA 2018 Sch. 8 para 4 (safeguarding of children and of individuals at risk)",

@@ -229,7 +229,7 @@ def _convert(value: object, tp: object, key: str) -> object:
             raise PayloadError(f"payload key {key}: must be a list")
         if len(value) > 500:
             raise PayloadError(f"payload key {key}: more than 500 items")
-        (inner, _ellipsis) = typing.get_args(tp)
+        inner, _ellipsis = typing.get_args(tp)
         return tuple(_convert(x, inner, f"{key}[{i}]") for i, x in enumerate(value))
     if tp is str:
         if not isinstance(value, str):

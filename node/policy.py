@@ -54,7 +54,7 @@ from fedalert.node._disclosure_model import (
 from fedalert.node.protocol import Partner, Protocol
 
 MIN_RATIONALE = 20  # characters; an emergency request may be brief and completed later
-_ACTOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+ACTOR_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 GENDER_WITHHELD_REASON = (
     "Gender history is released only with the subject's recorded explicit consent or a recorded statutory "
@@ -62,8 +62,14 @@ GENDER_WITHHELD_REASON = (
     "This answer is the same whether or not any such information is held."
 )
 
+SPECIAL_NOT_AVAILABLE = (
+    "Not released: no value that can be shared is held (none is held, or its source or the subject's consent does "
+    "not allow sharing). For special-category information this answer does not say which."
+)
+
 __all__ = [
     "GENDER_WITHHELD_REASON",
+    "SPECIAL_NOT_AVAILABLE",
     "PartnerState",
     "check_area_may_share",
     "check_consents",
@@ -90,12 +96,21 @@ def partner_state(protocol: Protocol, partner_id: str, today: _dt.date) -> Partn
     """Whether *partner_id* may share today under *protocol*, and if not, why."""
     p = protocol.partners.get(partner_id)
     if p is None:
-        return PartnerState(partner_id, False, "unknown", f"partner {partner_id!r} is not in the protocol {protocol.label}")
+        return PartnerState(
+            partner_id, False, "unknown", f"partner {partner_id!r} is not in the protocol {protocol.label}"
+        )
     if p.withdrawn_on is not None and p.withdrawn_on <= today:
-        return PartnerState(partner_id, False, "withdrawn", f"partner {partner_id} withdrew from the protocol on {p.withdrawn_on}")
+        return PartnerState(
+            partner_id, False, "withdrawn", f"partner {partner_id} withdrew from the protocol on {p.withdrawn_on}"
+        )
     s = p.signoff
     if s is None:
-        return PartnerState(partner_id, False, "no_signoff", f"partner {partner_id} has not signed off protocol version {protocol.version}")
+        return PartnerState(
+            partner_id,
+            False,
+            "no_signoff",
+            f"partner {partner_id} has not signed off protocol version {protocol.version}",
+        )
     if s.protocol_version != protocol.version:
         return PartnerState(
             partner_id,
@@ -106,7 +121,9 @@ def partner_state(protocol: Protocol, partner_id: str, today: _dt.date) -> Partn
         )
     lapses = s.signed_on + _dt.timedelta(days=protocol.signoff_valid_days)
     if s.signed_on > today:
-        return PartnerState(partner_id, False, "future", f"partner {partner_id}'s sign-off is dated {s.signed_on}, after today")
+        return PartnerState(
+            partner_id, False, "future", f"partner {partner_id}'s sign-off is dated {s.signed_on}, after today"
+        )
     if today >= lapses:
         return PartnerState(
             partner_id,
@@ -132,12 +149,18 @@ def check_partner_current(protocol: Protocol, partner_id: str, today: _dt.date) 
 def check_protocol_in_force(protocol: Protocol, today: _dt.date) -> list[str]:
     """Raise unless the protocol is live and effective; return warnings (review overdue)."""
     if protocol.status != "live":
-        raise ProtocolNotInForce(f"protocol {protocol.label} has status {protocol.status}; only a live protocol allows sharing")
+        raise ProtocolNotInForce(
+            f"protocol {protocol.label} has status {protocol.status}; only a live protocol allows sharing"
+        )
     if today < protocol.effective:
-        raise ProtocolNotInForce(f"protocol {protocol.label} takes effect on {protocol.effective}; no sharing before then")
+        raise ProtocolNotInForce(
+            f"protocol {protocol.label} takes effect on {protocol.effective}; no sharing before then"
+        )
     warnings = []
     if today > protocol.review:
-        warnings.append(f"protocol {protocol.label} was due for review on {protocol.review}; review it and issue a new version")
+        warnings.append(
+            f"protocol {protocol.label} was due for review on {protocol.review}; review it and issue a new version"
+        )
     return warnings
 
 
@@ -150,7 +173,9 @@ def check_area_may_share(protocol: Protocol, today: _dt.date) -> list[str]:
     try:
         check_partner_current(protocol, lead.id, today)
     except PolicyError as exc:
-        raise type(exc)(f"area {protocol.area} cannot request or release: its lead partner is not current ({exc})") from None
+        raise type(exc)(
+            f"area {protocol.area} cannot request or release: its lead partner is not current ({exc})"
+        ) from None
     return warnings
 
 
@@ -208,7 +233,9 @@ def _check_basis(protocol: Protocol, request: Request) -> None:
             f"{basis.label} needs a recognised legitimate interest condition: {', '.join(RLI_CONDITIONS)}"
         )
     if basis.needs_statutory_power and not request.statutory_power.strip():
-        raise LawfulBasisError(f"{basis.label} needs the statutory power relied on (statutory_power), e.g. the Act and section")
+        raise LawfulBasisError(
+            f"{basis.label} needs the statutory power relied on (statutory_power), e.g. the Act and section"
+        )
 
     special = [f for f in request.fields if protocol.fields[f].special]
     if basis.regime == "uk_gdpr":
@@ -223,10 +250,14 @@ def _check_basis(protocol: Protocol, request: Request) -> None:
                     field=special[0],
                 )
             if cond.needs_apd and not protocol.apd_ref:
-                raise SpecialCategoryError(f"{cond.label} needs an appropriate policy document; the protocol has no apd_ref")
+                raise SpecialCategoryError(
+                    f"{cond.label} needs an appropriate policy document; the protocol has no apd_ref"
+                )
     else:
         if request.art9_condition:
-            raise SpecialCategoryError("under DPA 2018 Part 3 sensitive fields need a Sch. 8 condition, not an Art. 9 condition")
+            raise SpecialCategoryError(
+                "under DPA 2018 Part 3 sensitive fields need a Sch. 8 condition, not an Art. 9 condition"
+            )
         if special:
             cond = SCH8_CONDITIONS.get(request.sch8_condition)
             if cond is None:
@@ -236,7 +267,9 @@ def _check_basis(protocol: Protocol, request: Request) -> None:
                     field=special[0],
                 )
             if cond.needs_apd and not protocol.apd_ref:
-                raise SpecialCategoryError(f"{cond.label} needs an appropriate policy document; the protocol has no apd_ref")
+                raise SpecialCategoryError(
+                    f"{cond.label} needs an appropriate policy document; the protocol has no apd_ref"
+                )
 
 
 def _check_request_rules(protocol: Protocol, request: Request) -> None:
@@ -273,7 +306,7 @@ def _check_request_rules(protocol: Protocol, request: Request) -> None:
             "why now, why less would not do"
         )
     for who, val in (("requester", request.requester), ("requesting_partner", request.requesting_partner)):
-        if not _ACTOR_RE.match(val or ""):
+        if not ACTOR_ID_RE.match(val or ""):
             raise RequestInvalid(f"{who} must be an id (letters, digits, '.', '_', '@', '-'), not a free-text name")
     _check_basis(protocol, request)
 
@@ -313,7 +346,9 @@ def check_incoming_request(
             f"the request says it is from area {request.requesting_area} but area {sender_area} sent it; refused"
         )
     if request.holding_area != my_area:
-        raise NotInMatch(f"the request is addressed to area {request.holding_area}, this node is area {my_area}; refused")
+        raise NotInMatch(
+            f"the request is addressed to area {request.holding_area}, this node is area {my_area}; refused"
+        )
     warnings = check_area_may_share(protocol, today)
     _check_match(request, match)
     so = request.requester_signoff_on
@@ -360,7 +395,7 @@ def check_decision_inputs(
     decided_by: str,
 ) -> tuple[str, ...]:
     """Validate an approver's choice; return the fields the approver approved."""
-    if not _ACTOR_RE.match(decided_by or ""):
+    if not ACTOR_ID_RE.match(decided_by or ""):
         raise DecisionInvalid("decided_by must be the approving coordinator's id")
     if outcome == "refuse":
         if len(reason.strip()) < 10:
@@ -377,7 +412,9 @@ def check_decision_inputs(
         if extra:
             raise DecisionInvalid(f"field {extra[0]!r} was not requested and cannot be approved", field=extra[0])
         if not fields or set(fields) == set(request.fields):
-            raise DecisionInvalid("approve_some approves some but not all requested fields; otherwise use approve_all or refuse")
+            raise DecisionInvalid(
+                "approve_some approves some but not all requested fields; otherwise use approve_all or refuse"
+            )
         if len(reason.strip()) < 10:
             raise DecisionInvalid("say why the other fields are not approved (reason, at least 10 characters)")
         approved = tuple(f for f in request.fields if f in fields)
@@ -429,9 +466,7 @@ def select_release_items(
             continue
         values = by_field.get(name, [])
         if name == GENDER_HISTORY and name not in exc_by_field:
-            consented = {
-                s for s, c in consents.items() if c.status == "given" and GENDER_HISTORY in c.explicit_items
-            }
+            consented = {s for s, c in consents.items() if c.status == "given" and GENDER_HISTORY in c.explicit_items}
             if not values and not consented:
                 withheld.append(Withheld(name, "gender_history_protected", GENDER_WITHHELD_REASON))
                 continue
@@ -440,6 +475,31 @@ def select_release_items(
                 values = [v for v in values if v.subject in consented]
                 if not values:
                     continue
+        if spec.category == "special":
+            # Whether special-category information exists is itself special-category
+            # information: one answer for "none held", "source cannot share" and
+            # "no consent for that subject", so a withholding never reveals a value.
+            explicit = basis_needs_consent is not None and basis_needs_consent.needs_consent
+            consented = {s for s, c in consents.items() if c.status == "given" and name in c.explicit_items}
+            if explicit and not consented:
+                withheld.append(
+                    Withheld(
+                        name,
+                        "special_no_consent",
+                        f"{spec.label} relies on explicit consent " "(Art. 9(2)(a)), which was not recorded",
+                    )
+                )
+                continue
+            releasable = [
+                v
+                for v in values
+                if partner_state(protocol, v.source_partner, today).current and (not explicit or v.subject in consented)
+            ]
+            if len(releasable) < len(values) or not values:
+                withheld.append(Withheld(name, "not_available", SPECIAL_NOT_AVAILABLE))
+            values = releasable
+            if not values:
+                continue
         if not values:
             withheld.append(Withheld(name, "not_held", "no value is held for this field"))
             continue
@@ -452,12 +512,6 @@ def select_release_items(
                 )
                 continue
             consent = consents.get(v.subject)
-            if spec.special and basis_needs_consent is not None and basis_needs_consent.needs_consent:
-                if consent is None or consent.status != "given" or name not in consent.explicit_items:
-                    withheld.append(
-                        Withheld(name, "special_no_consent", f"{spec.label} relies on explicit consent (Art. 9(2)(a)), which was not recorded")
-                    )
-                    continue
             if v.subject == "case":
                 cstatus = "not_applicable"
             elif consent is None:

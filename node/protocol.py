@@ -135,7 +135,10 @@ class _Reader:
             raise self.fail(key, "must be a table")
         unknown = sorted(set(d) - allowed)
         if unknown:
-            raise self.fail(f"{key}.{unknown[0]}" if key else unknown[0], f"unknown key; allowed keys are {', '.join(sorted(allowed))}")
+            raise self.fail(
+                f"{key}.{unknown[0]}" if key else unknown[0],
+                f"unknown key; allowed keys are {', '.join(sorted(allowed))}",
+            )
         missing = sorted(required - set(d))
         if missing:
             raise self.fail(f"{key}.{missing[0]}" if key else missing[0], "is required")
@@ -214,8 +217,18 @@ def _load_national(path: Path) -> Protocol:
         doc["protocol"],
         "protocol",
         {
-            "id", "version", "status", "effective", "review", "dpia_ref", "apd_ref", "signoff_valid_days",
-            "emergency_completion_hours", "retention_days", "lawful_bases", "title",
+            "id",
+            "version",
+            "status",
+            "effective",
+            "review",
+            "dpia_ref",
+            "apd_ref",
+            "signoff_valid_days",
+            "emergency_completion_hours",
+            "retention_days",
+            "lawful_bases",
+            "title",
         },
         {"id", "version", "status", "effective", "review", "lawful_bases"},
     )
@@ -230,13 +243,17 @@ def _load_national(path: Path) -> Protocol:
         raise r.fail("protocol.review", "the review date must be after the effective date")
     dpia = p.get("dpia_ref", "")
     if status == "live" and not (isinstance(dpia, str) and dpia.strip()):
-        raise r.fail("protocol.dpia_ref", "a live protocol needs a DPIA reference; add dpia_ref or set status = \"draft\"")
+        raise r.fail(
+            "protocol.dpia_ref", 'a live protocol needs a DPIA reference; add dpia_ref or set status = "draft"'
+        )
     apd = p.get("apd_ref", "")
     if not isinstance(apd, str) or not isinstance(dpia, str):
         raise r.fail("protocol.apd_ref", "must be a string")
     retention = r.int_(p, "retention_days", "protocol.retention_days", default=730)
     if retention < REPEAT_WINDOW_DAYS:
-        raise r.fail("protocol.retention_days", f"must be at least {REPEAT_WINDOW_DAYS} days (the 12-month repeat window)")
+        raise r.fail(
+            "protocol.retention_days", f"must be at least {REPEAT_WINDOW_DAYS} days (the 12-month repeat window)"
+        )
     bases = r.codes(p, "lawful_bases", "protocol.lawful_bases", list(LAWFUL_BASES), "lawful basis")
 
     fields: dict[str, FieldSpec] = {}
@@ -251,7 +268,7 @@ def _load_national(path: Path) -> Protocol:
             raise r.fail(f"{key}.category", f"{cat!r} is not one of {', '.join(FIELD_CATEGORIES)}")
         fields[name] = FieldSpec(name, r.str_(spec, "label", f"{key}.label"), cat)
     if GENDER_HISTORY in fields and fields[GENDER_HISTORY].category != "protected":
-        raise r.fail(f"fields.{GENDER_HISTORY}.category", "gender history must be \"protected\"")
+        raise r.fail(f"fields.{GENDER_HISTORY}.category", 'gender history must be "protected"')
 
     purposes: dict[str, PurposeRule] = {}
     ptab = r.table(doc["purposes"], "purposes", set(PURPOSES))
@@ -259,11 +276,15 @@ def _load_national(path: Path) -> Protocol:
         key = f"purposes.{code}"
         r.table(spec, key, {"fields", "lawful_bases", "channels", "retention_days"}, {"fields"})
         fl = r.codes(spec, "fields", f"{key}.fields", list(fields), "field in [fields]")
-        pb = r.codes(spec, "lawful_bases", f"{key}.lawful_bases", list(bases), "lawful basis of this protocol", default=bases)
+        pb = r.codes(
+            spec, "lawful_bases", f"{key}.lawful_bases", list(bases), "lawful basis of this protocol", default=bases
+        )
         ch = r.codes(spec, "channels", f"{key}.channels", list(CHANNELS), "channel", default=list(CHANNELS))
         rd = r.int_(spec, "retention_days", f"{key}.retention_days", default=retention)
         if rd < REPEAT_WINDOW_DAYS:
-            raise r.fail(f"{key}.retention_days", f"must be at least {REPEAT_WINDOW_DAYS} days (the 12-month repeat window)")
+            raise r.fail(
+                f"{key}.retention_days", f"must be at least {REPEAT_WINDOW_DAYS} days (the 12-month repeat window)"
+            )
         purposes[code] = PurposeRule(code, PURPOSES[code], fl, pb, ch, rd)
     if not purposes:
         raise r.fail("purposes", "define at least one purpose")
@@ -276,8 +297,12 @@ def _load_national(path: Path) -> Protocol:
         review=review,
         dpia_ref=dpia.strip(),
         apd_ref=apd.strip(),
-        signoff_valid_days=r.int_(p, "signoff_valid_days", "protocol.signoff_valid_days", default=DEFAULT_SIGNOFF_VALID_DAYS),
-        emergency_completion_hours=r.int_(p, "emergency_completion_hours", "protocol.emergency_completion_hours", default=72),
+        signoff_valid_days=r.int_(
+            p, "signoff_valid_days", "protocol.signoff_valid_days", default=DEFAULT_SIGNOFF_VALID_DAYS
+        ),
+        emergency_completion_hours=r.int_(
+            p, "emergency_completion_hours", "protocol.emergency_completion_hours", default=72
+        ),
         retention_days=retention,
         lawful_bases=bases,
         fields=fields,
@@ -293,8 +318,16 @@ def _apply_overlay(nat: Protocol, path: Path) -> Protocol:
         doc["overlay"],
         "overlay",
         {
-            "id", "version", "area", "extends", "extends_version", "effective", "review", "retention_days",
-            "emergency_completion_hours", "title",
+            "id",
+            "version",
+            "area",
+            "extends",
+            "extends_version",
+            "effective",
+            "review",
+            "retention_days",
+            "emergency_completion_hours",
+            "title",
         },
         {"id", "version", "area", "extends", "extends_version", "effective", "review"},
     )
@@ -316,8 +349,12 @@ def _apply_overlay(nat: Protocol, path: Path) -> Protocol:
         raise r.fail("overlay.review", "the review date must be after the effective date")
     retention = r.int_(o, "retention_days", "overlay.retention_days", default=nat.retention_days)
     if retention < REPEAT_WINDOW_DAYS:
-        raise r.fail("overlay.retention_days", f"must be at least {REPEAT_WINDOW_DAYS} days (the 12-month repeat window)")
-    ech = r.int_(o, "emergency_completion_hours", "overlay.emergency_completion_hours", default=nat.emergency_completion_hours)
+        raise r.fail(
+            "overlay.retention_days", f"must be at least {REPEAT_WINDOW_DAYS} days (the 12-month repeat window)"
+        )
+    ech = r.int_(
+        o, "emergency_completion_hours", "overlay.emergency_completion_hours", default=nat.emergency_completion_hours
+    )
     if ech > nat.emergency_completion_hours:
         raise r.fail(
             "overlay.emergency_completion_hours",
@@ -334,9 +371,25 @@ def _apply_overlay(nat: Protocol, path: Path) -> Protocol:
         if not r.bool_(spec, "enabled", f"{key}.enabled", True):
             del purposes[code]
             continue
-        remove = r.codes(spec, "remove_fields", f"{key}.remove_fields", list(base.fields), "field of this purpose", default=())
-        bases = r.codes(spec, "lawful_bases", f"{key}.lawful_bases", list(base.lawful_bases), "national lawful basis of this purpose", default=base.lawful_bases)
-        chans = r.codes(spec, "channels", f"{key}.channels", list(base.channels), "national channel of this purpose", default=base.channels)
+        remove = r.codes(
+            spec, "remove_fields", f"{key}.remove_fields", list(base.fields), "field of this purpose", default=()
+        )
+        bases = r.codes(
+            spec,
+            "lawful_bases",
+            f"{key}.lawful_bases",
+            list(base.lawful_bases),
+            "national lawful basis of this purpose",
+            default=base.lawful_bases,
+        )
+        chans = r.codes(
+            spec,
+            "channels",
+            f"{key}.channels",
+            list(base.channels),
+            "national channel of this purpose",
+            default=base.channels,
+        )
         rd = r.int_(spec, "retention_days", f"{key}.retention_days", default=max(base.retention_days, retention))
         if rd < base.retention_days or rd < REPEAT_WINDOW_DAYS:
             raise r.fail(f"{key}.retention_days", f"may not be shorter than the national {base.retention_days} days")
@@ -360,7 +413,17 @@ def _apply_overlay(nat: Protocol, path: Path) -> Protocol:
         r.table(
             spec,
             key,
-            {"name", "type", "sector", "lead", "signatory", "signatory_role", "signed_on", "signed_version", "withdrawn_on"},
+            {
+                "name",
+                "type",
+                "sector",
+                "lead",
+                "signatory",
+                "signatory_role",
+                "signed_on",
+                "signed_version",
+                "withdrawn_on",
+            },
             {"name", "type", "sector"},
         )
         ptype = r.str_(spec, "type", f"{key}.type")
@@ -370,7 +433,7 @@ def _apply_overlay(nat: Protocol, path: Path) -> Protocol:
         if sector not in SECTORS:
             raise r.fail(f"{key}.sector", f"{sector!r} is not one of {', '.join(SECTORS)}")
         if ptype == "third_sector" and sector != "third_sector":
-            raise r.fail(f"{key}.sector", "a third_sector partner type must have sector = \"third_sector\"")
+            raise r.fail(f"{key}.sector", 'a third_sector partner type must have sector = "third_sector"')
         if ptype == "police" and sector != "statutory":
             raise r.fail(f"{key}.sector", "a police partner is statutory")
         signoff = None

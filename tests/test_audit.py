@@ -262,7 +262,7 @@ def test_export_csv_has_a_column_per_field_and_neutralises_formulas(tmp_path):
     assert {"ref", "other", "c", "d", "e", "f", "ids", "log_id", "format"} <= set(header)
     assert len(rows) == 4  # header, genesis, two entries
     row = dict(zip(header, rows[2]))
-    assert row["ref"] == "\'=HYPERLINK(\"http://x\")"
+    assert row["ref"] == '\'=HYPERLINK("http://x")'
     assert row["other"] == "'+1" and row["c"] == "'-2" and row["d"] == "'@SUM(A1)"
     assert row["e"] == "'\tx" and row["f"] == "'\rx"
     assert dict(zip(header, rows[3]))["ids"] == "a, b"
@@ -316,3 +316,25 @@ def test_cli_export(log, tmp_path):
     out2 = tmp_path / "review.csv"
     assert _run_cli("audit", "export", str(log.path), "--out", str(out2)).returncode == 0
     assert out2.read_text(encoding="utf-8").startswith("seq,time_utc,event,")
+
+
+def test_any_single_byte_change_is_detected(tmp_path):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as hst
+
+    lg = AuditLog(tmp_path / "f.jsonl", clock=_fixed_clock())
+    for i in range(4):
+        lg.append("fuzz.entry", request_id=f"req-{i}", n=i, ok=bool(i % 2), field_names=["risk_level", "conditions"])
+    original = lg.path.read_bytes()
+    scratch = tmp_path / "mutated.jsonl"
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(pos=hst.integers(0, len(original) - 1), byte=hst.integers(0, 255))
+    def check(pos, byte):
+        if original[pos] == byte:
+            return
+        mutated = original[:pos] + bytes([byte]) + original[pos + 1 :]
+        scratch.write_bytes(mutated)
+        assert not verify(scratch).ok
+
+    check()

@@ -98,9 +98,13 @@ def test_partner_states():
 def test_withdrawn_and_wrong_version_partners(tmp_path):
     from test_disclosure_support import OVERLAY_B
 
-    text = OVERLAY_B.replace('signed_on = 2026-06-05\nsigned_version = "2026.1"',
-                             'signed_on = 2026-06-05\nsigned_version = "2026.1"\nwithdrawn_on = 2026-10-01')
-    text = text.replace('signed_on = 2026-06-02\nsigned_version = "2026.1"', 'signed_on = 2026-06-02\nsigned_version = "2025.1"')
+    text = OVERLAY_B.replace(
+        'signed_on = 2026-06-05\nsigned_version = "2026.1"',
+        'signed_on = 2026-06-05\nsigned_version = "2026.1"\nwithdrawn_on = 2026-10-01',
+    )
+    text = text.replace(
+        'signed_on = 2026-06-02\nsigned_version = "2026.1"', 'signed_on = 2026-06-02\nsigned_version = "2025.1"'
+    )
     p = protocol_b(tmp_path, text)
     assert partner_state(p, "area-b-ida", TODAY).code == "withdrawn"
     assert partner_state(p, "area-b-ida", dt.date(2026, 9, 30)).current
@@ -163,7 +167,11 @@ def test_protocol_not_in_force_and_review_warning(pb):
     [
         (dict(purpose="gossip"), E.PurposeNotAllowed, "not allowed by protocol"),
         (dict(fields=("risk_level", "shoe_size")), E.FieldNotAllowed, "shoe_size"),
-        (dict(purpose="dsdas", channel="outside_meeting", fields=("risk_level", "health")), E.FieldNotAllowed, "health"),
+        (
+            dict(purpose="dsdas", channel="outside_meeting", fields=("risk_level", "health")),
+            E.FieldNotAllowed,
+            "health",
+        ),
         (dict(fields=()), E.RequestInvalid, "at least one field"),
         (dict(fields=("risk_level", "risk_level")), E.RequestInvalid, "twice"),
         (dict(channel="emergency"), E.RequestInvalid, "channel"),
@@ -173,14 +181,26 @@ def test_protocol_not_in_force_and_review_warning(pb):
         (dict(protocol_version="2025.9"), E.ProtocolMismatch, "same national version"),
         (dict(lawful_basis="uk_gdpr_6_1_b"), E.LawfulBasisError, "fixed list"),
         (dict(lawful_basis="uk_gdpr_6_1_f", lia_ref="LIA-1"), E.LawfulBasisError, "public authority"),
-        (dict(lawful_basis="uk_gdpr_6_1_ea", rli_condition="annex1_para6_safeguarding"), E.LawfulBasisError, "public authority"),
+        (
+            dict(lawful_basis="uk_gdpr_6_1_ea", rli_condition="annex1_para6_safeguarding"),
+            E.LawfulBasisError,
+            "public authority",
+        ),
         (dict(statutory_power=""), E.LawfulBasisError, "statutory power"),
         (dict(lawful_basis="dpa2018_s35"), E.LawfulBasisError, "police"),
-        (dict(purpose="dsdas", channel="outside_meeting", lawful_basis="uk_gdpr_6_1_c"), E.LawfulBasisError, "not allowed for purpose"),
+        (
+            dict(purpose="dsdas", channel="outside_meeting", lawful_basis="uk_gdpr_6_1_c"),
+            E.LawfulBasisError,
+            "not allowed for purpose",
+        ),
         (dict(fields=("risk_level", "health")), E.SpecialCategoryError, "Art. 9 condition"),
         (dict(fields=("risk_level", "gender_history")), E.SpecialCategoryError, "gender_history"),
         (dict(fields=("health",), art9_condition="uk_gdpr_9_2_z"), E.SpecialCategoryError, "Art. 9"),
-        (dict(fields=("health",), art9_condition="uk_gdpr_9_2_c", sch8_condition="dpa2018_sch8_para4"), E.SpecialCategoryError, "Part 3"),
+        (
+            dict(fields=("health",), art9_condition="uk_gdpr_9_2_c", sch8_condition="dpa2018_sch8_para4"),
+            E.SpecialCategoryError,
+            "Part 3",
+        ),
     ],
 )
 def test_request_rules(pb, req, exc, words):
@@ -203,14 +223,30 @@ def test_apd_needed_for_schedule_1_condition(pb):
 
 
 def test_police_use_part3_with_schedule_8(pb):
-    assert check_request(pb, police(statutory_power="Police and Fire Reform (Scotland) Act 2012 s20"), MATCH, my_area="area-b", today=TODAY) == []
+    assert (
+        check_request(
+            pb,
+            police(statutory_power="Police and Fire Reform (Scotland) Act 2012 s20"),
+            MATCH,
+            my_area="area-b",
+            today=TODAY,
+        )
+        == []
+    )
     with pytest.raises(E.LawfulBasisError, match="Part 3"):
         check_request(pb, police(lawful_basis="uk_gdpr_6_1_e"), MATCH, my_area="area-b", today=TODAY)
     with pytest.raises(E.SpecialCategoryError, match="Sch. 8"):
         check_request(pb, police(fields=("health",)), MATCH, my_area="area-b", today=TODAY)
     with pytest.raises(E.SpecialCategoryError, match="not an Art. 9"):
-        check_request(pb, police(fields=("health",), art9_condition="uk_gdpr_9_2_c"), MATCH, my_area="area-b", today=TODAY)
-    assert check_request(pb, police(fields=("health",), sch8_condition="dpa2018_sch8_para4"), MATCH, my_area="area-b", today=TODAY) == []
+        check_request(
+            pb, police(fields=("health",), art9_condition="uk_gdpr_9_2_c"), MATCH, my_area="area-b", today=TODAY
+        )
+    assert (
+        check_request(
+            pb, police(fields=("health",), sch8_condition="dpa2018_sch8_para4"), MATCH, my_area="area-b", today=TODAY
+        )
+        == []
+    )
 
 
 def test_third_sector_legitimate_interests_needs_lia(pb):
@@ -236,9 +272,16 @@ def test_emergency_request_may_be_brief():
     pa = protocol_a()
     m = MatchInfo("m-2", "area-a", "h-a1", "area-b", "h-b1")
     r = base_request(
-        requesting_area="area-a", holding_area="area-b", holding_handle="h-b1", match_id="m-2",
-        requesting_partner="area-a-council", requester_signoff_on=dt.date(2026, 5, 4),
-        purpose="emergency", channel="emergency", lawful_basis="uk_gdpr_6_1_d", rationale="risk to life tonight",
+        requesting_area="area-a",
+        holding_area="area-b",
+        holding_handle="h-b1",
+        match_id="m-2",
+        requesting_partner="area-a-council",
+        requester_signoff_on=dt.date(2026, 5, 4),
+        purpose="emergency",
+        channel="emergency",
+        lawful_basis="uk_gdpr_6_1_d",
+        rationale="risk to life tonight",
         statutory_power="",
     )
     assert check_request(pa, r, m, my_area="area-a", today=TODAY) == []
@@ -253,11 +296,23 @@ def test_incoming_request_checks_sender_and_address(pb):
     with pytest.raises(E.NotInMatch, match="addressed to area area-a"):
         check_incoming_request(pa, r, MATCH, my_area="area-c", sender_area="area-b", today=TODAY)
     with pytest.raises(E.SignOffLapsed, match="no current sign-off"):
-        check_incoming_request(pa, base_request(requester_signoff_on=dt.date(2025, 10, 1)), MATCH,
-                               my_area="area-a", sender_area="area-b", today=TODAY)
+        check_incoming_request(
+            pa,
+            base_request(requester_signoff_on=dt.date(2025, 10, 1)),
+            MATCH,
+            my_area="area-a",
+            sender_area="area-b",
+            today=TODAY,
+        )
     with pytest.raises(E.NoSuchMatch):
         check_incoming_request(pa, r, None, my_area="area-a", sender_area="area-b", today=TODAY)
     # the holder applies its own (narrower) overlay: area-a removed sexual_orientation from marac
     with pytest.raises(E.FieldNotAllowed, match="sexual_orientation"):
-        check_incoming_request(pa, base_request(fields=("sexual_orientation",), art9_condition="uk_gdpr_9_2_c"), MATCH,
-                               my_area="area-a", sender_area="area-b", today=TODAY)
+        check_incoming_request(
+            pa,
+            base_request(fields=("sexual_orientation",), art9_condition="uk_gdpr_9_2_c"),
+            MATCH,
+            my_area="area-a",
+            sender_area="area-b",
+            today=TODAY,
+        )

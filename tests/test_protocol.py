@@ -61,14 +61,31 @@ def _err(tmp_path, national=NATIONAL, overlay=None) -> ProtocolFileError:
         ('dpia_ref = "DPIA-NAT-2026-01"\n', "", "protocol.dpia_ref", "DPIA"),
         ("retention_days = 730", "retention_days = 200", "protocol.retention_days", "repeat window"),
         ('category = "special"', 'category = "secret"', "fields.health.category", "not one of"),
-        ('label = "Gender history"\ncategory = "protected"', 'label = "Gender history"\ncategory = "special"',
-         "fields.gender_history.category", "protected"),
-        ('"uk_gdpr_6_1_f", "dpa2018_s35"]', '"uk_gdpr_6_1_z", "dpa2018_s35"]', "protocol.lawful_bases", "uk_gdpr_6_1_z"),
+        (
+            'label = "Gender history"\ncategory = "protected"',
+            'label = "Gender history"\ncategory = "special"',
+            "fields.gender_history.category",
+            "protected",
+        ),
+        (
+            '"uk_gdpr_6_1_f", "dpa2018_s35"]',
+            '"uk_gdpr_6_1_z", "dpa2018_s35"]',
+            "protocol.lawful_bases",
+            "uk_gdpr_6_1_z",
+        ),
         ("[purposes.dsdas]", "[purposes.gossip]", "purposes.gossip", "unknown key"),
-        ('lawful_bases = ["uk_gdpr_6_1_e", "dpa2018_s35"]\nchannels = ["outside_meeting"]',
-         'lawful_bases = ["uk_gdpr_6_1_e", "dpa2018_s35"]\nchannels = ["carrier_pigeon"]', "purposes.dsdas.channels", "carrier_pigeon"),
-        ('fields = ["marac_contact", "risk_level", "current_risk_summary", "conditions"]',
-         'fields = ["marac_contact", "shoe_size"]', "purposes.dsdas.fields", "shoe_size"),
+        (
+            'lawful_bases = ["uk_gdpr_6_1_e", "dpa2018_s35"]\nchannels = ["outside_meeting"]',
+            'lawful_bases = ["uk_gdpr_6_1_e", "dpa2018_s35"]\nchannels = ["carrier_pigeon"]',
+            "purposes.dsdas.channels",
+            "carrier_pigeon",
+        ),
+        (
+            'fields = ["marac_contact", "risk_level", "current_risk_summary", "conditions"]',
+            'fields = ["marac_contact", "shoe_size"]',
+            "purposes.dsdas.fields",
+            "shoe_size",
+        ),
         ("effective = 2026-04-01", 'effective = "2026-04-01"', "protocol.effective", "TOML date"),
         ("review = 2027-03-31", "review = 2026-01-01", "protocol.review", "after the effective"),
         ("signoff_valid_days = 365", "signoff_valid_days = 365\ncolour = 1", "protocol.colour", "unknown key"),
@@ -99,17 +116,40 @@ def test_missing_file_is_named(tmp_path):
     [
         ('extends_version = "2026.1"', 'extends_version = "2025.2"', "overlay.extends_version", "2025.2"),
         ('extends = "fedalert-national-isp"', 'extends = "other-isp"', "overlay.extends", "other-isp"),
-        ("emergency_completion_hours = 48", "emergency_completion_hours = 96", "overlay.emergency_completion_hours", "only shorten"),
+        (
+            "emergency_completion_hours = 48",
+            "emergency_completion_hours = 96",
+            "overlay.emergency_completion_hours",
+            "only shorten",
+        ),
         ("retention_days = 1095", "retention_days = 100", "overlay.retention_days", "repeat window"),
-        ('[purposes.dsdas]\nenabled = false', '[purposes.dsdas]\nremove_fields = ["health"]', "purposes.dsdas.remove_fields", "health"),
-        ('[purposes.marac]\nremove_fields = ["sexual_orientation"]',
-         '[purposes.marac]\nlawful_bases = ["uk_gdpr_6_1_e", "made_up"]', "purposes.marac.lawful_bases", "made_up"),
+        (
+            "[purposes.dsdas]\nenabled = false",
+            '[purposes.dsdas]\nremove_fields = ["health"]',
+            "purposes.dsdas.remove_fields",
+            "health",
+        ),
+        (
+            '[purposes.marac]\nremove_fields = ["sexual_orientation"]',
+            '[purposes.marac]\nlawful_bases = ["uk_gdpr_6_1_e", "made_up"]',
+            "purposes.marac.lawful_bases",
+            "made_up",
+        ),
         ('type = "police"', 'type = "army"', "partners.area-a-police.type", "army"),
-        ('type = "third_sector"\nsector = "third_sector"', 'type = "third_sector"\nsector = "statutory"',
-         "partners.area-a-refuge.sector", "third_sector"),
+        (
+            'type = "third_sector"\nsector = "third_sector"',
+            'type = "third_sector"\nsector = "statutory"',
+            "partners.area-a-refuge.sector",
+            "third_sector",
+        ),
         ("signed_on = 2026-05-02\n", "", "partners.area-a-police.signed_on", "together"),
-        ('lead = true\n', "", "partners", "exactly one partner"),
-        ('signatory_role = "Caldicott Guardian"', 'signatory_role = "Caldicott Guardian"\nlead = true', "partners", "found 2"),
+        ("lead = true\n", "", "partners", "exactly one partner"),
+        (
+            'signatory_role = "Caldicott Guardian"',
+            'signatory_role = "Caldicott Guardian"\nlead = true',
+            "partners",
+            "found 2",
+        ),
         ('area = "area-a"', 'area = "Area A!"', "overlay.area", "not a valid id"),
     ],
 )
@@ -122,7 +162,7 @@ def test_overlay_errors_name_file_and_key(tmp_path, old, new, key, words):
 
 
 def test_overlay_cannot_add_a_purpose_the_national_file_lacks(tmp_path):
-    national = NATIONAL[: NATIONAL.index("[purposes.dsdas]")] + NATIONAL[NATIONAL.index("[purposes.emergency]"):]
+    national = NATIONAL[: NATIONAL.index("[purposes.dsdas]")] + NATIONAL[NATIONAL.index("[purposes.emergency]") :]
     overlay = OVERLAY_A.replace("[purposes.dsdas]\nenabled = false", "[purposes.dsdas]\nenabled = true")
     e = _err(tmp_path, national=national, overlay=overlay)
     assert e.key == "purposes.dsdas" and "cannot add purposes" in str(e)
