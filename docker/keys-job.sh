@@ -2,16 +2,20 @@
 # One-shot key ceremony job for the compose test network (runs as root in the
 # `keys` service so that it can hand each role volume to the fedalert user).
 #
-#   fedalert-keys-job fedalert keys init --federation demo --areas a,b,c --out /ceremony ...
+#   fedalert-keys-job fedalert keys init --federation demo --areas a,b,c --out /ceremony/federation ...
 #
 # 1. Runs the given ceremony command as the unprivileged fedalert user, unless
-#    /ceremony/ca/ca.crt already exists (keys survive restarts; `down -v` forgets them).
+#    $FEDALERT_CEREMONY_DIR/ca/ca.crt already exists (keys survive restarts;
+#    `down -v` forgets them). The ceremony's --out must be that folder: a
+#    subfolder of the /ceremony volume, because the ceremony stages its output
+#    beside --out and renames it into place.
 # 2. For every role volume mounted at /export/<role>, replaces its contents with
 #    exactly that role's folder: /export/matcher <- /ceremony/matcher (no token
 #    keyset), /export/area-<id> <- /ceremony/areas/<id>. Nothing else is copied.
 set -eu
 
-CEREMONY=${FEDALERT_CEREMONY_DIR:-/ceremony}
+VOLUME=/ceremony
+CEREMONY=${FEDALERT_CEREMONY_DIR:-/ceremony/federation}
 EXPORT=${FEDALERT_EXPORT_DIR:-/export}
 RUN_AS=${FEDALERT_USER:-fedalert}
 
@@ -21,8 +25,8 @@ die() { say "error: $*"; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "must start as root (it drops to $RUN_AS for the ceremony)"
 [ "$#" -gt 0 ] || die "usage: fedalert-keys-job CEREMONY-COMMAND..."
 
-chown "$RUN_AS:$RUN_AS" "$CEREMONY"
-chmod 0700 "$CEREMONY"
+chown "$RUN_AS:$RUN_AS" "$VOLUME"
+chmod 0700 "$VOLUME"
 if [ -f "$CEREMONY/ca/ca.crt" ]; then
   say "ceremony already done ($CEREMONY/ca/ca.crt exists); re-exporting role folders only"
 else

@@ -14,10 +14,16 @@ log() { printf '%s: %s\n' "$(basename "$0" .sh)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # `docker compose` (v2 plugin) when present, else Debian's docker-compose (v1.29).
+# FEDALERT_COMPOSE_EXTRA: more compose files to layer on top, ':'-separated.
 compose() {
+  local files=(-f "$COMPOSE_FILE") extra
+  if [[ -n ${FEDALERT_COMPOSE_EXTRA:-} ]]; then
+    IFS=: read -r -a extra <<<"$FEDALERT_COMPOSE_EXTRA"
+    for f in "${extra[@]}"; do files+=(-f "$f"); done
+  fi
   if docker compose version >/dev/null 2>&1; then
-    docker compose -f "$COMPOSE_FILE" -p "$FEDALERT_PROJECT" "$@"
+    docker compose "${files[@]}" -p "$FEDALERT_PROJECT" "$@"
   else
-    docker-compose -f "$COMPOSE_FILE" -p "$FEDALERT_PROJECT" "$@"
+    docker-compose "${files[@]}" -p "$FEDALERT_PROJECT" "$@"
   fi
 }
