@@ -7,4 +7,4 @@ docker info >/dev/null 2>&1 || die "no Docker engine answers; nothing to stop"
 args=(down --remove-orphans)
 [[ ${VOLUMES:-0} == 1 ]] && args+=(-v)
 compose "${args[@]}"
-log "down: project $FEDALERT_PROJECT$([[ ${VOLUMES:-0} == 1 ]] && echo ', volumes removed')"
+log "project $FEDALERT_PROJECT$([[ ${VOLUMES:-0} == 1 ]] && echo ', volumes removed')"

@@ -61,4 +61,4 @@ for area in "${AREAS[@]}"; do
   docker exec "$(compose ps -q "area-$area")" fedalert node alerts --db /var/lib/fedalert/node.db || true
 done
 port=$(compose port matcher 7443 2>/dev/null || true)
-log "up: project $FEDALERT_PROJECT, matcher published on ${port:-?}; stop with 'make docker-down' (VOLUMES=1 forgets keys and state)"
+log "project $FEDALERT_PROJECT, matcher published on ${port:-?}; stop with 'make docker-down' (VOLUMES=1 forgets keys and state)"
