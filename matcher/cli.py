@@ -26,6 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     st.add_argument("--db", type=Path, required=True)
     st.set_defaults(func=_status)
 
+    from fedalert.matcher._lifecycle_cli import register as _register_lifecycle
+
+    _register_lifecycle(msub)
+
 
 def _serve(args) -> int:
     from fedalert.matcher.server import build_matcher

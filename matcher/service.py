@@ -31,9 +31,10 @@ def _envelope_pb(e) -> pb.Envelope:
 
 
 class MatcherService(pb_grpc.MatcherServicer):
-    def __init__(self, engine: Engine, authz: Authz):
+    def __init__(self, engine: Engine, authz: Authz, key_guard=None):
         self.engine = engine
         self.authz = authz
+        self.key_guard = key_guard  # matcher.keyids.KeyIdGuard: refuses retired key ids
 
     @rpc_errors
     def Publish(self, request, context):
@@ -41,6 +42,8 @@ class MatcherService(pb_grpc.MatcherServicer):
         if not (1 <= len(request.batch_id) <= 64):
             raise InvalidRequestError("batch_id must be 1-64 characters")
         records = validate_records(request.records)
+        if self.key_guard is not None:
+            self.key_guard.before_publish(records)
         res = self.engine.publish(area, request.batch_id, records)
         return pb.PublishResponse(records_accepted=res.records, tokens_accepted=res.tokens, duplicate=res.duplicate)
 
