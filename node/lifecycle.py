@@ -62,8 +62,8 @@ class NodeLifecycle:
             log.error("cannot read the federation directory: %s", exc)
             return self.matcher_state == "allowed"
         fresh = d.version == self._checked_version and self.clock() - self._checked_at < RECHECK_MATCHER_S
-        if fresh and self.matcher_state != "unknown":
-            return self.matcher_state == "allowed"
+        if fresh and self.matcher_state == "allowed":
+            return True  # a refusal is re-checked every round (the matcher may get its new certificate)
         try:
             self.trust.check_matcher(self.target, self.name)
         except PeerRefusedError as exc:

@@ -139,6 +139,10 @@ def fetch_and_install(relay_stub, keys_dir: Path, audit=None) -> list[InstallRes
     resp = relay_stub.FetchKeysets(pb.FetchKeysetsRequest(), timeout=RPC_TIMEOUT_S)
     done = []
     for k in sorted(resp.keysets, key=lambda k: k.serial):
+        if k.serial <= installed_serial(keys_dir):  # already installed (by hand, or a redelivery)
+            log.info("relayed keyset serial %d is already installed", k.serial)
+            relay_stub.AckKeyset(pb.AckKeysetRequest(serial=k.serial), timeout=RPC_TIMEOUT_S)
+            continue
         try:
             pkg = KeysetPackage.checked(k.federation, k.area, k.key_id, k.serial, k.sealed, source="relayed keyset")
             res = install_package(keys_dir, pkg)
