@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 
 from cryptography import x509
@@ -34,6 +35,7 @@ from fedalert.v1 import matcher_pb2_grpc as pb_grpc
 log = logging.getLogger(__name__)
 
 MAX_SEALED_BYTES = 64 * 1024
+_KEY_ID = re.compile(r"k[0-9a-f]{8}")
 FETCH_LIMIT = 20
 
 
@@ -119,7 +121,7 @@ class KeyRelayService(pb_grpc.KeyRelayServicer):
             raise InvalidRequestError(f"keyset is for federation {k.federation!r}, this matcher serves {d.federation!r}")
         if k.area not in d.areas or d.is_revoked(k.area):
             raise InvalidRequestError(f"area {k.area!r} is not an active member of the directory")
-        if not (len(k.key_id) == 9 and k.key_id.startswith("k")) or not (1 <= k.serial < 2**63):
+        if not _KEY_ID.fullmatch(k.key_id) or not (1 <= k.serial < 2**63):
             raise InvalidRequestError("key_id must be 'k' + 8 hex digits and serial a positive integer")
         if not (1 <= len(k.sealed) <= MAX_SEALED_BYTES):
             raise InvalidRequestError(f"sealed keyset must be 1..{MAX_SEALED_BYTES} bytes")

@@ -32,7 +32,9 @@ def enforce(engine, directory) -> dict[str, int]:
         area = entry["area"]
         if not area or area in done:
             continue
-        if engine.db.execute("SELECT 1 FROM records WHERE area=? LIMIT 1", [area]).fetchone() is None:
+        with engine.lock:
+            held = engine.db.execute("SELECT 1 FROM records WHERE area=? LIMIT 1", [area]).fetchone()
+        if held is None:
             continue
         n = engine.purge_area(area, "area_revoked")
         keyrelay.drop_area(engine.db, engine.lock, area)

@@ -67,6 +67,8 @@ class MatcherService(pb_grpc.MatcherServicer):
     @rpc_errors
     def SendEnvelope(self, request, context):
         area = self.authz.area_of(context)
+        if not self.authz.still_allowed(request.to_area):  # revoked (or unknown): nothing is relayed to it
+            raise PermissionDeniedError(f"area {request.to_area!r} is not an active member; nothing is relayed to it")
         parties = self.engine.match_parties(request.match_id)
         dup = self.engine.queues.push_envelope(
             area, request.envelope_id, request.match_id, request.to_area, request.kind, request.sealed,

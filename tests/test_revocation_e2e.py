@@ -108,6 +108,12 @@ def test_revoked_area_is_refused_on_open_streams_and_withdrawn(matcher, ceremony
     with pytest.raises(grpc.RpcError) as err:
         publish(c, record("handleC0002", pnc="x2"))
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    # Nothing is relayed to the revoked area either, not even for a match it was in.
+    ac = next(x.match_id for x in first_a if x.other_area == "c")
+    with pytest.raises(grpc.RpcError) as err:
+        a.SendEnvelope(pb.SendEnvelopeRequest(envelope_id="e1", match_id=ac, to_area="c", kind="request",
+                                              sealed=b"opaque"), timeout=5)
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED and "not an active member" in err.value.details()
 
     # Withdrawal: c's tokens are purged and a and b are told about their matches with c.
     assert _wait(lambda: _records_of(matcher.db, "c") == 0)
