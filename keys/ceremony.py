@@ -144,6 +144,9 @@ def init_federation(out: Path, federation: str, areas: list[str], matcher_hosts:
         write_public(ca_dir / CA_CERT, certs.cert_pem(ca_cert))
         keyset = TokenKeyset.generate()
         keyset.save(ca_dir / KEYSET)
+        from fedalert.keys.custody import write_custodian  # custody builds on this module
+
+        custodian = write_custodian(ca_dir, federation, ca_cert, ca_key, days=days, now=t)
 
         m_dir = staging / MATCHER_DIR
         make_private_dir(m_dir)
@@ -167,6 +170,7 @@ def init_federation(out: Path, federation: str, areas: list[str], matcher_hosts:
             "matcher": {"spiffe_id": matcher_spiffe_id(federation), "cert_sha256": certs.cert_sha256(m_cert)},
             "areas": entries,
             "revoked": [],
+            "custodian": custodian,
         }
         _publish_directory(staging, sign_body(body, ca_key))
         # mkdtemp made the staging folder 0700, so DIR ends up 0700.

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from fedalert.keys.errors import KeysUsageError, KeyFileError
-from fedalert.keys.spiffe import area_spiffe_id, matcher_spiffe_id
+from fedalert.keys.spiffe import area_spiffe_id, custodian_spiffe_id, matcher_spiffe_id
 
 CA_DAYS = 3650
 #: DNS name only the matcher certificate carries (area certificates carry area-<id>).
@@ -103,7 +103,8 @@ def make_ca(federation: str, key: ec.EllipticCurvePrivateKey, *, days: int = CA_
 
 
 def _leaf(cn: str, federation: str, sans: list[x509.GeneralName], public_key, ca_cert: x509.Certificate,
-          ca_key: ec.EllipticCurvePrivateKey, days: int, now: _dt.datetime | None) -> x509.Certificate:
+          ca_key: ec.EllipticCurvePrivateKey, days: int, now: _dt.datetime | None,
+          eku=(ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH)) -> x509.Certificate:
     if days < 1:
         raise KeysUsageError("certificate validity must be at least 1 day")
     t = _now(now)
@@ -126,8 +127,7 @@ def _leaf(cn: str, federation: str, sans: list[x509.GeneralName], public_key, ca
             ),
             critical=True,
         )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
-                       critical=False)
+        .add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
         .add_extension(x509.SubjectAlternativeName(sans), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
@@ -159,6 +159,15 @@ def make_area_cert(federation: str, area: str, public_key, ca_cert, ca_key, *, d
         *_localhost(),
     ]
     return _leaf(f"area-{area}", federation, sans, public_key, ca_cert, ca_key, days, now)
+
+
+def make_custodian_cert(federation: str, public_key, ca_cert, ca_key, *, days: int = LEAF_DAYS,
+                        now=None) -> x509.Certificate:
+    """The key custodian's client certificate: URI SAN only (no DNS name, so it
+    can never pose as a server), extended key usage clientAuth only."""
+    sans: list[x509.GeneralName] = [x509.UniformResourceIdentifier(custodian_spiffe_id(federation))]
+    return _leaf("custodian", federation, sans, public_key, ca_cert, ca_key, days, now,
+                 eku=(ExtendedKeyUsageOID.CLIENT_AUTH,))
 
 
 def verify_issued_by(cert: x509.Certificate, ca_cert: x509.Certificate) -> None:

@@ -43,6 +43,24 @@ def _passphrase(args: argparse.Namespace) -> bytes | None:
     return value
 
 
+def _add_send_options(q: argparse.ArgumentParser) -> None:
+    q.add_argument("--send", metavar="MATCHER", help="post the sealed keysets to the matcher at host:port")
+    q.add_argument("--matcher-name", default=certs.MATCHER_DNS_NAME, help="TLS name on the matcher certificate")
+
+
+def _send(args: argparse.Namespace, paths: list[Path]) -> None:
+    for p in paths:
+        print(f"  sealed: {p}")
+    if not args.send:
+        print("  hand each area its <area>.sealed file (fedalert node install-keyset), or post them with --send")
+        return
+    from fedalert.keys.send import send_packages
+
+    res = send_packages(args.out, paths, args.send, server_name=args.matcher_name)
+    print(f"  posted {res.sent} sealed keyset(s) to the matcher at {args.send} ({res.duplicates} already there); "
+          "the nodes fetch, install and republish by themselves")
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("keys", help="key ceremony: CA, certificates, token keyset, directory",
                               description="Key ceremony for the federation key custodian. Never run it on the matcher host.")
@@ -80,11 +98,39 @@ def register(subparsers) -> None:
     _add_passphrase_options(q)
     q.set_defaults(func=_cmd_revoke)
 
-    q = sub.add_parser("token-key", help="rotate the token key: add, then promote, then disable")
+    q = sub.add_parser("token-key", help="rotate the token key step by step: add, then promote, then disable")
     q.add_argument("action", choices=["add", "promote", "disable"])
     q.add_argument("key_id", nargs="?", help="key id (for promote and disable)")
     q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
+    _add_send_options(q)
     q.set_defaults(func=_cmd_token_key)
+
+    q = sub.add_parser("rotate", help="new token key id, primary at once; keyset sealed to every active area")
+    q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
+    _add_send_options(q)
+    q.set_defaults(func=_cmd_rotate)
+
+    q = sub.add_parser("send-keysets", help="post the sealed keysets of one key id to the matcher (again)")
+    q.add_argument("key_id", help="the key id folder under DIR/rotation/")
+    q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
+    q.add_argument("--send", required=True, metavar="MATCHER", help="matcher address host:port")
+    q.add_argument("--matcher-name", default=certs.MATCHER_DNS_NAME, help="TLS name on the matcher certificate")
+    q.set_defaults(func=_cmd_send)
+
+    q = sub.add_parser("add-custodian", help="give the custodian its identity (client cert + keyset signing key)")
+    q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
+    q.add_argument("--replace", action="store_true", help="re-issue an existing custodian identity")
+    q.add_argument("--days", type=int, default=certs.LEAF_DAYS, help="certificate validity (default %(default)s)")
+    _add_passphrase_options(q)
+    q.set_defaults(func=_cmd_add_custodian)
+
+    q = sub.add_parser("renew-matcher", help="re-issue the matcher's TLS certificate; nodes pin the new one")
+    q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
+    q.add_argument("--matcher-host", action="append", default=[], metavar="HOST")
+    q.add_argument("--days", type=int, default=certs.LEAF_DAYS, help="certificate validity (default %(default)s)")
+    q.add_argument("--revoke-reason", help="also list the old certificate as revoked, with this one-line reason")
+    _add_passphrase_options(q)
+    q.set_defaults(func=_cmd_renew_matcher)
 
     q = sub.add_parser("show", help="list members, certificate expiries and key ids (never secrets)")
     q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
@@ -137,21 +183,66 @@ def _cmd_token_key(args: argparse.Namespace) -> int:
     from fedalert.keys import rotation
     from fedalert.keys.errors import KeysUsageError
 
+    from fedalert.keys.keydelivery import package_path
+
     if args.action == "add":
         if args.key_id:
             raise KeysUsageError("'token-key add' takes no key id; a fresh one is drawn")
-        key_id = rotation.add_token_key(args.out)
+        key_id = rotation.add_token_key(args.out, seal=True)
         print(f"token key {key_id} added (enabled, not primary) to ca/ and every areas/<id>/ folder")
-        print(f"  send each area its new tokens.keyset.json, then run: fedalert keys token-key promote {key_id} --out {args.out}")
-        return 0
-    if not args.key_id:
-        raise KeysUsageError(f"'token-key {args.action}' needs the key id (see 'fedalert keys show')")
-    if args.action == "promote":
-        rotation.promote_token_key(args.out, args.key_id)
-        print(f"token key {args.key_id} is now primary; send each area its new tokens.keyset.json and republish")
+        print(f"  then run: fedalert keys token-key promote {key_id} --out {args.out}")
     else:
-        rotation.disable_token_key(args.out, args.key_id)
-        print(f"token key {args.key_id} disabled; send each area its new tokens.keyset.json")
+        if not args.key_id:
+            raise KeysUsageError(f"'token-key {args.action}' needs the key id (see 'fedalert keys show')")
+        key_id = args.key_id
+        if args.action == "promote":
+            rotation.promote_token_key(args.out, key_id, seal=True)
+            print(f"token key {key_id} is now primary; the nodes republish under it once they install the keyset")
+        else:
+            rotation.disable_token_key(args.out, key_id, seal=True)
+            print(f"token key {key_id} disabled")
+    _send(args, sorted(package_path(args.out, key_id, "x").parent.glob("*.sealed")))
+    return 0
+
+
+def _cmd_rotate(args: argparse.Namespace) -> int:
+    from fedalert.keys import rotation
+
+    key_id, paths = rotation.rotate(args.out)
+    print(f"token key {key_id} added and made primary; keyset sealed to {len(paths)} area(s)")
+    _send(args, paths)
+    print(f"  after the grace period: fedalert matcher retire-key <old key id> (on the matcher), then "
+          f"fedalert keys token-key disable <old key id> --out {args.out}")
+    return 0
+
+
+def _cmd_send(args: argparse.Namespace) -> int:
+    from fedalert.keys.errors import KeysUsageError
+    from fedalert.keys.keydelivery import package_path
+
+    paths = sorted(package_path(args.out, args.key_id, "x").parent.glob("*.sealed"))
+    if not paths:
+        raise KeysUsageError(f"no sealed keysets under {args.out}/rotation/{args.key_id}/")
+    _send(args, paths)
+    return 0
+
+
+def _cmd_add_custodian(args: argparse.Namespace) -> int:
+    from fedalert.keys.custody import add_custodian
+
+    add_custodian(args.out, days=args.days, replace=args.replace, ca_passphrase=_passphrase(args))
+    print(f"custodian identity written to {args.out}/ca (custodian.crt, custodian.key, custodian-signing.key)")
+    print("  send the new directory.json to the matcher and every area")
+    return 0
+
+
+def _cmd_renew_matcher(args: argparse.Namespace) -> int:
+    from fedalert.keys.custody import renew_matcher
+
+    renew_matcher(args.out, hosts=args.matcher_host, days=args.days, revoke_reason=args.revoke_reason,
+                  ca_passphrase=_passphrase(args))
+    print(f"matcher certificate renewed under {args.out}/matcher; send matcher.crt and matcher.key to the matcher "
+          "operator and the new directory.json to everyone (nodes refuse the old certificate once they have it)")
     return 0
 
 

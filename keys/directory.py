@@ -35,6 +35,7 @@ from fedalert.keys.spiffe import (
     area_spiffe_id,
     check_area_id,
     check_federation,
+    custodian_spiffe_id,
     matcher_spiffe_id,
 )
 
@@ -69,7 +70,7 @@ _VERIFIED = object()
 class Directory:
     """A verified federation directory. Build with :meth:`load` or :meth:`from_bytes`."""
 
-    __slots__ = ("_body", "_sealing", "_signing")
+    __slots__ = ("_body", "_sealing", "_signing", "_custodian_signing")
 
     def __init__(self, body: dict, *, _verified: object = None) -> None:
         # Only load()/from_bytes() construct a Directory, after verifying the signature.
@@ -78,6 +79,7 @@ class Directory:
         self._body = body
         self._sealing: dict[str, X25519PublicKey] = {}
         self._signing: dict[str, Ed25519PublicKey] = {}
+        self._custodian_signing: Ed25519PublicKey | None = None
         self._check_shape()
 
     # -- loading ------------------------------------------------------------------
@@ -127,8 +129,10 @@ class Directory:
     def _check_shape(self) -> None:
         b = self._body
         expected = {"federation", "version", "issued_at", "matcher", "areas", "revoked"}
-        if set(b) != expected:
-            raise DirectoryError(f"directory body must have exactly the fields {sorted(expected)}")
+        # "custodian" (the key custodian's client certificate and keyset-signing key) is optional:
+        # directories made before it existed stay valid.
+        if set(b) - {"custodian"} != expected:
+            raise DirectoryError(f"directory body must have exactly the fields {sorted(expected)} (and optionally custodian)")
         try:
             fed = check_federation(b["federation"])
         except KeysUsageError:
@@ -141,6 +145,13 @@ class Directory:
         if not isinstance(m, dict) or m.get("spiffe_id") != matcher_spiffe_id(fed) \
                 or not _HEX64.fullmatch(str(m.get("cert_sha256", ""))):
             raise DirectoryError("directory field matcher must hold this federation's matcher spiffe_id and cert_sha256")
+        if "custodian" in b:
+            cu = b["custodian"]
+            if not isinstance(cu, dict) or set(cu) != {"spiffe_id", "cert_sha256", "signing_public_b64"} \
+                    or cu.get("spiffe_id") != custodian_spiffe_id(fed) or not _HEX64.fullmatch(str(cu.get("cert_sha256", ""))):
+                raise DirectoryError("directory field custodian must hold this federation's custodian spiffe_id, "
+                                     "cert_sha256 and signing_public_b64")
+            self._custodian_signing = _b64_key(cu["signing_public_b64"], "custodian.signing_public_b64", Ed25519PublicKey)
         areas = b["areas"]
         if not isinstance(areas, dict):
             raise DirectoryError("directory field areas must be an object")
@@ -230,9 +241,31 @@ class Directory:
         self._entry(area)
         return self._signing[area]
 
+    @property
+    def has_custodian(self) -> bool:
+        return self._custodian_signing is not None
+
+    def _require_custodian(self) -> None:
+        if self._custodian_signing is None:
+            raise DirectoryError(
+                f"the {self.federation} directory (version {self.version}) names no key custodian; the custodian "
+                "runs 'fedalert keys add-custodian' and sends everyone the new directory.json"
+            )
+
+    @property
+    def custodian_cert_sha256(self) -> str:
+        self._require_custodian()
+        return self._body["custodian"]["cert_sha256"]
+
+    def custodian_signing_public(self) -> Ed25519PublicKey:
+        """The custodian's Ed25519 key that signs sealed keysets."""
+        self._require_custodian()
+        return self._custodian_signing
+
     def is_revoked(self, area: str) -> bool:
-        """True if any revocation entry names ``area``."""
-        return any(r["area"] == area for r in self._body["revoked"])
+        """True if any revocation entry names ``area`` (entries with an empty area revoke a
+        non-area certificate, the matcher's or the custodian's, by fingerprint only)."""
+        return bool(area) and any(r["area"] == area for r in self._body["revoked"])
 
     def is_cert_revoked(self, cert_sha256: str) -> bool:
         """True if a revocation entry names this certificate fingerprint (hex SHA-256 of DER)."""

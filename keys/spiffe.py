@@ -20,11 +20,13 @@ FEDERATION_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?$")
 
 _SPIFFE_RE = re.compile(
     r"^spiffe://(?P<fed>[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?)"
-    r"/(?:(?P<matcher>matcher)|area/(?P<area>[a-z0-9][a-z0-9-]{0,31}))$"
+    r"/(?:(?P<matcher>matcher)|(?P<custodian>custodian)|area/(?P<area>[a-z0-9][a-z0-9-]{0,31}))$"
 )
 
 ROLE_MATCHER = "matcher"
 ROLE_AREA = "area"
+#: The key custodian's client identity: it may only post sealed keysets to the matcher.
+ROLE_CUSTODIAN = "custodian"
 
 
 def check_area_id(area: str) -> str:
@@ -57,10 +59,15 @@ def matcher_spiffe_id(federation: str) -> str:
     return f"spiffe://{check_federation(federation)}/matcher"
 
 
+def custodian_spiffe_id(federation: str) -> str:
+    """``spiffe://<federation>/custodian``."""
+    return f"spiffe://{check_federation(federation)}/custodian"
+
+
 def parse_spiffe_id(uri: str) -> tuple[str, str, str | None]:
     """Split a member SPIFFE id into ``(federation, role, area or None)``.
 
-    ``role`` is ``"matcher"`` or ``"area"``. Raises IdentityError on anything
+    ``role`` is ``"matcher"``, ``"custodian"`` or ``"area"``. Raises IdentityError on anything
     that is not exactly one of the two forms.
     """
     if not isinstance(uri, str):
@@ -69,11 +76,13 @@ def parse_spiffe_id(uri: str) -> tuple[str, str, str | None]:
     if m is None:
         shown = uri if len(uri) <= 120 else uri[:120] + "..."
         raise IdentityError(
-            f"{shown!r} is not a fedalert SPIFFE id; expected spiffe://<federation>/matcher "
-            "or spiffe://<federation>/area/<id>"
+            f"{shown!r} is not a fedalert SPIFFE id; expected spiffe://<federation>/matcher, "
+            "spiffe://<federation>/custodian or spiffe://<federation>/area/<id>"
         )
     if m.group("matcher"):
         return m.group("fed"), ROLE_MATCHER, None
+    if m.group("custodian"):
+        return m.group("fed"), ROLE_CUSTODIAN, None
     return m.group("fed"), ROLE_AREA, m.group("area")
 
 

@@ -8,17 +8,32 @@ from fedalert.keys import ceremony as c
 from fedalert.keys.certs import cert_sha256
 from fedalert.keys.directory import Directory
 from fedalert.keys.errors import CeremonyError, KeysError
+from fedalert.keys.expiry import WARN_DAYS, days_left
 from fedalert.keys.keyfiles import load_cert
 from fedalert.keys.keyset import TokenKeyset
 
 
 def _cert_info(path: Path) -> dict:
     cert = load_cert(path)
+    left = days_left(cert.not_valid_after_utc)
     return {
         "file": str(path),
         "not_after": cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "sha256": cert_sha256(cert),
+        "days_left": int(left),
+        # Flagged ahead of time (fedalert.keys.expiry.WARN_DAYS); renew with 'fedalert keys renew'.
+        "expiry": "expired" if left <= 0 else "soon" if left <= WARN_DAYS else "ok",
     }
+
+
+def _flag(cert: dict | None) -> str:
+    if not cert:
+        return ""
+    if cert["expiry"] == "expired":
+        return "  EXPIRED: renew now"
+    if cert["expiry"] == "soon":
+        return f"  EXPIRES IN {cert['days_left']} DAYS: renew (fedalert keys renew)"
+    return ""
 
 
 def describe_federation(out: Path) -> dict:
@@ -37,6 +52,11 @@ def describe_federation(out: Path) -> dict:
         "areas": {},
         "token_keys": None,
     }
+    if d.has_custodian:
+        info["custodian"] = {"cert_sha256": d.custodian_cert_sha256}
+        cu_cert = ca_dir / "custodian.crt"
+        if cu_cert.exists():
+            info["custodian"]["cert"] = _cert_info(cu_cert)
     m_cert = out / c.MATCHER_DIR / c.MATCHER_CERT
     if m_cert.exists():
         info["matcher"]["cert"] = _cert_info(m_cert)
@@ -56,14 +76,18 @@ def describe_federation(out: Path) -> dict:
 def format_federation(info: dict) -> str:
     lines = [
         f"federation  {info['federation']}  (directory version {info['directory_version']}, issued {info['issued_at']})",
-        f"CA          expires {info['ca']['not_after']}  sha256 {info['ca']['sha256']}",
+        f"CA          expires {info['ca']['not_after']}  sha256 {info['ca']['sha256']}{_flag(info['ca'])}",
     ]
     m = info["matcher"]
     exp = m.get("cert", {}).get("not_after", "?")
-    lines.append(f"matcher     {m['spiffe_id']}  expires {exp}  sha256 {m['cert_sha256']}")
+    lines.append(f"matcher     {m['spiffe_id']}  expires {exp}  sha256 {m['cert_sha256']}{_flag(m.get('cert'))}")
+    if info.get("custodian"):
+        cu = info["custodian"]
+        exp = cu.get("cert", {}).get("not_after", "?")
+        lines.append(f"custodian   expires {exp}  sha256 {cu['cert_sha256']}{_flag(cu.get('cert'))}")
     for area, e in info["areas"].items():
         exp = e.get("cert", {}).get("not_after", "?")
-        flag = "  REVOKED" if e["revoked"] else ""
+        flag = "  REVOKED" if e["revoked"] else _flag(e.get("cert"))
         lines.append(f"area        {e['spiffe_id']}  expires {exp}  sha256 {e['cert_sha256']}{flag}")
     if info.get("token_keys") is not None:
         for k in info["token_keys"]:

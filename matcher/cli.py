@@ -33,6 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--out", type=Path, required=True, help="new file to write")
     b.set_defaults(func=_backup)
 
+    from fedalert.matcher._lifecycle_cli import register as _register_lifecycle
+
+    _register_lifecycle(msub)
+
 
 def _serve(args) -> int:
     from fedalert.matcher.server import build_matcher

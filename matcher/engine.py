@@ -91,6 +91,24 @@ class Engine:
         handles = [r[0] for r in self.db.execute("SELECT DISTINCT handle FROM records WHERE area=?", [area])]
         return sum(self.withdraw(area, h, reason) for h in handles)
 
+    def retire_key(self, key_id: str) -> tuple[int, int]:
+        """Drop every record published under `key_id` and rescore the pairs they were in.
+
+        A pair still matched under another key id keeps its match id silently
+        (a different tier raises UPGRADED/DOWNGRADED as usual); a pair matched
+        only under `key_id` is withdrawn. Returns (records dropped, matches withdrawn).
+        Policy (grace, caught-up check) lives in fedalert.matcher.keyids.
+        """
+        with self.lock, self._tx() as now:
+            rows = self.db.execute("SELECT id, area, handle, packed FROM records WHERE key_id=?", [key_id]).fetchall()
+            for rid, _, _, packed in rows:
+                self._delete_tokens(rid, packed)
+                self.db.execute("DELETE FROM records WHERE id=?", [rid])
+            withdrawn = sum(self._rescore(area, handle, now) for _, area, handle, _ in rows)
+            self._audit("retire_key", key_id=key_id, records=len(rows), matches_withdrawn=withdrawn)
+        self.queues.notify()
+        return len(rows), withdrawn
+
     def match_parties(self, match_id: str) -> tuple[str, str] | None:
         row = self.db.execute("SELECT area_a, area_b FROM matches WHERE match_id=?", [match_id]).fetchone()
         return (row[0], row[1]) if row else None

@@ -11,3 +11,11 @@ from fedalert.transport import (  # noqa: F401 - re-exported typed errors
 
 class MatcherError(FedalertError):
     """Base of matcher errors."""
+
+
+class KeyRetireError(MatcherError):
+    """A token key id cannot be retired yet (unknown, only key, grace not over, areas not caught up)."""
+
+
+class RetiredKeyError(MatcherError):
+    """A publish used a token key id the matcher has retired (FAILED_PRECONDITION)."""

@@ -10,6 +10,7 @@ import grpc
 from fedalert.audit import AuditLog
 from fedalert.matcher.authz import Authz
 from fedalert.matcher.engine import Engine
+from fedalert.matcher.lifecycle import Lifecycle
 from fedalert.matcher.service import MatcherService
 from fedalert.matcher.store import open_store
 from fedalert.serving import add_health
@@ -23,8 +24,11 @@ class MatcherApp:
     port: int
     engine: Engine
     health: object
+    lifecycle: Lifecycle | None = None
 
     def stop(self, grace: float = 1.0) -> None:
+        if self.lifecycle is not None:
+            self.lifecycle.stop()
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait(grace + 1)
         self.engine.db.conn.close()
@@ -39,11 +43,14 @@ def build_matcher(keys_dir: Path, db_path: Path, listen: str, audit_path: Path |
     db = open_store(db_path)
     audit = AuditLog(audit_path or Path(db_path).with_suffix(".audit.jsonl"))
     engine = Engine(db, audit=audit)
+    lifecycle = Lifecycle(engine, authz, tls)  # key ids, keyset relay, revocation, cert expiry
     creds = tls.server_credentials()
     server, port = create_server(listen, creds)
     for address in extra_listen:  # e.g. a loopback-only port for container health checks
         add_port(server, address, creds)
-    pb_grpc.add_MatcherServicer_to_server(MatcherService(engine, authz), server)
-    health = add_health(server, ["fedalert.v1.Matcher"])
+    pb_grpc.add_MatcherServicer_to_server(MatcherService(engine, authz, key_guard=lifecycle.key_guard), server)
+    lifecycle.add_services(server)
+    health = add_health(server, ["fedalert.v1.Matcher", "fedalert.v1.KeyRelay"])
     server.start()
-    return MatcherApp(server, port, engine, health)
+    lifecycle.start()
+    return MatcherApp(server, port, engine, health, lifecycle)

@@ -31,9 +31,10 @@ def _envelope_pb(e) -> pb.Envelope:
 
 
 class MatcherService(pb_grpc.MatcherServicer):
-    def __init__(self, engine: Engine, authz: Authz):
+    def __init__(self, engine: Engine, authz: Authz, key_guard=None):
         self.engine = engine
         self.authz = authz
+        self.key_guard = key_guard  # matcher.keyids.KeyIdGuard: refuses retired key ids
 
     @rpc_errors
     def Publish(self, request, context):
@@ -41,6 +42,8 @@ class MatcherService(pb_grpc.MatcherServicer):
         if not (1 <= len(request.batch_id) <= 64):
             raise InvalidRequestError("batch_id must be 1-64 characters")
         records = validate_records(request.records)
+        if self.key_guard is not None:
+            self.key_guard.before_publish(records)
         res = self.engine.publish(area, request.batch_id, records)
         return pb.PublishResponse(records_accepted=res.records, tokens_accepted=res.tokens, duplicate=res.duplicate)
 
@@ -64,6 +67,8 @@ class MatcherService(pb_grpc.MatcherServicer):
     @rpc_errors
     def SendEnvelope(self, request, context):
         area = self.authz.area_of(context)
+        if not self.authz.still_allowed(request.to_area):  # revoked (or unknown): nothing is relayed to it
+            raise PermissionDeniedError(f"area {request.to_area!r} is not an active member; nothing is relayed to it")
         parties = self.engine.match_parties(request.match_id)
         dup = self.engine.queues.push_envelope(
             area, request.envelope_id, request.match_id, request.to_area, request.kind, request.sealed,

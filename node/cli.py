@@ -76,6 +76,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--json", action="store_true")
     m.set_defaults(func=_matches)
 
+    from fedalert.node._rotation_cli import register as _register_rotation
+
+    _register_rotation(nsub)
+
 
 def _settings(args) -> dict:
     cfg: dict = {}
@@ -186,9 +190,16 @@ def _sync(args) -> int:
     cfg = _node_config(args)
     store = NodeStore(cfg.db)
     audit = AuditLog(cfg.audit_path())
-    keyset = TokenKeyset.load(Path(cfg.keys_dir) / "tokens.keyset.json")
+    from fedalert.node.rotation import fetch_and_install, republish_if_rotated
+    from fedalert.node.trust import NodeTrust
+    from fedalert.v1 import matcher_pb2_grpc as pb_grpc
+
+    NodeTrust(Path(cfg.keys_dir)).check_matcher(cfg.matcher, cfg.matcher_name)  # revoked/unknown matcher: refuse
     channel, stub = connect(cfg)
     with channel:
+        fetch_and_install(pb_grpc.KeyRelayStub(channel), Path(cfg.keys_dir), audit)
+        keyset = TokenKeyset.load(Path(cfg.keys_dir) / "tokens.keyset.json")
+        republish_if_rotated(store, keyset, audit)
         stats = publish_pending(store, stub, keyset, progress=_progress, audit=audit)
         new = drain_once(store, stub, audit)
     print(f"published {stats.records} records ({stats.tokens} tokens), {stats.withdrawn} withdrawals; "

@@ -10,9 +10,9 @@ from pathlib import Path
 import grpc
 
 from fedalert.audit import AuditLog
-from fedalert.keys import TokenKeyset
 from fedalert.keys.certs import MATCHER_DNS_NAME
 from fedalert.node.inbox import AlertWatcher
+from fedalert.node.lifecycle import NodeLifecycle
 from fedalert.node.publisher import publish_pending
 from fedalert.node.store import NodeStore
 from fedalert.serving import add_health
@@ -51,10 +51,12 @@ class NodeApp:
 
     def __post_init__(self):
         keys = Path(self.cfg.keys_dir)
-        self.keyset = TokenKeyset.load(keys / "tokens.keyset.json")
         self.store = NodeStore(self.cfg.db)
         self.audit = AuditLog(self.cfg.audit_path())
         self.channel, self.stub = connect(self.cfg)
+        # Keyset reload and rotation, matcher certificate check, expiry warnings.
+        self.lifecycle = NodeLifecycle(keys, self.store, self.audit, self.channel, self.cfg.matcher,
+                                       self.cfg.matcher_name)
         self.server, self.port = create_server(self.cfg.listen, TlsFiles.for_area(keys).server_credentials())
         self.health = add_health(self.server, ["fedalert.v1.Node"])
         self.watcher = AlertWatcher(self.store, self.stub, self.audit)
@@ -62,16 +64,38 @@ class NodeApp:
         self.wake = threading.Event()
         self.publisher = threading.Thread(target=self._publish_loop, name="publisher", daemon=True)
 
+    @property
+    def keyset(self):
+        """The token keyset in use now (reloaded when the file is replaced)."""
+        return self.lifecycle.keyset
+
     def start(self) -> "NodeApp":
         self.server.start()
-        self.watcher.start()
-        self.publisher.start()
+        self.lifecycle.start()
+        self.publisher.start()  # starts the alert watcher once the matcher's certificate checks out
         return self
+
+    def _gate_matcher(self) -> bool:
+        """Talk to the matcher only while the directory allows it; stop the alert stream otherwise."""
+        allowed = self.lifecycle.matcher_allowed()
+        if allowed and not self.watcher.is_alive() and not self.stopping.is_set():
+            if self.watcher.ident is not None:  # a stopped watcher cannot restart: make a new one
+                self.watcher = AlertWatcher(self.store, self.stub, self.audit)
+            self.watcher.start()
+        elif not allowed and self.lifecycle.matcher_state == "refused" and self.watcher.is_alive():
+            self.watcher.stop()
+        return allowed
 
     def _publish_loop(self) -> None:
         backoff = self.cfg.poll_interval
         while not self.stopping.is_set():
             try:
+                if not self._gate_matcher():
+                    self.wake.wait(backoff)
+                    self.wake.clear()
+                    backoff = min(backoff * 2, 10.0)
+                    continue
+                self.lifecycle.key_round()
                 if self.store.pending_count():
                     stats = publish_pending(self.store, self.stub, self.keyset, audit=self.audit)
                     log.info("published %d records (%d tokens), %d withdrawals",
@@ -89,10 +113,12 @@ class NodeApp:
     def stop(self, grace: float = 1.0) -> None:
         self.stopping.set()
         self.wake.set()
+        self.publisher.join(timeout=grace + 5)
         self.watcher.stop()
+        self.lifecycle.stop()
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait(grace + 1)
-        self.publisher.join(timeout=grace + 5)
-        self.watcher.join(timeout=grace + 5)
+        if self.watcher.ident is not None:
+            self.watcher.join(timeout=grace + 5)
         self.channel.close()
         self.store.close()

@@ -29,7 +29,8 @@ from fedalert.keys.certs import cert_sha256
 
 FED = "testfed"
 AREAS = ["north", "south", "east-1"]
-SECRET_FILES = {"ca.key", "matcher.key", "node.key", "sealing.key", "signing.key", "tokens.keyset.json"}
+SECRET_FILES = {"ca.key", "matcher.key", "node.key", "sealing.key", "signing.key", "tokens.keyset.json",
+                "custodian.key", "custodian-signing.key"}
 
 
 @pytest.fixture()
@@ -54,6 +55,7 @@ def _all_files(root: Path) -> list[Path]:
 def test_layout_is_exactly_the_contract(fed: Path):
     got = {str(p.relative_to(fed)) for p in _all_files(fed)}
     want = {"ca/ca.key", "ca/ca.crt", "ca/tokens.keyset.json", "ca/directory.json",
+            "ca/custodian.crt", "ca/custodian.key", "ca/custodian-signing.key",
             "matcher/ca.crt", "matcher/matcher.crt", "matcher/matcher.key", "matcher/directory.json"}
     for a in AREAS:
         want |= {f"areas/{a}/{n}" for n in ("ca.crt", "node.crt", "node.key", "tokens.keyset.json",

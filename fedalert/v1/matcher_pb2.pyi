@@ -169,3 +169,51 @@ class AckEnvelopeResponse(_message.Message):
     ACKNOWLEDGED_FIELD_NUMBER: _ClassVar[int]
     acknowledged: bool
     def __init__(self, acknowledged: _Optional[bool] = ...) -> None: ...
+
+class SealedKeyset(_message.Message):
+    __slots__ = ("federation", "area", "key_id", "serial", "sealed")
+    FEDERATION_FIELD_NUMBER: _ClassVar[int]
+    AREA_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    SERIAL_FIELD_NUMBER: _ClassVar[int]
+    SEALED_FIELD_NUMBER: _ClassVar[int]
+    federation: str
+    area: str
+    key_id: str
+    serial: int
+    sealed: bytes
+    def __init__(self, federation: _Optional[str] = ..., area: _Optional[str] = ..., key_id: _Optional[str] = ..., serial: _Optional[int] = ..., sealed: _Optional[bytes] = ...) -> None: ...
+
+class PostKeysetRequest(_message.Message):
+    __slots__ = ("keyset",)
+    KEYSET_FIELD_NUMBER: _ClassVar[int]
+    keyset: SealedKeyset
+    def __init__(self, keyset: _Optional[_Union[SealedKeyset, _Mapping]] = ...) -> None: ...
+
+class PostKeysetResponse(_message.Message):
+    __slots__ = ("duplicate",)
+    DUPLICATE_FIELD_NUMBER: _ClassVar[int]
+    duplicate: bool
+    def __init__(self, duplicate: _Optional[bool] = ...) -> None: ...
+
+class FetchKeysetsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class FetchKeysetsResponse(_message.Message):
+    __slots__ = ("keysets",)
+    KEYSETS_FIELD_NUMBER: _ClassVar[int]
+    keysets: _containers.RepeatedCompositeFieldContainer[SealedKeyset]
+    def __init__(self, keysets: _Optional[_Iterable[_Union[SealedKeyset, _Mapping]]] = ...) -> None: ...
+
+class AckKeysetRequest(_message.Message):
+    __slots__ = ("serial",)
+    SERIAL_FIELD_NUMBER: _ClassVar[int]
+    serial: int
+    def __init__(self, serial: _Optional[int] = ...) -> None: ...
+
+class AckKeysetResponse(_message.Message):
+    __slots__ = ("acknowledged",)
+    ACKNOWLEDGED_FIELD_NUMBER: _ClassVar[int]
+    acknowledged: bool
+    def __init__(self, acknowledged: _Optional[bool] = ...) -> None: ...

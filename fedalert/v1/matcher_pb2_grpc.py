@@ -364,3 +364,179 @@ class Matcher:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class KeyRelayStub:
+    """Relay of sealed token keysets from the key custodian to the areas
+    (key rotation). Only the custodian's certificate (SPIFFE id
+    spiffe://<federation>/custodian, pinned in the signed directory) may post;
+    an area fetches only what is addressed to itself. Each keyset is sealed to
+    the area's X25519 key and signed by the custodian; the matcher stores it
+    durably until the area acknowledges it and can neither read nor forge it.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.PostKeyset = channel.unary_unary(
+                '/fedalert.v1.KeyRelay/PostKeyset',
+                request_serializer=fedalert_dot_v1_dot_matcher__pb2.PostKeysetRequest.SerializeToString,
+                response_deserializer=fedalert_dot_v1_dot_matcher__pb2.PostKeysetResponse.FromString,
+                _registered_method=True)
+        self.FetchKeysets = channel.unary_unary(
+                '/fedalert.v1.KeyRelay/FetchKeysets',
+                request_serializer=fedalert_dot_v1_dot_matcher__pb2.FetchKeysetsRequest.SerializeToString,
+                response_deserializer=fedalert_dot_v1_dot_matcher__pb2.FetchKeysetsResponse.FromString,
+                _registered_method=True)
+        self.AckKeyset = channel.unary_unary(
+                '/fedalert.v1.KeyRelay/AckKeyset',
+                request_serializer=fedalert_dot_v1_dot_matcher__pb2.AckKeysetRequest.SerializeToString,
+                response_deserializer=fedalert_dot_v1_dot_matcher__pb2.AckKeysetResponse.FromString,
+                _registered_method=True)
+
+
+class KeyRelayServicer:
+    """Relay of sealed token keysets from the key custodian to the areas
+    (key rotation). Only the custodian's certificate (SPIFFE id
+    spiffe://<federation>/custodian, pinned in the signed directory) may post;
+    an area fetches only what is addressed to itself. Each keyset is sealed to
+    the area's X25519 key and signed by the custodian; the matcher stores it
+    durably until the area acknowledges it and can neither read nor forge it.
+    """
+
+    def PostKeyset(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FetchKeysets(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AckKeyset(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_KeyRelayServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'PostKeyset': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostKeyset,
+                    request_deserializer=fedalert_dot_v1_dot_matcher__pb2.PostKeysetRequest.FromString,
+                    response_serializer=fedalert_dot_v1_dot_matcher__pb2.PostKeysetResponse.SerializeToString,
+            ),
+            'FetchKeysets': grpc.unary_unary_rpc_method_handler(
+                    servicer.FetchKeysets,
+                    request_deserializer=fedalert_dot_v1_dot_matcher__pb2.FetchKeysetsRequest.FromString,
+                    response_serializer=fedalert_dot_v1_dot_matcher__pb2.FetchKeysetsResponse.SerializeToString,
+            ),
+            'AckKeyset': grpc.unary_unary_rpc_method_handler(
+                    servicer.AckKeyset,
+                    request_deserializer=fedalert_dot_v1_dot_matcher__pb2.AckKeysetRequest.FromString,
+                    response_serializer=fedalert_dot_v1_dot_matcher__pb2.AckKeysetResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'fedalert.v1.KeyRelay', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('fedalert.v1.KeyRelay', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class KeyRelay:
+    """Relay of sealed token keysets from the key custodian to the areas
+    (key rotation). Only the custodian's certificate (SPIFFE id
+    spiffe://<federation>/custodian, pinned in the signed directory) may post;
+    an area fetches only what is addressed to itself. Each keyset is sealed to
+    the area's X25519 key and signed by the custodian; the matcher stores it
+    durably until the area acknowledges it and can neither read nor forge it.
+    """
+
+    @staticmethod
+    def PostKeyset(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fedalert.v1.KeyRelay/PostKeyset',
+            fedalert_dot_v1_dot_matcher__pb2.PostKeysetRequest.SerializeToString,
+            fedalert_dot_v1_dot_matcher__pb2.PostKeysetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FetchKeysets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fedalert.v1.KeyRelay/FetchKeysets',
+            fedalert_dot_v1_dot_matcher__pb2.FetchKeysetsRequest.SerializeToString,
+            fedalert_dot_v1_dot_matcher__pb2.FetchKeysetsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AckKeyset(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fedalert.v1.KeyRelay/AckKeyset',
+            fedalert_dot_v1_dot_matcher__pb2.AckKeysetRequest.SerializeToString,
+            fedalert_dot_v1_dot_matcher__pb2.AckKeysetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
