@@ -25,6 +25,7 @@ class MatcherApp:
     port: int
     engine: Engine
     health: object
+    streams: StreamRegistry | None = None
 
     def stop(self, grace: float = 1.0) -> None:
         self.health.enter_graceful_shutdown()
@@ -52,4 +53,4 @@ def build_matcher(keys_dir: Path, db_path: Path, listen: str, audit_path: Path |
     pb_grpc.add_MatcherServicer_to_server(MatcherService(engine, authz, streams), server)
     health = add_health(server, ["fedalert.v1.Matcher"])
     server.start()
-    return MatcherApp(server, port, engine, health)
+    return MatcherApp(server, port, engine, health, streams)
