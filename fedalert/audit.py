@@ -388,12 +388,18 @@ def verify(
     return VerifyReport(ok=not problems, entries=count, problems=problems, log_id=log_id, head=head, head_seq=head_seq)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_LEADING_BLANKS = " \t\r\n\x0b\x0c\u00a0\u3000"
 
 
 def neutralise_cell(value: str) -> str:
-    """Stop spreadsheets from running a cell as a formula (CSV injection)."""
-    if value and value.startswith(_FORMULA_START):
+    """Stop spreadsheets from running a cell as a formula (CSV injection).
+
+    A cell whose first character, or first character after leading blanks,
+    could start a formula (= + - @, their full-width forms, tab, CR, LF) is
+    prefixed with an apostrophe, which spreadsheets show as text.
+    """
+    if value and (value.startswith(_FORMULA_START) or value.lstrip(_LEADING_BLANKS).startswith(_FORMULA_START)):
         return "'" + value
     return value
 

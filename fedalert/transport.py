@@ -67,6 +67,10 @@ class QuotaExceededError(FedalertError):
     """The caller is over a configured quota."""
 
 
+class AbortedError(FedalertError):
+    """The call was ended by the server on purpose (e.g. a stream superseded)."""
+
+
 @dataclass(frozen=True)
 class TlsFiles:
     ca: Path
@@ -113,7 +117,8 @@ def create_server(address: str, credentials: grpc.ServerCredentials, *, max_work
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="rpc"),
         options=SERVER_OPTIONS,
-        maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
+        # Bounded: calls beyond this are refused (RESOURCE_EXHAUSTED), never queued without end.
+        maximum_concurrent_rpcs=max(MAX_CONCURRENT_RPCS, 2 * max_workers),
         interceptors=list(interceptors),
     )
     return server, add_port(server, address, credentials)
@@ -149,6 +154,7 @@ _STATUS = [
     (NotFoundError, grpc.StatusCode.NOT_FOUND),
     (InvalidRequestError, grpc.StatusCode.INVALID_ARGUMENT),
     (QuotaExceededError, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (AbortedError, grpc.StatusCode.ABORTED),
 ]
 
 

@@ -49,6 +49,7 @@ class Engine:
         self.lock = threading.RLock()
         self._audit_pending: list[tuple[str, dict]] = []
         self.queues = Queues(db, self.lock, clock)
+        self.quota_guard = None  # a matcher.quotas.QuotaGuard, set by matcher.server
         self._kind_ids: dict[str, int] = {r[1]: r[0] for r in db.execute("SELECT id, name FROM kinds")}
         self._kind_names = {v: k for k, v in self._kind_ids.items()}
 
@@ -59,6 +60,8 @@ class Engine:
             if self.db.execute("SELECT 1 FROM batches WHERE area=? AND batch_id=?", [area, batch_id]).fetchone():
                 res.duplicate = True
                 return res
+            if self.quota_guard is not None:  # refuses the whole batch before any write
+                self.quota_guard.check(self.db, area, now, batch_id, res.records, res.tokens)
             for rec in records:
                 if self._replace(area, rec, now):
                     res.changed += 1

@@ -11,8 +11,10 @@ from fedalert.audit import AuditLog
 from fedalert.matcher.authz import Authz
 from fedalert.matcher.engine import Engine
 from fedalert.matcher.lifecycle import Lifecycle
+from fedalert.matcher.quotas import QuotaGuard, Quotas
 from fedalert.matcher.service import MatcherService
 from fedalert.matcher.store import open_store
+from fedalert.matcher.streams import DEFAULT_MAX_LIFETIME_S, DEFAULT_MAX_STREAMS, UNARY_RESERVE, StreamRegistry
 from fedalert.serving import add_health
 from fedalert.transport import TlsFiles, add_port, create_server
 from fedalert.v1 import matcher_pb2_grpc as pb_grpc
@@ -25,6 +27,7 @@ class MatcherApp:
     engine: Engine
     health: object
     lifecycle: Lifecycle | None = None
+    streams: StreamRegistry | None = None
 
     def stop(self, grace: float = 1.0) -> None:
         if self.lifecycle is not None:
@@ -34,23 +37,32 @@ class MatcherApp:
         self.engine.db.conn.close()
 
 
-def build_matcher(keys_dir: Path, db_path: Path, listen: str, audit_path: Path | None = None,
-                  extra_listen: list[str] = ()) -> MatcherApp:
-    """Create and start a matcher bound to `listen` (use port 0 in tests)."""
+def build_matcher(keys_dir: Path, db_path: Path, listen: str, audit_path: Path | None = None, *,
+                  extra_listen: list[str] = (), quotas: Quotas | None = None,
+                  max_streams: int = DEFAULT_MAX_STREAMS,
+                  stream_lifetime_s: float = DEFAULT_MAX_LIFETIME_S) -> MatcherApp:
+    """Create and start a matcher bound to `listen` (use port 0 in tests).
+
+    Worker threads are ``max_streams + UNARY_RESERVE``: streams can never hold
+    the threads unary calls need (see matcher/streams.py).
+    """
     keys_dir = Path(keys_dir)
     tls = TlsFiles.for_matcher(keys_dir)
     authz = Authz(keys_dir / "directory.json", tls.ca)
     db = open_store(db_path)
     audit = AuditLog(audit_path or Path(db_path).with_suffix(".audit.jsonl"))
     engine = Engine(db, audit=audit)
+    engine.quota_guard = QuotaGuard(quotas, audit)
     lifecycle = Lifecycle(engine, authz, tls)  # key ids, keyset relay, revocation, cert expiry
+    streams = StreamRegistry(max_streams, max_lifetime_s=stream_lifetime_s, on_supersede=engine.queues.notify)
     creds = tls.server_credentials()
-    server, port = create_server(listen, creds)
+    server, port = create_server(listen, creds, max_workers=max_streams + UNARY_RESERVE)
     for address in extra_listen:  # e.g. a loopback-only port for container health checks
         add_port(server, address, creds)
-    pb_grpc.add_MatcherServicer_to_server(MatcherService(engine, authz, key_guard=lifecycle.key_guard), server)
+    pb_grpc.add_MatcherServicer_to_server(
+        MatcherService(engine, authz, streams, key_guard=lifecycle.key_guard), server)
     lifecycle.add_services(server)
     health = add_health(server, ["fedalert.v1.Matcher", "fedalert.v1.KeyRelay"])
     server.start()
     lifecycle.start()
-    return MatcherApp(server, port, engine, health, lifecycle)
+    return MatcherApp(server, port, engine, health, lifecycle, streams)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from fedalert.matcher._tokens import validate_records
 from fedalert.matcher.authz import Authz
 from fedalert.matcher.engine import Engine
 from fedalert.matcher.errors import InvalidRequestError, PermissionDeniedError
+from fedalert.matcher.streams import StreamRegistry
 from fedalert.transport import rpc_errors
 from fedalert.v1 import matcher_pb2 as pb
 from fedalert.v1 import matcher_pb2_grpc as pb_grpc
@@ -17,6 +19,10 @@ log = logging.getLogger(__name__)
 
 #: How often an idle stream wakes to re-check revocation and liveness (s).
 STREAM_RECHECK_S = 1.0
+#: Cursors are SQLite integers: anything above this cannot name a row.
+MAX_CURSOR = 2**63 - 1
+_BATCH_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_REASON = re.compile(r"^[A-Za-z0-9_. -]{1,64}$")
 
 
 def _alert_pb(a) -> pb.Alert:
@@ -31,16 +37,17 @@ def _envelope_pb(e) -> pb.Envelope:
 
 
 class MatcherService(pb_grpc.MatcherServicer):
-    def __init__(self, engine: Engine, authz: Authz, key_guard=None):
+    def __init__(self, engine: Engine, authz: Authz, streams: StreamRegistry | None = None, key_guard=None):
         self.engine = engine
         self.authz = authz
+        self.streams = streams or StreamRegistry(on_supersede=engine.queues.notify)
         self.key_guard = key_guard  # matcher.keyids.KeyIdGuard: refuses retired key ids
 
     @rpc_errors
     def Publish(self, request, context):
         area = self.authz.area_of(context)
-        if not (1 <= len(request.batch_id) <= 64):
-            raise InvalidRequestError("batch_id must be 1-64 characters")
+        if not _BATCH_ID.match(request.batch_id):
+            raise InvalidRequestError("batch_id must be 1-64 characters of A-Z a-z 0-9 _ . : -")
         records = validate_records(request.records)
         if self.key_guard is not None:
             self.key_guard.before_publish(records)
@@ -50,6 +57,8 @@ class MatcherService(pb_grpc.MatcherServicer):
     @rpc_errors
     def Withdraw(self, request, context):
         area = self.authz.area_of(context)
+        if request.reason and not _REASON.match(request.reason):
+            raise InvalidRequestError("reason must be a short code: 1-64 characters of A-Z a-z 0-9 _ . - and space")
         n = self.engine.withdraw(area, request.handle, request.reason or "unspecified")
         return pb.WithdrawResponse(matches_withdrawn=n)
 
@@ -61,8 +70,9 @@ class MatcherService(pb_grpc.MatcherServicer):
     @rpc_errors
     def WatchAlerts(self, request, context):
         area = self.authz.area_of(context)
-        yield from self._stream(context, area, request.after_cursor,
-                                self.engine.queues.alerts_after, _alert_pb)
+        with self.streams.open_slot(area, "alerts") as slot:
+            yield from self._stream(context, area, request.after_cursor,
+                                    self.engine.queues.alerts_after, _alert_pb, slot)
 
     @rpc_errors
     def SendEnvelope(self, request, context):
@@ -82,17 +92,20 @@ class MatcherService(pb_grpc.MatcherServicer):
     @rpc_errors
     def WatchEnvelopes(self, request, context):
         area = self.authz.area_of(context)
-        yield from self._stream(context, area, request.after_cursor,
-                                self.engine.queues.envelopes_after, _envelope_pb)
+        with self.streams.open_slot(area, "envelopes") as slot:
+            yield from self._stream(context, area, request.after_cursor,
+                                    self.engine.queues.envelopes_after, _envelope_pb, slot)
 
     @rpc_errors
     def AckEnvelope(self, request, context):
         area = self.authz.area_of(context)
         return pb.AckEnvelopeResponse(acknowledged=self.engine.queues.ack_envelope(area, request.envelope_id))
 
-    def _stream(self, context, area, cursor, fetch, to_pb):
+    def _stream(self, context, area, cursor, fetch, to_pb, slot):
+        if cursor > MAX_CURSOR:
+            raise InvalidRequestError(f"after_cursor must be at most {MAX_CURSOR}")
         queues = self.engine.queues
-        while context.is_active():
+        while context.is_active() and slot.live():
             gen = queues.generation()
             rows = fetch(area, cursor)
             for row in rows:
@@ -103,3 +116,4 @@ class MatcherService(pb_grpc.MatcherServicer):
             queues.wait(gen, STREAM_RECHECK_S)
             if not self.authz.still_allowed(area):
                 raise PermissionDeniedError(f"area {area!r} has been revoked")
+        slot.raise_if_superseded()  # else: lifetime reached or client gone; end with OK

@@ -87,13 +87,17 @@ def _settings(args) -> dict:
         try:
             with open(args.config, "rb") as fh:
                 raw = tomllib.load(fh).get("node", {})
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read config {args.config}: {exc}") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{args.config}: 'node' must be a table ([node])")
         unknown = set(raw) - set(_CONFIG_KEYS)
         if unknown:
             raise ConfigError(f"{args.config}: unknown key(s) in [node]: {', '.join(sorted(unknown))}")
         base = Path(args.config).parent
         for k, v in raw.items():
+            if not isinstance(v, str) or not v.strip() or "\x00" in v or len(v) > 4096:
+                raise ConfigError(f"{args.config}: node.{k} must be a non-empty string (a path or host:port)")
             cfg[_CONFIG_KEYS[k]] = (base / v) if k in ("keys", "db", "audit") else v
     for flag, key in _CONFIG_KEYS.items():
         val = getattr(args, key if hasattr(args, key) else flag, None)

@@ -29,6 +29,8 @@ COLUMNS = (
 MAX_FIELD_CHARS = 512
 MAX_ALIASES = 20
 MAX_ROWS = 2_000_000
+#: Largest CSV file read (it is read whole into memory): 2M rows of real exports fit.
+MAX_FILE_BYTES = 2 * 1024**3
 _RECORD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -225,6 +227,10 @@ def import_records(store, parsed: ParsedFile, *, file_name: str, skip_bad: bool 
 
 def import_file(store, path: Path, *, dob_format: str | None = None, **kwargs) -> ImportResult:
     path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ImportRejectedError([RowError(1, "(file)", f"the file is {size} bytes, over the limit of "
+                                            f"{MAX_FILE_BYTES}; split it into smaller exports")])
     parsed = parse_csv(path.read_bytes(), dob_format=dob_format)
     return import_records(store, parsed, file_name=path.name, **kwargs)
 

@@ -208,6 +208,10 @@ def _load_toml(path: Path) -> dict:
         raise ProtocolFileError(path, "", "file not found; check the path") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProtocolFileError(path, "", f"not valid TOML ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ProtocolFileError(path, "", f"not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise ProtocolFileError(path, "", f"cannot read the file ({exc.strerror})") from None
 
 
 def _load_national(path: Path) -> Protocol:

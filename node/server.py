@@ -21,6 +21,18 @@ from fedalert.v1 import matcher_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
 
+#: Every secret in an area's key folder. A node refuses to start if any of them
+#: is readable by group or others (keys.read_secret says how to fix it).
+AREA_SECRET_FILES = ("node.key", "tokens.keyset.json", "sealing.key", "signing.key")
+
+
+def check_key_files(keys_dir: Path) -> None:
+    """Refuse (KeyFileError) unless every area secret is an owner-only regular file."""
+    from fedalert.keys import read_secret
+
+    for name in AREA_SECRET_FILES:
+        read_secret(Path(keys_dir) / name)
+
 
 @dataclass
 class NodeConfig:
@@ -51,6 +63,7 @@ class NodeApp:
 
     def __post_init__(self):
         keys = Path(self.cfg.keys_dir)
+        check_key_files(keys)  # before anything is opened or created
         self.store = NodeStore(self.cfg.db)
         self.audit = AuditLog(self.cfg.audit_path())
         self.channel, self.stub = connect(self.cfg)

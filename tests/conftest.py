@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 from pathlib import Path
 
 import grpc
@@ -13,6 +15,70 @@ from fedalert.transport import TlsFiles, secure_channel
 from fedalert.v1 import matcher_pb2_grpc as pb_grpc
 
 VECTORS = Path(__file__).parent / "vectors"
+
+# -- secrets hygiene: every log and captured output of the session is scanned ----
+_CAPTURED: dict[str, str] = {}
+_CAPTURE_LIMIT = 32 * 1024 * 1024
+
+
+def pytest_runtest_logreport(report):
+    """Keep what pytest captured (stdout, stderr, log) of every test phase."""
+    total = sum(len(v) for v in _CAPTURED.values())
+    for title, content in report.sections:
+        if content and total < _CAPTURE_LIMIT:
+            _CAPTURED[f"{report.nodeid} [{title}]"] = content
+            total += len(content)
+    if report.failed and report.longrepr is not None:  # failure text can echo values too
+        _CAPTURED[f"{report.nodeid} [failure]"] = str(report.longrepr)[:1_000_000]
+
+
+class _LogRecorder(logging.Handler):
+    """Every log record of the session, formatted with its arguments."""
+
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.size = 0
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        if self.size < _CAPTURE_LIMIT:
+            try:
+                text = self.format(record)
+            except Exception:  # noqa: BLE001 - a bad record is not our finding
+                return
+            self.lines.append(text)
+            self.size += len(text)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def secret_leak_scan(tmp_path_factory):
+    """At session end, fail loudly if any key secret of the session is in a log or output.
+
+    Secrets: every key file (``*.key``, ``tokens.keyset.json``) under the session's
+    temp folder. Places: every log-like file there, all captured test output and
+    every log record (see tests/leakscan.py). Set FEDALERT_SKIP_LEAK_SCAN=1 to skip.
+    """
+    from tests.leakscan import scan
+
+    recorder = _LogRecorder()
+    recorder.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(recorder)
+    root.setLevel(min(old_level or logging.WARNING, logging.DEBUG))
+    yield
+    root.removeHandler(recorder)
+    root.setLevel(old_level)
+    if os.environ.get("FEDALERT_SKIP_LEAK_SCAN") == "1":
+        return
+    texts = dict(_CAPTURED)
+    texts["(log records)"] = "\n".join(recorder.lines)
+    findings, n_secrets, n_places = scan([tmp_path_factory.getbasetemp()], texts)
+    if findings:
+        pytest.fail("SECRET LEAK: key material found in test logs or output:\n  "
+                    + "\n  ".join(str(f) for f in findings[:50])
+                    + f"\n({len(findings)} finding(s); {n_secrets} secrets searched in {n_places} places)",
+                    pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -39,15 +105,15 @@ def other_keys(tmp_path_factory) -> Path:
 
 
 class MatcherHandle:
-    def __init__(self, keys: Path, db: Path):
-        self.keys, self.db = keys, db
+    def __init__(self, keys: Path, db: Path, **opts):
+        self.keys, self.db, self.opts = keys, db, opts
         self.app = None
         self._channels: list[grpc.Channel] = []
 
     def start(self):
         from fedalert.matcher.server import build_matcher
 
-        self.app = build_matcher(self.keys / "matcher", self.db, "127.0.0.1:0")
+        self.app = build_matcher(self.keys / "matcher", self.db, "127.0.0.1:0", **self.opts)
         self.port = self.app.port
         return self
 
@@ -76,7 +142,7 @@ class MatcherHandle:
     def restart_same_port(self):
         from fedalert.matcher.server import build_matcher
 
-        self.app = build_matcher(self.keys / "matcher", self.db, f"127.0.0.1:{self.port}")
+        self.app = build_matcher(self.keys / "matcher", self.db, f"127.0.0.1:{self.port}", **self.opts)
         return self
 
 
