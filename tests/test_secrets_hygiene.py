@@ -91,7 +91,8 @@ def test_scanner_is_quiet_on_clean_logs_and_public_files(fed_keys, tmp_path):
 
 def test_every_key_file_of_a_ceremony_yields_secrets(fed_keys):
     names = {Path(s.source.split(" key ")[0]).name for s in collect_secrets([fed_keys])}
-    assert names == {"ca.key", "tokens.keyset.json", "matcher.key", "node.key", "sealing.key", "signing.key"}
+    assert names == {"ca.key", "tokens.keyset.json", "matcher.key", "node.key", "sealing.key", "signing.key",
+                     "custodian.key", "custodian-signing.key"}
     assert all(len(s.needles) >= 5 for s in secrets_of_key_file(fed_keys / "areas" / "a" / "signing.key"))
 
 
