@@ -98,7 +98,8 @@ def test_every_key_file_of_a_ceremony_yields_secrets(fed_keys):
 
 def test_ceremony_key_files_are_owner_only(fed_keys):
     secret_files = [p for p in fed_keys.rglob("*") if p.name.endswith(".key") or p.name == "tokens.keyset.json"]
-    assert len(secret_files) == 1 + 1 + 1 + 3 * 4
+    # ca/: CA key, custodian TLS and signing keys, keyset; matcher/: its TLS key; each of 3 areas: 4.
+    assert len(secret_files) == 4 + 1 + 3 * 4
     for p in secret_files:
         assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
 
