@@ -57,7 +57,7 @@ class NodeApp:
         self.channel, self.stub = connect(self.cfg)
         # Keyset reload and rotation, matcher certificate check, expiry warnings.
         self.lifecycle = NodeLifecycle(keys, self.store, self.audit, self.channel, self.cfg.matcher,
-                                       self.cfg.matcher_name)
+                                       self.cfg.matcher_name, keyset_poll_s=max(1.0, 10 * self.cfg.poll_interval))
         self.server, self.port = create_server(self.cfg.listen, TlsFiles.for_area(keys).server_credentials())
         self.health = add_health(self.server, ["fedalert.v1.Node"])
         self.watcher = AlertWatcher(self.store, self.stub, self.audit)
