@@ -76,10 +76,11 @@ def _update(out: Path, change, *, seal_key=None) -> TokenKeyset:
         keyset = TokenKeyset.load(out / c.CA_DIR / c.KEYSET)
         result = change(keyset)
         areas = out / c.AREAS_DIR
+        d = Directory.load(out / c.CA_DIR / c.DIRECTORY, out / c.CA_DIR / c.CA_CERT)
         if areas.is_dir():
             for folder in sorted(areas.iterdir()):
-                if folder.is_dir() and not folder.name.startswith("."):
-                    keyset.save(folder / c.KEYSET)
+                if folder.is_dir() and not folder.name.startswith(".") and not d.is_revoked(folder.name):
+                    keyset.save(folder / c.KEYSET)  # a revoked area never receives a new keyset
         keyset.save(out / c.CA_DIR / c.KEYSET)  # the custodian's copy last
         if seal_key is not None:
             sealed_for = seal_key(result) if callable(seal_key) else seal_key

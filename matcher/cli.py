@@ -13,6 +13,7 @@ log = logging.getLogger("fedalert.matcher")
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("matcher", help="the matcher service (holds tokens, never identities)")
     msub = p.add_subparsers(dest="matcher_cmd", required=True, metavar="COMMAND")
+    _register_key_lifecycle(msub)
 
     s = msub.add_parser("serve", help="run the matcher gRPC service until SIGTERM")
     s.add_argument("--keys", type=Path, required=True, help="the matcher/ folder of the key ceremony")
@@ -47,9 +48,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--out", type=Path, required=True, help="new file to write")
     b.set_defaults(func=_backup)
 
+
+def _register_key_lifecycle(msub) -> None:
     from fedalert.matcher._lifecycle_cli import register as _register_lifecycle
 
-    _register_lifecycle(msub)
+    _register_lifecycle(msub)  # key-ids, retire-key
 
 
 def _q():

@@ -103,6 +103,9 @@ class Engine:
         Policy (grace, caught-up check) lives in fedalert.matcher.keyids.
         """
         with self.lock, self._tx() as now:
+            # Another process (the running matcher) may have added key kinds since this engine started.
+            for kid, name in self.db.execute("SELECT id, name FROM kinds"):
+                self._kind_ids[name], self._kind_names[kid] = kid, name
             rows = self.db.execute("SELECT id, area, handle, packed FROM records WHERE key_id=?", [key_id]).fetchall()
             for rid, _, _, packed in rows:
                 self._delete_tokens(rid, packed)

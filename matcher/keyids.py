@@ -18,8 +18,9 @@ With ``--force`` such an area's matches made only under the old key id are
 withdrawn; once it republishes under the new key they come back as NEW alerts
 under the same match ids (a match is keyed by its two record handles).
 
-A retired key id is refused at publish (``RetiredKeyError``), so a node still
-on the old keyset cannot bring it back.
+Records under a retired key id are dropped at publish, and a batch made only
+of them is refused (``RetiredKeyError``), so a node still on the old keyset
+cannot bring it back and hears why.
 """
 
 from __future__ import annotations
@@ -64,23 +65,30 @@ class KeyIdGuard:
         self.db, self.lock, self.clock = db, lock, clock
         self._seen: set[str] = set()
 
-    def before_publish(self, records) -> None:
+    def before_publish(self, records: list) -> list:
+        """Return the records to apply: those under a retired key id are dropped, and a batch
+        that holds nothing else is refused (RetiredKeyError) so a node on an old keyset hears of it."""
         ids = sorted({r.key_id for r in records})
         if not ids:
-            return
+            return records
         with self.lock:
             q = f"SELECT key_id FROM key_ids WHERE retired_ms IS NOT NULL AND key_id IN ({','.join('?' * len(ids))})"
-            retired = [r[0] for r in self.db.execute(q, ids)]
+            retired = {r[0] for r in self.db.execute(q, ids)}
             if retired:
-                raise RetiredKeyError(
-                    f"token key id {retired[0]} has been retired at this matcher; install the latest keyset "
-                    "from the key custodian and publish again")
+                kept = [r for r in records if r.key_id not in retired]
+                if not kept:
+                    raise RetiredKeyError(
+                        f"token key id {min(retired)} has been retired at this matcher; install the latest keyset "
+                        "from the key custodian and publish again")
+                records = kept
+                ids = [k for k in ids if k not in retired]
             new = [k for k in ids if k not in self._seen]
             if new:
                 now = int(self.clock() * 1000)
                 self.db.conn.executemany("INSERT OR IGNORE INTO key_ids (key_id, first_seen_ms) VALUES (?, ?)",
                                          [(k, now) for k in new])
                 self._seen.update(new)
+        return records
 
 
 def key_status(db) -> list[dict]:

@@ -50,7 +50,7 @@ class MatcherService(pb_grpc.MatcherServicer):
             raise InvalidRequestError("batch_id must be 1-64 characters of A-Z a-z 0-9 _ . : -")
         records = validate_records(request.records)
         if self.key_guard is not None:
-            self.key_guard.before_publish(records)
+            records = self.key_guard.before_publish(records)
         res = self.engine.publish(area, request.batch_id, records)
         return pb.PublishResponse(records_accepted=res.records, tokens_accepted=res.tokens, duplicate=res.duplicate)
 

@@ -194,7 +194,7 @@ def _sync(args) -> int:
     cfg = _node_config(args)
     store = NodeStore(cfg.db)
     audit = AuditLog(cfg.audit_path())
-    from fedalert.node.rotation import fetch_and_install, republish_if_rotated
+    from fedalert.node.rotation import fetch_and_install, publish_key_ids, republish_if_rotated
     from fedalert.node.trust import NodeTrust
     from fedalert.v1 import matcher_pb2_grpc as pb_grpc
 
@@ -204,7 +204,8 @@ def _sync(args) -> int:
         fetch_and_install(pb_grpc.KeyRelayStub(channel), Path(cfg.keys_dir), audit)
         keyset = TokenKeyset.load(Path(cfg.keys_dir) / "tokens.keyset.json")
         republish_if_rotated(store, keyset, audit)
-        stats = publish_pending(store, stub, keyset, progress=_progress, audit=audit)
+        stats = publish_pending(store, stub, keyset, progress=_progress, audit=audit,
+                                key_ids=publish_key_ids(store, keyset))
         new = drain_once(store, stub, audit)
     print(f"published {stats.records} records ({stats.tokens} tokens), {stats.withdrawn} withdrawals; "
           f"{new} new alerts")

@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 STREAM_DEADLINE_S = 300.0
 ACK_TIMEOUT_S = 10.0
+#: Wait before re-opening the stream after the matcher refused this area.
+REFUSED_RETRY_S = 30.0
 _TYPES = {pb.ALERT_TYPE_NEW: "new", pb.ALERT_TYPE_UPGRADED: "upgraded", pb.ALERT_TYPE_WITHDRAWN: "withdrawn",
           pb.ALERT_TYPE_DOWNGRADED: "downgraded"}
 
@@ -85,7 +87,9 @@ class AlertWatcher(threading.Thread):
                     break
                 code = exc.code()
                 if code == grpc.StatusCode.PERMISSION_DENIED:
+                    # Revoked (or not yet in the matcher's directory): say so, and do not hammer the matcher.
                     log.error("matcher refused this area: %s", exc.details())
+                    self.stopping.wait(REFUSED_RETRY_S)
                 elif code != grpc.StatusCode.DEADLINE_EXCEEDED:
                     log.info("alert stream interrupted (%s); reconnecting", code.name)
                     self.stopping.wait(backoff)

@@ -30,7 +30,7 @@ RECHECK_MATCHER_S = 300.0
 
 class NodeLifecycle:
     def __init__(self, keys_dir: Path, store, audit, channel, matcher_target: str, matcher_name: str,
-                 clock=time.monotonic):
+                 clock=time.monotonic, keyset_poll_s: float = 10.0):
         keys_dir = Path(keys_dir)
         self.store, self.audit, self.clock = store, audit, clock
         self.target, self.name = matcher_target, matcher_name
@@ -40,6 +40,8 @@ class NodeLifecycle:
         self.relay = pb_grpc.KeyRelayStub(channel)
         self.expiry = ExpiryMonitor({"node": keys_dir / "node.crt", "federation CA": keys_dir / "ca.crt"},
                                     role="node", logger=log)
+        self.keyset_poll_s = keyset_poll_s
+        self._fetched_at: float | None = None
         self._checked_version: int | None = None
         self._checked_at = 0.0
         self.matcher_state = "unknown"  # unknown | allowed | refused
@@ -82,9 +84,12 @@ class NodeLifecycle:
         return self.matcher_state == "allowed"
 
     def key_round(self) -> None:
-        """Install relayed keysets, reload the keyset file, republish after a rotation."""
-        try:
-            fetch_and_install(self.relay, self.keys_dir, self.audit)
-        except grpc.RpcError as exc:
-            log.info("keyset fetch failed (%s); will retry", exc.code().name)
+        """Install relayed keysets (every keyset_poll_s), reload the keyset file, republish after a rotation."""
+        now = self.clock()
+        if self._fetched_at is None or now - self._fetched_at >= self.keyset_poll_s:
+            try:
+                fetch_and_install(self.relay, self.keys_dir, self.audit)
+                self._fetched_at = now
+            except grpc.RpcError as exc:
+                log.info("keyset fetch failed (%s); will retry", exc.code().name)
         republish_if_rotated(self.store, self.keysets.current(), self.audit)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import grpc
 
 from fedalert.node.records import identity_from_json
-from fedalert.node.tokens import tokenise
+from fedalert.node.matchkeys import build_match_keys
+from fedalert.node.tokens import tokenise_keys
 from fedalert.v1 import matcher_pb2 as pb
 
 log = logging.getLogger(__name__)
@@ -34,17 +35,20 @@ class PublishStats:
     batches: int = 0
 
 
-def build_batch(keyset, pending) -> tuple[pb.PublishRequest, list[tuple[str, int]], int]:
-    """Tokenise pending active records into one PublishRequest."""
+def build_batch(keyset, pending, key_ids=None) -> tuple[pb.PublishRequest, list[tuple[str, int]], int]:
+    """Tokenise pending active records into one PublishRequest, under each of `key_ids`
+    (default: the primary only; during a key rotation also the previous key, see node/rotation.py)."""
     req = pb.PublishRequest(batch_id=uuid.uuid4().hex)
     sent, n_tokens = [], 0
     for p in pending:
-        toks = tokenise(keyset, identity_from_json(p.identity_json))
-        rec = req.records.add(handle=p.handle, key_id=keyset.primary_id)
-        for kind in sorted(toks):
-            for value in sorted(toks[kind]):
-                rec.tokens.add(kind=kind, value=value)
-                n_tokens += 1
+        match_keys = build_match_keys(identity_from_json(p.identity_json))
+        for key_id in key_ids or [keyset.primary_id]:
+            toks = tokenise_keys(keyset, match_keys, key_id)
+            rec = req.records.add(handle=p.handle, key_id=key_id)
+            for kind in sorted(toks):
+                for value in sorted(toks[kind]):
+                    rec.tokens.add(kind=kind, value=value)
+                    n_tokens += 1
         sent.append((p.record_id, p.version))
     return req, sent, n_tokens
 
@@ -61,8 +65,11 @@ def _call(fn, request, retries: int):
 
 
 def publish_pending(store, stub, keyset, *, batch_records: int = BATCH_RECORDS, retries: int = 2,
-                    progress: Callable[[int, int], None] | None = None, audit=None) -> PublishStats:
+                    progress: Callable[[int, int], None] | None = None, audit=None,
+                    key_ids: list[str] | None = None) -> PublishStats:
     """Send every pending change; stops when nothing is pending (bounded)."""
+    key_ids = list(key_ids or [keyset.primary_id])
+    batch_records = max(1, batch_records // len(key_ids))  # a batch stays within the matcher's record limit
     stats = PublishStats()
     total = store.pending_count()
     max_rounds = total // max(batch_records, 1) + 10
@@ -73,7 +80,7 @@ def publish_pending(store, stub, keyset, *, batch_records: int = BATCH_RECORDS, 
         active = [p for p in pending if p.status == "active"]
         gone = [p for p in pending if p.status == "withdrawn"]
         if active:
-            req, sent, n_tokens = build_batch(keyset, active)
+            req, sent, n_tokens = build_batch(keyset, active, key_ids)
             _call(stub.Publish, req, retries)
             store.mark_published(sent)
             stats.records += len(sent)
@@ -81,7 +88,7 @@ def publish_pending(store, stub, keyset, *, batch_records: int = BATCH_RECORDS, 
             stats.batches += 1
             if audit is not None:
                 audit.append("publish", batch_id=req.batch_id, records=len(sent), token_count=n_tokens,
-                             key_id=keyset.primary_id)
+                             key_id=keyset.primary_id, key_ids=key_ids)
         for p in gone:
             _call(stub.Withdraw, pb.WithdrawRequest(handle=p.handle, reason=p.withdraw_reason or "withdrawn"), retries)
             store.mark_published([(p.record_id, p.version)])

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 KEYSET_FILE = "tokens.keyset.json"
 META_FILE = "tokens.keyset.meta.json"
 PUBLISHED_KEY_KV = "published_key_id"
+PREVIOUS_KEY_KV = "previous_key_id"
 RPC_TIMEOUT_S = 10.0
 
 
@@ -121,11 +122,33 @@ def republish_if_rotated(store, keyset: TokenKeyset, audit=None) -> int:
     n = store.mark_all_dirty() if published else 0
     with store.transaction():
         store.set_kv(PUBLISHED_KEY_KV, keyset.primary_id)
+        if last is not None:
+            store.set_kv(PREVIOUS_KEY_KV, last)
     if n:
         log.warning("token key %s is now primary: republishing %d record(s)", keyset.primary_id, n)
         if audit is not None:
             audit.append("republish", key_id=keyset.primary_id, previous_key_id=last, records=n)
     return n
+
+
+def publish_key_ids(store, keyset: TokenKeyset) -> list[str]:
+    """The key ids to publish a changed record under: the primary, and during a rotation also the
+    previous primary while it is still enabled.
+
+    The matcher keeps a record's tokens under the old key id until it retires
+    that key id, and matches a pair on the best of the key ids both records are
+    published under. A record that changes during the grace period (a
+    correction, a new alias) must therefore change under the old key id too,
+    or the old tokens would keep a stale match alive. The matcher silently
+    drops records under a key id it has already retired (as long as the batch
+    also carries a live one), so this is safe until the custodian disables the
+    old key, after which only the primary is used.
+    """
+    primary = keyset.primary_id
+    previous = store.get_kv(PREVIOUS_KEY_KV)
+    if previous and previous != primary and previous in keyset.enabled_key_ids:
+        return [primary, previous]
+    return [primary]
 
 
 def fetch_and_install(relay_stub, keys_dir: Path, audit=None) -> list[InstallResult]:

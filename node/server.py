@@ -14,6 +14,7 @@ from fedalert.keys.certs import MATCHER_DNS_NAME
 from fedalert.node.inbox import AlertWatcher
 from fedalert.node.lifecycle import NodeLifecycle
 from fedalert.node.publisher import publish_pending
+from fedalert.node.rotation import publish_key_ids
 from fedalert.node.store import NodeStore
 from fedalert.serving import add_health
 from fedalert.transport import TlsFiles, create_server, secure_channel
@@ -69,7 +70,7 @@ class NodeApp:
         self.channel, self.stub = connect(self.cfg)
         # Keyset reload and rotation, matcher certificate check, expiry warnings.
         self.lifecycle = NodeLifecycle(keys, self.store, self.audit, self.channel, self.cfg.matcher,
-                                       self.cfg.matcher_name)
+                                       self.cfg.matcher_name, keyset_poll_s=max(1.0, 10 * self.cfg.poll_interval))
         self.server, self.port = create_server(self.cfg.listen, TlsFiles.for_area(keys).server_credentials())
         self.health = add_health(self.server, ["fedalert.v1.Node"])
         self.watcher = AlertWatcher(self.store, self.stub, self.audit)
@@ -110,7 +111,9 @@ class NodeApp:
                     continue
                 self.lifecycle.key_round()
                 if self.store.pending_count():
-                    stats = publish_pending(self.store, self.stub, self.keyset, audit=self.audit)
+                    keyset = self.keyset
+                    stats = publish_pending(self.store, self.stub, keyset, audit=self.audit,
+                                            key_ids=publish_key_ids(self.store, keyset))
                     log.info("published %d records (%d tokens), %d withdrawals",
                              stats.records, stats.tokens, stats.withdrawn)
                 backoff = self.cfg.poll_interval

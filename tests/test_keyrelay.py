@@ -93,3 +93,17 @@ def test_keysets_for_a_revoked_area_are_refused(matcher, fed):
         send_packages(fed, [fed / "rotation" / key_id / "b.sealed"], matcher.target)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "not an active member" in err.value.details()
     assert pkg_b.area == "b"
+
+
+def test_custodian_certificate_cannot_act_as_an_area(matcher, fed):
+    from fedalert.keys.custody import custodian_tls_paths
+    from tests.helpers import publish, record
+
+    ch = secure_channel(matcher.target, TlsFiles(*custodian_tls_paths(fed)), server_name="matcher")
+    matcher._channels.append(ch)
+    with pytest.raises(grpc.RpcError) as err:
+        publish(pb_grpc.MatcherStub(ch), record("handleA0001", pnc="x1"))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED and "custodian" in err.value.details()
+    with pytest.raises(grpc.RpcError) as err:
+        pb_grpc.KeyRelayStub(ch).FetchKeysets(pb.FetchKeysetsRequest(), timeout=5)
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED

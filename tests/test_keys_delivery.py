@@ -90,7 +90,9 @@ def old_keyset_ids(out: Path) -> list[str]:
 def test_rotate_seals_to_every_active_area_and_never_to_the_matcher(fed, tmp_path):
     revoke_area(fed, "c", "test: area withdrawn")
     before = {p: p.read_bytes() for p in (fed / "matcher").iterdir()}
+    revoked_keyset = (fed / "areas" / "c" / "tokens.keyset.json").read_bytes()
     key_id, paths = rotation.rotate(fed)
+    assert (fed / "areas" / "c" / "tokens.keyset.json").read_bytes() == revoked_keyset
     assert sorted(p.name for p in paths) == ["a.sealed", "b.sealed"]  # not the revoked area
     assert all(p.parent == fed / "rotation" / key_id for p in paths)
     assert {p: p.read_bytes() for p in (fed / "matcher").iterdir()} == before

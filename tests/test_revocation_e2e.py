@@ -199,3 +199,21 @@ def test_node_refuses_a_matcher_whose_certificate_was_revoked(matcher, ceremony,
         store.close()
     finally:
         app.stop()
+
+
+def test_a_revoked_node_does_not_hammer_the_matcher(matcher, ceremony, view, tmp_path, caplog):
+    import logging
+
+    app = NodeApp(NodeConfig(keys_dir=view / "areas" / "c", db=tmp_path / "c.db", matcher=matcher.target,
+                             poll_interval=0.1)).start()
+    try:
+        assert _wait(lambda: app.watcher.is_alive())
+        caplog.set_level(logging.ERROR, logger="fedalert.node.inbox")
+        revoke_area(ceremony, "c", "test: revoked")
+        _send_directory(ceremony, view / "matcher")  # only the matcher knows so far
+        assert _wait(lambda: any("matcher refused this area" in r.getMessage() for r in caplog.records))
+        time.sleep(1.5)
+        refused = [r for r in caplog.records if "matcher refused this area" in r.getMessage()]
+        assert len(refused) == 1  # one refusal, then a long wait: no tight reconnect loop
+    finally:
+        app.stop()

@@ -209,3 +209,38 @@ def test_forced_retire_while_offline_then_the_area_rematches_under_the_same_matc
     assert types_a.count("withdrawn") == 2 and types_a.count("new") == 5
     rows = fed.matcher_matches()
     assert len(rows) == 4 and {s for _, s in rows} == {"live"}
+
+
+def test_a_correction_during_the_grace_period_reaches_the_old_key_too(fed):
+    """The old key id's tokens still count until retirement, so a changed record must change under it too."""
+    before = _matched(fed)
+    old = TokenKeyset.load(fed.keys / "ca" / "tokens.keyset.json").primary_id
+    _cli("keys", "rotate", "--out", fed.keys, "--send", fed.matcher.target)
+    new = TokenKeyset.load(fed.keys / "ca" / "tokens.keyset.json").primary_id
+    assert _wait(lambda: all(fed.records_by_key().get((new, a)) == 2 for a in AREAS))
+    # A1 was entered in error: it is another person. Only the Silas Moorcroft match (a-c) may remain.
+    CSV["a_fixed"] = CSV["a"].replace("A1,Ambrose,Tolliver,04/07/1983", "A1,Bartholomew,Quince,12/12/1950")
+    p = fed.tmp / "a_fixed.csv"
+    p.write_text(CSV.pop("a_fixed"))
+    store = NodeStore(fed.tmp / "a.db")
+    try:
+        import_file(store, p)
+    finally:
+        store.close()
+    fed.nodes["a"].wake.set()
+    assert _wait(lambda: len(fed.live("a")) == 1 and len(fed.live("b")) == 1)
+    silas = fed.live("a")
+    assert silas < before["a"] and silas <= before["c"]
+    assert fed.live("b") == before["b"] & before["c"]  # b-c stands
+    # Retiring the old key now changes nothing more; later publishes under both keys are accepted.
+    keyids.retire(fed.matcher.app.engine, old, grace_days=0)
+    store = NodeStore(fed.tmp / "a.db")
+    try:
+        with store.transaction():
+            store.withdraw_record("A2", "closed")
+    finally:
+        store.close()
+    fed.nodes["a"].wake.set()
+    assert _wait(lambda: fed.nodes["a"].store.pending_count() == 0 and not fed.live("a"))
+    assert fed.alert_types("b") == ["new", "new", "withdrawn"]
+    assert {k for k, _ in fed.records_by_key()} == {new}
