@@ -178,7 +178,10 @@ def _sync(args) -> int:
     from fedalert.node.server import connect
     from fedalert.node.store import NodeStore
 
+    from fedalert.node.server import check_key_files
+
     cfg = _node_config(args)
+    check_key_files(Path(cfg.keys_dir))  # refuse loose key files before touching anything
     store = NodeStore(cfg.db)
     audit = AuditLog(cfg.audit_path())
     keyset = TokenKeyset.load(Path(cfg.keys_dir) / "tokens.keyset.json")
