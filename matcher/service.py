@@ -67,7 +67,7 @@ class MatcherService(pb_grpc.MatcherServicer):
     @rpc_errors
     def WatchAlerts(self, request, context):
         area = self.authz.area_of(context)
-        with self.streams.open_slot(area, "alerts") as slot:
+        with self.streams.open_slot(area, "alerts", context.cancel) as slot:
             yield from self._stream(context, area, request.after_cursor,
                                     self.engine.queues.alerts_after, _alert_pb, slot)
 
@@ -87,7 +87,7 @@ class MatcherService(pb_grpc.MatcherServicer):
     @rpc_errors
     def WatchEnvelopes(self, request, context):
         area = self.authz.area_of(context)
-        with self.streams.open_slot(area, "envelopes") as slot:
+        with self.streams.open_slot(area, "envelopes", context.cancel) as slot:
             yield from self._stream(context, area, request.after_cursor,
                                     self.engine.queues.envelopes_after, _envelope_pb, slot)
 

@@ -124,3 +124,27 @@ def test_stream_cursor_beyond_range_is_invalid(matcher):
     call = matcher.stub("a").WatchAlerts(pb.WatchAlertsRequest(after_cursor=2**64 - 1), timeout=10)
     assert _outcome(call) == grpc.StatusCode.INVALID_ARGUMENT
     assert "after_cursor" in call.details()
+
+
+def test_a_stream_stuck_on_a_client_that_never_reads_is_reaped(matcher):
+    """A superseded stream whose thread is blocked sending to a client that
+    never reads (flow control) is cancelled, so it cannot pin a thread."""
+    a, b = matcher.stub("a"), matcher.stub("b")
+    publish(a, record("handleA0001", pnc="x1"))
+    publish(b, record("handleB0001", pnc="x1"))
+    match_id = matcher.app.engine.db.execute("SELECT match_id FROM matches").fetchone()[0]
+    from fedalert.matcher.queues import MAX_ENVELOPE_BYTES
+
+    for i in range(8):
+        a.SendEnvelope(pb.SendEnvelopeRequest(envelope_id=f"e{i}", match_id=match_id, to_area="b", kind="release",
+                                              sealed=bytes([i]) * MAX_ENVELOPE_BYTES), timeout=30)
+    reg = matcher.app.streams
+    stuck = b.WatchEnvelopes(pb.WatchEnvelopesRequest(), timeout=120)  # never read
+    _wait_for(lambda: reg.count("b", "envelopes") == 1, "the first stream")
+    time.sleep(1.0)  # let the server fill the flow-control window and block (not an assertion)
+    fresh = matcher.stub("b").WatchEnvelopes(pb.WatchEnvelopesRequest(), timeout=120)  # another connection
+    first = next(iter(fresh))
+    assert first.envelope_id == "e0"
+    _wait_for(lambda: reg.count("b", "envelopes") == 1, "the stuck stream to be reaped", tries=300)
+    fresh.cancel()
+    stuck.cancel()
