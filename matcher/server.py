@@ -43,14 +43,14 @@ def build_matcher(keys_dir: Path, db_path: Path, listen: str, audit_path: Path |
     """
     keys_dir = Path(keys_dir)
     tls = TlsFiles.for_matcher(keys_dir)
-    credentials = tls.server_credentials()  # refuses a loose matcher.key before anything is created
+    tls.server_credentials()  # reads matcher.key now: a loose key file is refused before anything is created
     authz = Authz(keys_dir / "directory.json", tls.ca)
     db = open_store(db_path)
     audit = AuditLog(audit_path or Path(db_path).with_suffix(".audit.jsonl"))
     engine = Engine(db, audit=audit)
     engine.quota_guard = QuotaGuard(quotas, audit)
     streams = StreamRegistry(max_streams, max_lifetime_s=stream_lifetime_s, on_supersede=engine.queues.notify)
-    server, port = create_server(listen, credentials, max_workers=max_streams + UNARY_RESERVE)
+    server, port = create_server(listen, tls.server_credentials(), max_workers=max_streams + UNARY_RESERVE)
     pb_grpc.add_MatcherServicer_to_server(MatcherService(engine, authz, streams), server)
     health = add_health(server, ["fedalert.v1.Matcher"])
     server.start()
