@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="tokens each area may publish per UTC day (default %d)" % _q().DEFAULT_TOKENS_PER_DAY)
     s.add_argument("--quotas", type=Path, metavar="FILE",
                    help="TOML with [default] and [area.<id>] quotas (records_per_day, tokens_per_day)")
-    s.add_argument("--max-streams", type=_count, metavar="N",
+    s.add_argument("--max-streams", type=_positive, metavar="N",
                    help="alert/envelope streams served at once (default %d)" % _streams().DEFAULT_MAX_STREAMS)
     s.set_defaults(func=_serve)
 
@@ -72,6 +72,13 @@ def _count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
     return value
 
 

@@ -49,10 +49,18 @@ class Quota:
     tokens_per_day: int | None = DEFAULT_TOKENS_PER_DAY
 
 
+#: Sealed envelopes a sender may have waiting at the matcher (not yet collected
+#: by their recipients), by count and by bytes: bounds the matcher's disk use.
+DEFAULT_PENDING_ENVELOPES = 1000
+DEFAULT_PENDING_ENVELOPE_BYTES = 256 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Quotas:
     default: Quota = Quota()
     per_area: dict[str, Quota] = field(default_factory=dict)
+    pending_envelopes: int = DEFAULT_PENDING_ENVELOPES
+    pending_envelope_bytes: int = DEFAULT_PENDING_ENVELOPE_BYTES
 
     def for_area(self, area: str) -> Quota:
         return self.per_area.get(area, self.default)
@@ -88,6 +96,21 @@ class QuotaGuard:
                     "Retry tomorrow, or ask the federation operator to raise the quota if this volume is expected")
 
 
+    def check_envelope(self, db, area: str, envelope_id: str, size: int) -> None:
+        """Raise QuotaExceededError if `area` has too much waiting to be collected."""
+        n, total = db.execute("SELECT count(*), coalesce(sum(length(sealed)), 0) FROM envelopes "
+                              "WHERE from_area=? AND length(sealed) > 0", [area]).fetchone()
+        q = self.quotas
+        if n + 1 > q.pending_envelopes or total + size > q.pending_envelope_bytes:
+            if self.audit is not None:
+                self.audit.append("relay.refused", from_area=area, envelope_id=envelope_id[:64],
+                                  sealed_bytes=size, pending=n, pending_bytes=total)
+            raise QuotaExceededError(
+                f"envelope refused: area {area!r} already has {n} envelopes ({total} bytes) waiting for their "
+                f"recipients; the limit is {q.pending_envelopes} envelopes and {q.pending_envelope_bytes} bytes. "
+                "Retry once the recipients have collected them")
+
+
 def parse_quotas(text: str, *, source: str = "quotas file", default: Quota | None = None) -> Quotas:
     """Parse the quotas TOML. Errors name the file and the key."""
     try:
@@ -108,7 +131,7 @@ def parse_quotas(text: str, *, source: str = "quotas file", default: Quota | Non
         if not _AREA_RE.match(area):
             raise ConfigError(f"{source}: [area.{area}]: not an area id (lower-case letters, digits, '-')")
         per_area[area] = _quota(table, f"area.{area}", source, base)
-    return Quotas(default=base, per_area=per_area)
+    return Quotas(default=base, per_area=per_area)  # envelope limits: built-in defaults
 
 
 def _quota(table, where: str, source: str, base: Quota) -> Quota:

@@ -48,6 +48,7 @@ def build_matcher(keys_dir: Path, db_path: Path, listen: str, audit_path: Path |
     """
     keys_dir = Path(keys_dir)
     tls = TlsFiles.for_matcher(keys_dir)
+    tls.server_credentials()  # reads matcher.key now: a loose key file is refused before anything is created
     authz = Authz(keys_dir / "directory.json", tls.ca)
     db = open_store(db_path)
     audit = AuditLog(audit_path or Path(db_path).with_suffix(".audit.jsonl"))

@@ -70,7 +70,7 @@ class MatcherService(pb_grpc.MatcherServicer):
     @rpc_errors
     def WatchAlerts(self, request, context):
         area = self.authz.area_of(context)
-        with self.streams.open_slot(area, "alerts") as slot:
+        with self.streams.open_slot(area, "alerts", context.cancel) as slot:
             yield from self._stream(context, area, request.after_cursor,
                                     self.engine.queues.alerts_after, _alert_pb, slot)
 
@@ -80,6 +80,10 @@ class MatcherService(pb_grpc.MatcherServicer):
         if not self.authz.still_allowed(request.to_area):  # revoked (or unknown): nothing is relayed to it
             raise PermissionDeniedError(f"area {request.to_area!r} is not an active member; nothing is relayed to it")
         parties = self.engine.match_parties(request.match_id)
+        if self.engine.quota_guard is not None and parties is not None and area in parties:
+            with self.engine.lock:  # bounds the matcher's disk use per sender (matcher/quotas.py)
+                self.engine.quota_guard.check_envelope(self.engine.db, area, request.envelope_id,
+                                                       len(request.sealed))
         dup = self.engine.queues.push_envelope(
             area, request.envelope_id, request.match_id, request.to_area, request.kind, request.sealed,
             parties, int(time.time() * 1000))
@@ -92,7 +96,7 @@ class MatcherService(pb_grpc.MatcherServicer):
     @rpc_errors
     def WatchEnvelopes(self, request, context):
         area = self.authz.area_of(context)
-        with self.streams.open_slot(area, "envelopes") as slot:
+        with self.streams.open_slot(area, "envelopes", context.cancel) as slot:
             yield from self._stream(context, area, request.after_cursor,
                                     self.engine.queues.envelopes_after, _envelope_pb, slot)
 

@@ -191,7 +191,10 @@ def _sync(args) -> int:
     from fedalert.node.server import connect
     from fedalert.node.store import NodeStore
 
+    from fedalert.node.server import check_key_files
+
     cfg = _node_config(args)
+    check_key_files(Path(cfg.keys_dir))  # refuse loose key files before touching anything
     store = NodeStore(cfg.db)
     audit = AuditLog(cfg.audit_path())
     from fedalert.node.rotation import fetch_and_install, publish_key_ids, republish_if_rotated

@@ -118,7 +118,8 @@ class NodeApp:
                              stats.records, stats.tokens, stats.withdrawn)
                 backoff = self.cfg.poll_interval
             except grpc.RpcError as exc:
-                log.warning("publish failed (%s); will retry", exc.code().name)
+                # The matcher's message says why (e.g. over the daily quota); it never echoes tokens.
+                log.warning("publish failed (%s: %s); will retry", exc.code().name, exc.details())
                 backoff = min(backoff * 2, 10.0)
             except Exception:  # noqa: BLE001 - keep publishing alive
                 log.exception("publisher error")

@@ -18,6 +18,12 @@ VECTORS = Path(__file__).parent / "vectors"
 
 # -- secrets hygiene: every log and captured output of the session is scanned ----
 _CAPTURED: dict[str, str] = {}
+_SCAN_SUMMARY: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in _SCAN_SUMMARY:
+        terminalreporter.write_line(line)
 _CAPTURE_LIMIT = 32 * 1024 * 1024
 
 
@@ -74,6 +80,8 @@ def secret_leak_scan(tmp_path_factory):
     texts = dict(_CAPTURED)
     texts["(log records)"] = "\n".join(recorder.lines)
     findings, n_secrets, n_places = scan([tmp_path_factory.getbasetemp()], texts)
+    _SCAN_SUMMARY.append(f"secret leak scan: {n_secrets} secrets searched in {n_places} logs and outputs, "
+                         f"{len(findings)} found")
     if findings:
         pytest.fail("SECRET LEAK: key material found in test logs or output:\n  "
                     + "\n  ".join(str(f) for f in findings[:50])

@@ -328,6 +328,24 @@ def test_protocol_loader_gives_protocol_error_naming_file_or_loads(data):
             assert str(f) in str(exc)
 
 
+@FEW
+@given(st.data())
+def test_protocol_overlay_loader_gives_protocol_error_naming_file_or_loads(data):
+    """The same for an area overlay on top of the bundled national file."""
+    from fedalert.node.protocol import (ProtocolFileError, bundled_national_path, bundled_overlay_example_path,
+                                        load_protocol)
+
+    base = tomllib.loads(bundled_overlay_example_path().read_text(encoding="utf-8"))
+    path = data.draw(st.sampled_from([p for p in _paths(base) if p]))
+    with tempfile.TemporaryDirectory() as d:
+        f = Path(d) / "overlay.toml"
+        f.write_text(toml_doc(_replace(base, path, data.draw(toml_values))))
+        try:
+            load_protocol(bundled_national_path(), f)
+        except ProtocolFileError as exc:
+            assert str(f) in str(exc) or str(bundled_national_path()) in str(exc)
+
+
 def test_protocol_loader_refuses_non_utf8(tmp_path):
     from fedalert.node.protocol import ProtocolFileError, load_protocol
 

@@ -140,3 +140,36 @@ def test_matcher_serve_quota_flag_end_to_end(fed_keys, tmp_path):
         proc.communicate(timeout=30)
     refused = [e for e in read_entries(tmp_path / "m.audit.jsonl") if e["event"] == "publish.refused"]
     assert [json.dumps(e["fields"]["area"]) for e in refused] == ['"a"']
+
+
+def test_pending_envelopes_per_sender_are_bounded(fed_keys, tmp_path):
+    m = MatcherHandle(fed_keys, tmp_path / "matcher.db", quotas=Quotas(pending_envelopes=2,
+                                                                       pending_envelope_bytes=1000)).start()
+    try:
+        a, b = m.stub("a"), m.stub("b")
+        publish(a, record("handleA0001", pnc="x1"))
+        publish(b, record("handleB0001", pnc="x1"))
+        mid = drain(a)[0].match_id
+
+        def send(eid, size=10):
+            return a.SendEnvelope(pb.SendEnvelopeRequest(envelope_id=eid, match_id=mid, to_area="b", kind="request",
+                                                         sealed=b"s" * size), timeout=10)
+
+        send("e1")
+        send("e2")
+        before = db_snapshot(m.db)
+        with pytest.raises(grpc.RpcError) as err:
+            send("e3")
+        assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and "waiting for their recipients" in \
+            err.value.details()
+        assert db_snapshot(m.db) == before
+        # Once b collects one, a may send again; the byte limit holds too.
+        assert b.AckEnvelope(pb.AckEnvelopeRequest(envelope_id="e1"), timeout=10).acknowledged
+        send("e3")
+        b.AckEnvelope(pb.AckEnvelopeRequest(envelope_id="e2"), timeout=10)
+        with pytest.raises(grpc.RpcError) as err:
+            send("e4", size=995)
+        assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert any(e["event"] == "relay.refused" for e in _audit(m))
+    finally:
+        m.stop()

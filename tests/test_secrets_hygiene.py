@@ -122,3 +122,26 @@ def test_node_serve_refuses_a_key_file_others_can_read(fed_keys, tmp_path, name)
     found, _, _ = scan([], texts={"stdout": res.stdout, "stderr": res.stderr},
                        secrets=collect_secrets([keys]))
     assert found == []
+
+
+@pytest.mark.parametrize("command", ["sync", "serve"])
+def test_node_commands_refuse_a_loose_sealing_key(fed_keys, tmp_path, command):
+    keys = tmp_path / "area-b"
+    shutil.copytree(fed_keys / "areas" / "b", keys)
+    os.chmod(keys / "sealing.key", 0o604)
+    res = subprocess.run(
+        [sys.executable, "-m", "fedalert", "node", command, "--keys", str(keys), "--db", str(tmp_path / "n.db"),
+         "--matcher", "127.0.0.1:9"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1 and f"chmod 600 {keys / 'sealing.key'}" in res.stderr
+    assert not (tmp_path / "n.db").exists()
+
+
+def test_matcher_serve_refuses_a_loose_matcher_key(fed_keys, tmp_path):
+    keys = tmp_path / "matcher"
+    shutil.copytree(fed_keys / "matcher", keys)
+    os.chmod(keys / "matcher.key", 0o644)
+    res = subprocess.run(
+        [sys.executable, "-m", "fedalert", "matcher", "serve", "--keys", str(keys), "--db", str(tmp_path / "m.db"),
+         "--listen", "127.0.0.1:0"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1 and f"chmod 600 {keys / 'matcher.key'}" in res.stderr
+    assert not (tmp_path / "m.db").exists()

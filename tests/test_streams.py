@@ -124,3 +124,62 @@ def test_stream_cursor_beyond_range_is_invalid(matcher):
     call = matcher.stub("a").WatchAlerts(pb.WatchAlertsRequest(after_cursor=2**64 - 1), timeout=10)
     assert _outcome(call) == grpc.StatusCode.INVALID_ARGUMENT
     assert "after_cursor" in call.details()
+
+
+def test_a_stream_stuck_on_a_client_that_never_reads_is_reaped(matcher):
+    """A superseded stream whose thread is blocked sending to a client that
+    never reads (flow control) is cancelled, so it cannot pin a thread."""
+    a, b = matcher.stub("a"), matcher.stub("b")
+    publish(a, record("handleA0001", pnc="x1"))
+    publish(b, record("handleB0001", pnc="x1"))
+    match_id = matcher.app.engine.db.execute("SELECT match_id FROM matches").fetchone()[0]
+    from fedalert.matcher.queues import MAX_ENVELOPE_BYTES
+
+    for i in range(8):
+        a.SendEnvelope(pb.SendEnvelopeRequest(envelope_id=f"e{i}", match_id=match_id, to_area="b", kind="release",
+                                              sealed=bytes([i]) * MAX_ENVELOPE_BYTES), timeout=30)
+    reg = matcher.app.streams
+    stuck = b.WatchEnvelopes(pb.WatchEnvelopesRequest(), timeout=120)  # never read
+    _wait_for(lambda: reg.count("b", "envelopes") == 1, "the first stream")
+    time.sleep(1.0)  # let the server fill the flow-control window and block (not an assertion)
+    fresh = matcher.stub("b").WatchEnvelopes(pb.WatchEnvelopesRequest(), timeout=120)  # another connection
+    first = next(iter(fresh))
+    assert first.envelope_id == "e0"
+    _wait_for(lambda: reg.count("b", "envelopes") == 1, "the stuck stream to be reaped", tries=300)
+    fresh.cancel()
+    stuck.cancel()
+
+
+def test_node_keeps_receiving_alerts_across_stream_lifetimes_and_a_rival_reader(fed_keys, tmp_path):
+    """Real node daemons against a matcher whose streams end every 0.5 s; a rival
+    reader of area a (like `fedalert node sync`) supersedes a's stream meanwhile.
+    Every alert still reaches both nodes."""
+    from fedalert.node.importer import import_file
+    from fedalert.node.inbox import drain_once
+    from fedalert.node.server import NodeApp, NodeConfig
+    from fedalert.node.store import NodeStore
+
+    m = MatcherHandle(fed_keys, tmp_path / "matcher.db", stream_lifetime_s=0.5).start()
+    apps = {}
+    try:
+        for area in ("a", "b"):
+            cfg = NodeConfig(keys_dir=fed_keys / "areas" / area, db=tmp_path / f"{area}.db", matcher=m.target,
+                             poll_interval=0.1)
+            apps[area] = NodeApp(cfg).start()
+        time.sleep(1.5)  # several stream lifetimes pass before anything is published (not an assertion)
+        rival_store = NodeStore(tmp_path / "rival-a.db")
+        assert drain_once(rival_store, m.stub("a"), idle_timeout=1.0) == 0  # supersedes the node's stream
+        for area, row in (("a", "A1,Ambrose,Tolliver,04/07/1983"), ("b", "B1,Ambrose,Tolliver,04/07/1983")):
+            p = tmp_path / f"{area}.csv"
+            p.write_text("record_id,forename,surname,date_of_birth\n" + row + "\n")
+            store = NodeStore(apps[area].cfg.db)
+            import_file(store, p)
+            store.close()
+            apps[area].wake.set()
+        _wait_for(lambda: apps["a"].store.matches(True) and apps["b"].store.matches(True), "alerts on both nodes",
+                  tries=600)
+        rival_store.close()
+    finally:
+        for app in apps.values():
+            app.stop()
+        m.stop()
