@@ -114,7 +114,7 @@ KINDS: tuple[Kind, ...] = (
     _k("phon_name_dob", 0.20, 2e-9, "medium", "fn sn dob", "person"),
     _k("prefix_name_dob", 0.20, 3e-9, "medium", "fn sn dob", "person"),
     _k("name_ym", 0.10, 1e-8, "medium", "fn sn dob", "person"),
-    _k("init_name_dob", 0.10, 1e-7, "low", "fi sn dob", "person", 0.8),
+    _k("init_name_dob", 0.10, 2e-8, "low", "fi sn dob", "person", 0.8),
     _k("surname_dob", 0.20, 5e-8, "low", "sn dob", "person", 0.8),
     _k("forename_dob", 0.20, 2e-7, "low", "fn dob", "person", 0.8),
     _k("phon_name_yob", 0.10, 1e-6, "low", "fn sn", "person", 0.8),
