@@ -52,6 +52,7 @@ def test_token_formula_matches_interfaces():
     assert token(key, "k1", "name_dob", "ada\x1fexample\x1f19900102") == expected
 
 
+@pytest.mark.slow
 def test_json_shape_and_quality(areas, capsys):
     files, truth = areas
     code, out, _err = run_cli([*map(str, files), "--truth", str(truth), "--json"], capsys)
@@ -69,6 +70,7 @@ def test_json_shape_and_quality(areas, capsys):
     assert 10 < result["tokens_per_record"] < 150
 
 
+@pytest.mark.slow
 def test_text_report(areas, capsys):
     files, truth = areas
     code, out, _ = run_cli([*map(str, files), "--truth", str(truth)], capsys)
@@ -77,6 +79,7 @@ def test_text_report(areas, capsys):
     assert "largest share of one token value per kind" in out
 
 
+@pytest.mark.slow
 def test_threshold_changes_pairs(areas, capsys):
     files, truth = areas
     _, low, _ = run_cli([*map(str, files), "--truth", str(truth), "--json", "--threshold", "10"], capsys)
@@ -136,6 +139,7 @@ def test_duplicate_area_names_refused(tmp_path, capsys):
         run_cli([str(a), str(b), "--truth", str(truth)], capsys)
 
 
+@pytest.mark.slow
 def test_make_people_subprocess_writes_areas_and_truth(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "make_people.py"), "--out", str(tmp_path), "--per-area", "120", "--seed", "3"],
@@ -157,6 +161,7 @@ def test_make_people_subprocess_writes_areas_and_truth(tmp_path):
     assert not any(rid in pid or pid in rid for rid, pid in truth.items())
 
 
+@pytest.mark.slow
 def test_make_people_includes_the_hard_cases():
     mp = _load_make_people()
     import random
