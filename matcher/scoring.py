@@ -116,7 +116,9 @@ KINDS: tuple[Kind, ...] = (
     _k("name_ym", 0.10, 1e-8, "medium", "fn sn dob", "person"),
     _k("init_name_dob", 0.10, 2e-8, "low", "fi sn dob", "person", 0.8),
     _k("surname_dob", 0.20, 5e-8, "low", "sn dob", "person", 0.8),
+    _k("edit_surname_dob", 0.10, 1.5e-7, "low", "sn dob", "person", 0.8),
     _k("forename_dob", 0.20, 2e-7, "low", "fn dob", "person", 0.8),
+    _k("edit_forename_dob", 0.10, 6e-7, "low", "fn dob", "person", 0.8),
     _k("phon_name_yob", 0.10, 1e-6, "low", "fn sn", "person", 0.8),
     _k("full_name", 0.30, 5e-6, "low", "fn sn", "person", 0.8),
     # strong identifiers: each its own comparison; a mistyped id is rare
