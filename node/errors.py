@@ -26,3 +26,9 @@ class FieldValueError(NodeError, ValueError):
         self.reason = reason
         self.field = field
         super().__init__(f"{field}: {reason}" if field else reason)
+
+
+class CsvFormatError(NodeError):
+    """A CSV file cannot be read at all (not UTF-8, no header, duplicate ids)."""
+
+    exit_code = 2
