@@ -47,8 +47,10 @@ __all__ = [
     "MEDIUM_THRESHOLD",
     "TIERS",
     "Kind",
+    "Explanation",
     "Verdict",
     "evaluate",
+    "explain",
 ]
 
 #: Score (bits) at or above which a candidate raises an alert. The prior
@@ -112,9 +114,11 @@ KINDS: tuple[Kind, ...] = (
     _k("phon_name_dob", 0.20, 2e-9, "medium", "fn sn dob", "person"),
     _k("prefix_name_dob", 0.20, 3e-9, "medium", "fn sn dob", "person"),
     _k("name_ym", 0.10, 1e-8, "medium", "fn sn dob", "person"),
-    _k("init_name_dob", 0.10, 1e-7, "low", "fi sn dob", "person", 0.8),
+    _k("init_name_dob", 0.10, 2e-8, "low", "fi sn dob", "person", 0.8),
     _k("surname_dob", 0.20, 5e-8, "low", "sn dob", "person", 0.8),
+    _k("edit_surname_dob", 0.10, 1.5e-7, "low", "sn dob", "person", 0.8),
     _k("forename_dob", 0.20, 2e-7, "low", "fn dob", "person", 0.8),
+    _k("edit_forename_dob", 0.10, 6e-7, "low", "fn dob", "person", 0.8),
     _k("phon_name_yob", 0.10, 1e-6, "low", "fn sn", "person", 0.8),
     _k("full_name", 0.30, 5e-6, "low", "fn sn", "person", 0.8),
     # strong identifiers: each its own comparison; a mistyped id is rare
@@ -134,7 +138,6 @@ KINDS: tuple[Kind, ...] = (
 _COMPARISONS: dict[str, list[Kind]] = {}
 for _kind in KINDS:
     _COMPARISONS.setdefault(_kind.comparison, []).append(_kind)
-_PERSON_KINDS = {k.name for k in _COMPARISONS["person"]}
 
 #: Weight of a family signature: m, a true pair whose forename (or DOB)
 #: differs beyond every typo, nickname, phonetic and swapped form (1 in
@@ -167,18 +170,17 @@ def _family(person: Kind | None, both: set[str]) -> bool:
     return False
 
 
-def evaluate(
-    agreed: set[str],
-    kinds_a: set[str],
-    kinds_b: set[str],
-    *,
-    threshold: float = ALERT_THRESHOLD,
-) -> Verdict:
-    """Score the agreement pattern of one candidate pair (see module doc).
+@dataclass(frozen=True)
+class Explanation:
+    """Why a pattern scored as it did (kind names only, safe to log)."""
 
-    ``agreed``: kinds on which the two records share a token; ``kinds_a`` /
-    ``kinds_b``: kinds each record published. Unknown kinds are ignored.
-    """
+    score: float
+    best: dict[str, str | None]  # comparison -> first shared kind, or None
+    family: bool  # twins / same-named relatives signature
+    household_counted: bool  # whether place and phone added evidence
+
+
+def _analyse(agreed: set[str], kinds_a: set[str], kinds_b: set[str]):
     agreed = set(agreed)
     both = (set(kinds_a) & set(kinds_b)) | agreed
     score = 0.0
@@ -199,27 +201,48 @@ def evaluate(
 
     person = best["person"]
     family = _family(person, both)
-    person_disagrees = not (person and {"fi", "dob"} <= person.fields)
+    # Household evidence needs a forename (or initial) and DOB agreement.
+    household_blind = family or not (person and {"fi", "dob"} <= person.fields)
     for comparison, kind in best.items():
         if kind is None:
             continue
         if comparison == "person" and family:
             score += math.log2(FAMILY_M / FAMILY_U)
-        elif comparison in HOUSEHOLD and (family or person_disagrees):
+        elif comparison in HOUSEHOLD and household_blind:
             continue  # housemates and relatives share these: no evidence here
         else:
             score += kind.agree(firsts[comparison])
+    return round(score, 3), best, family, household_blind
 
-    score = round(score, 3)
+
+def explain(agreed: set[str], kinds_a: set[str], kinds_b: set[str]) -> Explanation:
+    """The score and the reading behind it, for reports and debugging."""
+    score, best, family, blind = _analyse(agreed, kinds_a, kinds_b)
+    return Explanation(score, {c: (k.name if k else None) for c, k in best.items()}, family, not blind)
+
+
+def evaluate(
+    agreed: set[str],
+    kinds_a: set[str],
+    kinds_b: set[str],
+    *,
+    threshold: float = ALERT_THRESHOLD,
+) -> Verdict:
+    """Score the agreement pattern of one candidate pair (see module doc).
+
+    ``agreed``: kinds on which the two records share a token; ``kinds_a`` /
+    ``kinds_b``: kinds each record published. Unknown kinds are ignored.
+    """
+    score, best, family, household_blind = _analyse(agreed, kinds_a, kinds_b)
     if score < threshold:
         return Verdict(score, None)
     if any(best[c] is not None for c in STRONG):
         return Verdict(score, "high")
     band = 2 if score >= max(HIGH_THRESHOLD, threshold) else 1 if score >= max(MEDIUM_THRESHOLD, threshold) else 0
-    return Verdict(score, TIERS[min(band, _cap(best, family, person_disagrees))])
+    return Verdict(score, TIERS[min(band, _cap(best, family, household_blind))])
 
 
-def _cap(best: dict[str, Kind | None], family: bool, person_disagrees: bool) -> int:
+def _cap(best: dict[str, Kind | None], family: bool, household_blind: bool) -> int:
     """Highest tier the agreeing kinds may raise (see module doc)."""
     grades = []
     for comparison, kind in best.items():
@@ -227,7 +250,7 @@ def _cap(best: dict[str, Kind | None], family: bool, person_disagrees: bool) -> 
             continue
         if comparison == "person" and family:
             grades.append(0)
-        elif comparison in HOUSEHOLD and (family or person_disagrees):
+        elif comparison in HOUSEHOLD and household_blind:
             continue
         else:
             grades.append(TIERS.index(kind.grade))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fedalert.node import normalise as nz
-from fedalert.node.errors import FieldValueError, NodeError
+from fedalert.node.errors import CsvFormatError, FieldValueError
 from fedalert.node.identity import Identity, Name
 
 log = logging.getLogger(__name__)
@@ -35,12 +35,6 @@ _VALIDATORS: dict[str, Callable[[str], str]] = {
     "email": nz.normalise_email,
     "postcode": nz.normalise_postcode,
 }
-
-
-class CsvFormatError(NodeError):
-    """A canonical CSV file cannot be read at all."""
-
-    exit_code = 2
 
 
 @dataclass

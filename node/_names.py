@@ -75,7 +75,7 @@ def _nicknamer():
 
 
 @functools.lru_cache(maxsize=8192)
-def canonical_forenames(forename: str, limit: int = 8) -> tuple[str, ...]:
+def canonical_forenames(forename: str, limit: int = 12) -> tuple[str, ...]:
     """The forename plus canonical names it may be a nickname of (NickNamer).
 
     Only canonicals at least as long as the name are kept (a canonical form is

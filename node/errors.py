@@ -55,3 +55,9 @@ class ImportRejectedError(NodeError):
             f"file refused, nothing imported: {rows} bad row(s): {shown}{more}. "
             "Fix the rows, or use --skip-bad to import the good rows and write a report."
         )
+
+
+class CsvFormatError(NodeError):
+    """A CSV file cannot be read at all (not UTF-8, no header, duplicate ids)."""
+
+    exit_code = 2

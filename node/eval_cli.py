@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{label:10} {f.precision:9.4f} {f.recall:7.4f} {f.f1:7.4f} {f.pairs:8d}")
     print(f"tokens per record {result.tokens_per_record:.1f}; candidate pairs {result.stats.candidate_pairs}; "
           f"seconds {result.seconds:.2f}")
+    print("true pairs without an alert: " + "; ".join(f"{n} {why}" for why, n in result.missed.items()))
     print("largest share of one token value per kind:")
     for kind, share in sorted(result.stats.kind_top_share.items(), key=lambda kv: -kv[1]):
         print(f"  {kind:15} {share:.5f} of {result.stats.kind_tokens[kind]} tokens")

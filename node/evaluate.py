@@ -48,6 +48,8 @@ class LinkStats:
     tokens: int = 0
     candidate_pairs: int = 0
     skipped_buckets: int = 0
+    candidates: set = field(default_factory=set)  # every cross-area pair that shared a token
+    family_pairs: set = field(default_factory=set)  # candidates showing a twin / same-named relative signature
     kind_tokens: Counter = field(default_factory=Counter)  # kind -> tokens published
     kind_top_share: dict[str, float] = field(default_factory=dict)  # kind -> largest share of one value
 
@@ -99,10 +101,14 @@ def link(
                     agreed[(a, b) if a < b else (b, a)].add(kind)
     stats.kind_top_share = {k: top[k] / stats.kind_tokens[k] for k in top if stats.kind_tokens[k]}
     stats.candidate_pairs = len(agreed)
-    return [
-        (pair, scoring.evaluate(kinds, kinds_of[pair[0]], kinds_of[pair[1]], threshold=threshold))
-        for pair, kinds in agreed.items()
-    ]
+    stats.candidates = set(agreed)
+    out = []
+    for pair, kinds in agreed.items():
+        verdict = scoring.evaluate(kinds, kinds_of[pair[0]], kinds_of[pair[1]], threshold=threshold)
+        if verdict.tier is None and scoring.explain(kinds, kinds_of[pair[0]], kinds_of[pair[1]]).family:
+            stats.family_pairs.add(pair)
+        out.append((pair, verdict))
+    return out
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,7 @@ class Evaluation:
     seconds: float
     stats: LinkStats
     true_pairs: int
+    missed: dict[str, int]  # why true pairs raised no alert
 
     def as_json(self) -> dict:
         return {
@@ -177,4 +184,11 @@ def evaluate_linkage(
         tier: figures({p for p, v in scored if v.tier is not None and order[v.tier] >= order[tier]}, truth_pairs)
         for tier in reversed(scoring.TIERS)
     }
-    return Evaluation(overall, tiers, stats.tokens_per_record, seconds, stats, len(truth_pairs))
+    alerted = {p for p, v in scored if v.tier is not None}
+    missed_pairs = truth_pairs - alerted
+    missed = {
+        "no shared token": len(missed_pairs - stats.candidates),
+        "family signature (twins / same-named relatives pattern)": len(missed_pairs & stats.family_pairs),
+    }
+    missed["below threshold otherwise"] = len(missed_pairs) - sum(missed.values())
+    return Evaluation(overall, tiers, stats.tokens_per_record, seconds, stats, len(truth_pairs), missed)

@@ -43,7 +43,9 @@ PREFIX_NAME_DOB = "prefix_name_dob"  # first three letters of both names (either
 NAME_YM = "name_ym"  # forename + surname + year and month of birth
 INIT_NAME_DOB = "init_name_dob"  # forename initial + surname + DOB
 SURNAME_DOB = "surname_dob"  # surname + DOB (twins share it: scored low)
+EDIT_SURNAME_DOB = "edit_surname_dob"  # surname within one edit + DOB (no forename on one record)
 FORENAME_DOB = "forename_dob"  # forename + DOB (changed surname)
+EDIT_FORENAME_DOB = "edit_forename_dob"  # forename within one edit + DOB
 PHON_NAME_YOB = "phon_name_yob"  # Metaphone of both names + year of birth (weak)
 FULL_NAME = "full_name"  # forename + whole surname, no DOB (weak; same-named relatives share it)
 PNC = "pnc"
@@ -58,7 +60,8 @@ ADDRESS_DOB = "address_dob"  # first address line + DOB
 
 ALL_KINDS = (
     NAME_DOB, NAME_SWAP_DOB, NAME_DOB_SWAP, EDIT_FORENAME, EDIT_SURNAME, EDIT_DOB, NICK_NAME_DOB, PHON_NAME_DOB,
-    PREFIX_NAME_DOB, NAME_YM, INIT_NAME_DOB, SURNAME_DOB, FORENAME_DOB, PHON_NAME_YOB, FULL_NAME,
+    PREFIX_NAME_DOB, NAME_YM, INIT_NAME_DOB, SURNAME_DOB, EDIT_SURNAME_DOB, FORENAME_DOB, EDIT_FORENAME_DOB,
+    PHON_NAME_YOB, FULL_NAME,
     PNC, CHI, NI, PHONE, EMAIL, POSTCODE_NAME, ADDRESS_FORENAME, ADDRESS_NAME, ADDRESS_DOB,
 )
 
@@ -129,8 +132,12 @@ def build_match_keys(identity: Identity) -> dict[str, set[str]]:
                     add(SURNAME_DOB, form, dob)
                     if n.initial:
                         add(INIT_NAME_DOB, n.initial, form, dob)
+                for variant in deletion_neighbourhood(sn):
+                    add(EDIT_SURNAME_DOB, variant, dob)
             if full_fn:
                 add(FORENAME_DOB, fn, dob)
+                for variant in deletion_neighbourhood(fn):
+                    add(EDIT_FORENAME_DOB, variant, dob)
             if not (full_fn and sn):
                 continue
             for form in n.surnames:
