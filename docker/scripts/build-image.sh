@@ -14,8 +14,10 @@ if [[ $BASE == "$FEDALERT_BASE_IMAGE" ]]; then
 fi
 log "building $FEDALERT_IMAGE FROM $BASE"
 # The legacy builder is enough (no BuildKit features used); it is what a bare
-# docker.io engine without buildx offers. Its deprecation notice is dropped.
-DOCKER_BUILDKIT=${DOCKER_BUILDKIT:-0} docker build --quiet --build-arg "BASE=$BASE" \
-  -t "$FEDALERT_IMAGE" "$DOCKER_DIR" 2> >(grep -v -i -E 'deprecated|buildx|BuildKit|^ *$' >&2) >/dev/null
+# docker.io engine without buildx offers. Its output goes to a log, shown on failure.
+build_log=$(mktemp)
+trap 'rm -f "$build_log"' EXIT
+DOCKER_BUILDKIT=${DOCKER_BUILDKIT:-0} docker build --build-arg "BASE=$BASE" -t "$FEDALERT_IMAGE" "$DOCKER_DIR" \
+  >"$build_log" 2>&1 || { tail -n 40 "$build_log" >&2; die "docker build failed (output above)"; }
 docker image inspect "$FEDALERT_IMAGE" >/dev/null || die "build left no $FEDALERT_IMAGE"
 log "built $FEDALERT_IMAGE"

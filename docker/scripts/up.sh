@@ -25,7 +25,7 @@ health() { docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}
 deadline=$((SECONDS + UP_TIMEOUT))
 for svc in matcher "${AREAS[@]/#/area-}"; do
   while :; do
-    cid=$(compose ps -q "$svc")
+    cid=$(container_of "$svc")
     state=$( [[ -n $cid ]] && health "$cid" || echo missing)
     [[ $state == healthy ]] && { log "$svc healthy"; break; }
     if ((SECONDS >= deadline)) || [[ $state == exited || $state == dead ]]; then
@@ -58,7 +58,7 @@ done
 
 for area in "${AREAS[@]}"; do
   echo "== alerts in area $area =="
-  docker exec "$(compose ps -q "area-$area")" fedalert node alerts --db /var/lib/fedalert/node.db || true
+  "$DOCKER_DIR/scripts/area.sh" show-alerts "$area" || true
 done
 port=$(compose port matcher 7443 2>/dev/null || true)
 log "project $FEDALERT_PROJECT, matcher published on ${port:-?}; stop with 'make docker-down' (VOLUMES=1 forgets keys and state)"

@@ -103,7 +103,9 @@ class Network:
         return run([*cmd, "-p", self.project, *args], timeout=timeout, check=check, env=self.env)
 
     def cid(self, service: str) -> str:
-        out = self.compose("ps", "-q", service).stdout.decode().split()
+        # compose's own labels: much faster than `compose ps -q` (v1 is slow to start)
+        out = run(["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={self.project}",
+                   "--filter", f"label=com.docker.compose.service={service}"]).stdout.decode().split()
         assert out, f"no container for service {service} in project {self.project}"
         return out[0]
 

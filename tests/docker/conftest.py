@@ -37,7 +37,16 @@ def _wanted(config) -> bool:
     return "docker" in (config.getoption("-m") or "")
 
 
+_MODULE_ORDER = ("test_docker_image", "test_docker_plumbing", "test_docker_faults")
+
+
 def pytest_collection_modifyitems(config, items):
+    # Cheapest first, and the real network (a session fixture) last, so that
+    # the stand-in network is gone before it starts.
+    def rank(item):
+        name = Path(str(item.fspath)).stem
+        return _MODULE_ORDER.index(name) if name in _MODULE_ORDER else -1
+    items.sort(key=rank)  # stable: other tests keep their order, ahead of these
     wanted = _wanted(config)
     skip = pytest.mark.skip(reason="docker suite: set FEDALERT_DOCKER=1 or run `pytest -m docker` (CI runs it)")
     for item in items:

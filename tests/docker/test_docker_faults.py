@@ -43,15 +43,22 @@ def _assert_once_per_match(net, area: str) -> None:
 
 
 def test_matcher_sigkill_mid_publish_loses_no_alert(federation, tmp_path):
-    """SIGKILL the matcher right after area a imports 405 records (its publisher
-    busy), restart it: every planted pair still alerts both areas, once."""
+    """SIGKILL the matcher while area a publishes, restart it: every planted
+    pair still alerts both areas, once.
+
+    The matcher is frozen (docker pause) before area a imports 405 records, so
+    a's publisher is stuck in a publish call, or backing off after one, when
+    the frozen matcher is killed: nothing it sent was acknowledged."""
     planted = pairs("kill", 1000, 5, "a", "b")
     b_side = write_csv(tmp_path / "b.csv", [p.right for p in planted])
-    # Many records in area a, so that its publisher is busy when the matcher dies.
     a_side = write_csv(tmp_path / "a.csv", background("kill", "a", 2000, 400) + [p.left for p in planted])
     federation.area("import", "b", str(b_side))
-    federation.area("import", "a", str(a_side))
-    run(["docker", "kill", "--signal", "KILL", federation.cid("matcher")])
+    matcher = federation.cid("matcher")
+    run(["docker", "pause", matcher])
+    try:
+        federation.area("import", "a", str(a_side))
+    finally:
+        run(["docker", "kill", "--signal", "KILL", matcher])
     federation.compose("start", "matcher")  # no-op if the restart policy already did it
     federation.wait_healthy("matcher")
 

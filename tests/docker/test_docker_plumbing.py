@@ -103,3 +103,11 @@ def test_state_and_keys_survive_restarting_every_container(standin_net):
     # The keys job ran again but did not redo the ceremony: same CA, same files.
     assert "ceremony already done" in standin_net.logs("keys")
     assert standin_net.exec("area-a", "sha256sum", "/keys/ca.crt").stdout == before_ca
+
+
+def test_every_volume_is_a_named_volume_of_the_project(standin_net):
+    """No anonymous volumes: `down` without -v must leave nothing nameless behind."""
+    for svc in ("keys", *ROLE_SERVICES):
+        for m in standin_net.inspect(svc)["Mounts"]:
+            if m["Type"] == "volume":
+                assert m["Name"].startswith(standin_net.project + "_"), (svc, m["Destination"], m["Name"])
