@@ -37,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--db", type=Path, required=True)
     r.add_argument("--json", action="store_true", help="machine-readable output")
     r.add_argument("--day", help="report for the 7 days to this UTC day, YYYY-MM-DD (default today)")
+    r.add_argument("--threshold", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a flag threshold, e.g. volume_factor=3 (see fedalert.matcher.probing.Thresholds)")
     r.set_defaults(func=_report)
 
     st = msub.add_parser("status", help="print counts of records, tokens, matches and queued alerts")
@@ -150,6 +152,28 @@ def _report(args) -> int:
         day = _dt.date.fromisoformat(args.day) if args.day else _dt.datetime.now(_dt.timezone.utc).date()
     except ValueError:
         raise UsageError(f"--day {args.day!r} is not a date like 2026-11-25") from None
-    report = build_report(open_store(args.db), day)
+    report = build_report(open_store(args.db), day, _thresholds(args.threshold))
     print(render_json(report) if args.json else render_text(report))
     return 0
+
+
+def _thresholds(items: list[str]):
+    import dataclasses
+
+    from fedalert.errors import UsageError
+    from fedalert.matcher.probing import Thresholds
+
+    fields = {f.name: f.type for f in dataclasses.fields(Thresholds)}
+    values = {}
+    for item in items:
+        name, _, text = item.partition("=")
+        if name not in fields:
+            raise UsageError(f"--threshold {item!r}: unknown name; use one of {', '.join(sorted(fields))}")
+        try:
+            value = float(text) if fields[name] in (float, "float") else int(text)
+        except ValueError:
+            raise UsageError(f"--threshold {item!r}: {text!r} is not a number") from None
+        if value < 0 or (name.endswith("days") and value < 1):
+            raise UsageError(f"--threshold {item!r}: must be positive")
+        values[name] = value
+    return Thresholds(**values)

@@ -137,6 +137,10 @@ def test_report_cli_text_and_json(engine):
     text = subprocess.run(base, capture_output=True, text=True, timeout=60)
     assert text.returncode == 0 and "FLAGS (1)" in text.stdout and "[volume] area a" in text.stdout
     assert text.stdout.strip() == render_text(build_report(eng.db, today))
+    # Thresholds can be set by the operator.
+    relaxed = subprocess.run(base + ["--json", "--threshold", "volume_factor=1000"], capture_output=True, text=True,
+                             timeout=60)
+    assert relaxed.returncode == 0 and json.loads(relaxed.stdout)["flags"] == []
     # Nothing in the report names a record or a token.
     assert "a5x" not in out.stdout and "a5x" not in text.stdout
 
@@ -151,3 +155,7 @@ def test_report_cli_clear_errors(tmp_path):
     assert res.returncode == 2 and "--day" in res.stderr
     res = run("--db", str(tmp_path / "m.db"))
     assert res.returncode == 0 and "No probing flags." in res.stdout
+    for bad, words in (("volume_factr=2", "unknown name"), ("volume_factor=x", "not a number"),
+                       ("window_days=0", "must be positive")):
+        res = run("--db", str(tmp_path / "m.db"), "--threshold", bad)
+        assert res.returncode == 2 and words in res.stderr, res.stderr
