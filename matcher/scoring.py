@@ -32,7 +32,7 @@ tier. docs/MATCHING.md explains the model; in short:
   above the threshold is high.
 
 m and u are documented per kind below, set from stated assumptions about
-error rates and name/DOB frequencies, never fitted on truth labels.
+error rates and name/DOB frequencies, not fitted on truth labels.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ __all__ = [
 #: Score (bits) at or above which a candidate raises an alert. The prior
 #: odds that a cross-area pair is the same person are about 1 in 10**6
 #: (20,000 x 20,000 records per area pair with a few thousand true pairs;
-#: 19.9 bits); 22 bits more is posterior odds of about 4:1. Chosen from
-#: that prior, not from labelled results; see docs/MATCHING.md.
+#: 19.9 bits); 22 bits is posterior odds of about 4:1 at that prior.
+#: docs/MATCHING.md ("Honesty") says how the 4:1 target was chosen.
 ALERT_THRESHOLD = 22.0
 #: Tier bands: medium starts at the alert threshold (its kinds decide
 #: between low and medium); high needs 27 bits (posterior odds ~130:1).

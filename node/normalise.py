@@ -167,7 +167,7 @@ def normalise_name(name: Name) -> NormalName:
         middle=middle,
         surname=surname,
         surname_parts=parts,
-        forename_as_surname=surname_forms((name.forename or "").split(" ")[0])[0] if forename else "",
+        forename_as_surname=surname_forms((name.forename or "").split()[0])[0] if forename else "",
     )
 
 

@@ -113,3 +113,9 @@ def test_normalise_name_full():
 
 def test_fold_removes_separator_and_controls():
     assert nz.fold("a\x1fb\x00c") == "a b c"
+
+
+def test_forename_as_surname_for_swap_keys():
+    assert nz.normalise_name(Name("  Bob ", "", "Example")).forename_as_surname == "bob"
+    assert nz.normalise_name(Name("McCarthy", "", "Jaxin")).forename_as_surname == "maccarthy"
+    assert nz.normalise_name(Name("", "", "Jaxin")).forename_as_surname == ""

@@ -101,3 +101,53 @@ def test_verdict_shape():
     assert isinstance(v, Verdict) and v.tier is None and v.score == 0
     with pytest.raises(AttributeError):
         v.score = 1  # frozen
+
+
+def test_siblings_sharing_a_landline_do_not_alert():
+    home = dict(postcode="M1 1AE", address="3 Mill Lane", phone="0161 496 0123")
+    a = person("Oliver", "Example", "1999-02-10", **home)
+    b = person("Harriet", "Example", "2003-11-30", **home)
+    agreed, ka, kb = pattern(a, b)
+    assert {"phone", "address_name"} <= agreed
+    assert evaluate(agreed, ka, kb).tier is None
+    assert not scoring.explain(agreed, ka, kb).household_counted
+
+
+def test_same_named_parent_and_child_do_not_alert():
+    home = dict(postcode="M1 1AE", address="3 Mill Lane")
+    parent = person("George", "Example", "1961-05-04", **home)
+    child = person("George", "Example", "1990-08-21", **home)
+    agreed, ka, kb = pattern(parent, child)
+    assert "address_forename" in agreed and "full_name" in agreed
+    assert evaluate(agreed, ka, kb).tier is None
+    assert scoring.explain(agreed, ka, kb).family
+    # DOB missing on one record: a name and an address alone still do not alert.
+    no_dob = person("George", "Example", "", **home)
+    assert evaluate(*pattern(parent, no_dob)).tier is None
+
+
+def test_twins_are_a_family_signature_but_a_shared_strong_id_still_alerts():
+    a = person("Oliver", "Example", "2001-09-14", pnc_id="91/1234A")
+    b = person("Harriet", "Example", "2001-09-14")
+    agreed, ka, kb = pattern(a, b)
+    assert scoring.explain(agreed, ka, kb).family
+    same = person("Oliver", "Example", "2001-09-14", pnc_id="1991/0001234A")
+    other = person("Olly", "Exampel", "2001-09-14", pnc_id="91/1234A")
+    assert evaluate(*pattern(same, other)).tier == "high"
+
+
+def test_missing_forename_with_surname_and_dob_alerts_low():
+    a = person("", "Example", "1984-03-09")
+    b = person("Ada", "Example", "1984-03-09")
+    v = evaluate(*pattern(a, b))
+    assert v.tier == "low"
+
+
+def test_address_counts_only_with_forename_and_dob():
+    home = dict(postcode="M1 1AE", address="3 Mill Lane")
+    a = person("Ada", "Example", "1984-03-09", **home)
+    b = person("Ada", "Exmaple", "1984-03-09", **home)  # surname typo: forename + DOB agree
+    agreed, ka, kb = pattern(a, b)
+    assert scoring.explain(agreed, ka, kb).household_counted
+    moved = person("Ada", "Exmaple", "1984-03-09", postcode="EH1 2NG", address="9 Elm Road")
+    assert evaluate(agreed, ka, kb).score > evaluate(*pattern(a, moved)).score
