@@ -1,12 +1,12 @@
 """Linkage evaluation: run the real node and matcher logic over labelled areas.
 
-link() is the in-process pipeline: each record's identity goes through the
-node's normaliser and match-key builder, every key becomes a keyed token
-with the exact formula of docs/INTERFACES.md (HMAC-SHA256 under a throwaway
-key, kind and key id bound in, first 16 bytes), the tokens of all areas are
-indexed by (key id, kind, token), and every cross-area pair that shares at
-least one token is scored by fedalert.matcher.scoring.evaluate on its
-agreement pattern alone, as the matcher engine does.
+engine_link() is the in-process pipeline: each record's identity goes
+through the node's normaliser and match-key builder, every key becomes a
+keyed token with the exact formula of docs/INTERFACES.md (HMAC-SHA256 under a
+throwaway key, kind and key id bound in, first 16 bytes), and the records are
+published in batches into the matcher's own Engine, which finds candidates,
+scores them with fedalert.matcher.scoring and keeps the matches. link() is
+an in-memory reference of the same scoring, used to cross-check the engine.
 
 measure() compares the scored pairs with truth labels. Labels are used only
 here, after scoring: nothing upstream sees them.
@@ -58,34 +58,31 @@ class LinkStats:
         return self.tokens / self.records if self.records else 0.0
 
 
-def link(
-    records_by_area: Mapping[str, Mapping[str, Identity]],
-    *,
-    threshold: float = scoring.ALERT_THRESHOLD,
-    key: bytes | None = None,
-    stats: LinkStats | None = None,
-) -> list[tuple[Pair, scoring.Verdict]]:
-    """Score every cross-area pair that shares a token; return all scored pairs.
-
-    The lead's matcher engine replaces the index-and-score part below with
-    its in-memory path; the node part (build_match_keys + token) stays.
-    """
-    key = key or os.urandom(32)
-    stats = stats if stats is not None else LinkStats()
+def _index(records_by_area, key: bytes, stats: LinkStats):
+    """Node side: match keys and tokens of every record, indexed by (kind, token)."""
     kinds_of: dict[RecordRef, frozenset[str]] = {}
+    tokens_of: dict[RecordRef, frozenset[tuple[str, bytes]]] = {}
     index: dict[tuple[str, bytes], list[RecordRef]] = defaultdict(list)
     for area, records in records_by_area.items():
         for rid, identity in records.items():
             ref = (area, rid)
             keys = build_match_keys(identity)
             kinds_of[ref] = frozenset(keys)
+            toks = []
             stats.records += 1
             for kind, values in keys.items():
                 stats.kind_tokens[kind] += len(values)
                 stats.tokens += len(values)
                 for value in values:
-                    index[(kind, token(key, KEY_ID, kind, value))].append(ref)
+                    tok = token(key, KEY_ID, kind, value)
+                    index[(kind, tok)].append(ref)
+                    toks.append((kind, tok))
+            tokens_of[ref] = frozenset(toks)
+    return kinds_of, tokens_of, index
 
+
+def _candidates(index, stats: LinkStats) -> dict[Pair, set[str]]:
+    """Every cross-area pair sharing a token, with the kinds it shares."""
     agreed: dict[Pair, set[str]] = defaultdict(set)
     top: Counter = Counter()
     for (kind, _tok), refs in index.items():
@@ -102,12 +99,94 @@ def link(
     stats.kind_top_share = {k: top[k] / stats.kind_tokens[k] for k in top if stats.kind_tokens[k]}
     stats.candidate_pairs = len(agreed)
     stats.candidates = set(agreed)
+    return agreed
+
+
+def _note_family(pair: Pair, kinds: set[str], kinds_of, verdict, stats: LinkStats) -> None:
+    if verdict.tier is None and scoring.explain(kinds, kinds_of[pair[0]], kinds_of[pair[1]]).family:
+        stats.family_pairs.add(pair)
+
+
+def link(
+    records_by_area: Mapping[str, Mapping[str, Identity]],
+    *,
+    threshold: float = scoring.ALERT_THRESHOLD,
+    key: bytes | None = None,
+    stats: LinkStats | None = None,
+) -> list[tuple[Pair, scoring.Verdict]]:
+    """In-memory reference: score every cross-area pair that shares a token.
+
+    Used to cross-check the engine path (tests/test_eval_linkage.py) and
+    for quick experiments; eval-linkage itself runs :func:`engine_link`.
+    """
+    key = key or os.urandom(32)
+    stats = stats if stats is not None else LinkStats()
+    kinds_of, _, index = _index(records_by_area, key, stats)
     out = []
-    for pair, kinds in agreed.items():
+    for pair, kinds in _candidates(index, stats).items():
         verdict = scoring.evaluate(kinds, kinds_of[pair[0]], kinds_of[pair[1]], threshold=threshold)
-        if verdict.tier is None and scoring.explain(kinds, kinds_of[pair[0]], kinds_of[pair[1]]).family:
-            stats.family_pairs.add(pair)
+        _note_family(pair, kinds, kinds_of, verdict, stats)
         out.append((pair, verdict))
+    return out
+
+
+def engine_link(
+    records_by_area: Mapping[str, Mapping[str, Identity]],
+    *,
+    threshold: float = scoring.ALERT_THRESHOLD,
+    key: bytes | None = None,
+    stats: LinkStats | None = None,
+    batch_records: int = 500,
+) -> list[tuple[Pair, scoring.Verdict]]:
+    """The real pipeline: node match keys and tokens, published batch by batch
+    into the matcher's own Engine (its SQLite store, in a temporary folder),
+    which finds candidates, scores them and keeps the matches. Returns the
+    pairs the engine holds as live matches (those that would alert).
+
+    The in-memory index is also kept, only to explain misses (no shared token,
+    family signature) in the report; it plays no part in the result.
+    """
+    import functools
+    import tempfile
+    import uuid
+    from pathlib import Path
+
+    from fedalert.matcher._tokens import RecordIn
+    from fedalert.matcher.engine import Engine
+    from fedalert.matcher.store import open_store
+
+    key = key or os.urandom(32)
+    stats = stats if stats is not None else LinkStats()
+    kinds_of, tokens_of, index = _index(records_by_area, key, stats)
+    ref_of: dict[tuple[str, str], RecordRef] = {}
+    with tempfile.TemporaryDirectory(prefix="fedalert-eval-") as tmp:
+        db = open_store(Path(tmp) / "matcher.db")
+        try:
+            engine = Engine(db, evaluate=functools.partial(scoring.evaluate, threshold=threshold))
+            for area, records in records_by_area.items():
+                batch: list[RecordIn] = []
+                for rid in records:
+                    handle = f"h{len(ref_of):015d}"  # meaningless, like a node's random handle
+                    ref_of[(area, handle)] = (area, rid)
+                    batch.append(RecordIn(handle, KEY_ID, tokens_of[(area, rid)]))
+                    if len(batch) == batch_records:
+                        engine.publish(area, uuid.uuid4().hex, batch)
+                        batch = []
+                if batch:
+                    engine.publish(area, uuid.uuid4().hex, batch)
+            rows = db.execute("SELECT area_a, handle_a, area_b, handle_b, tier, score FROM matches"
+                              " WHERE status = 'live'").fetchall()
+        finally:
+            db.conn.close()
+    out = []
+    for area_a, handle_a, area_b, handle_b, tier, score in rows:
+        a, b = ref_of[(area_a, handle_a)], ref_of[(area_b, handle_b)]
+        out.append(((a, b) if a < b else (b, a), scoring.Verdict(score, tier)))
+    alerted = {p for p, _ in out}
+    for pair, kinds in _candidates(index, stats).items():
+        if pair not in alerted:
+            verdict = scoring.evaluate(kinds, kinds_of[pair[0]], kinds_of[pair[1]], threshold=threshold)
+            _note_family(pair, kinds, kinds_of, verdict, stats)
     return out
 
 
@@ -170,12 +249,12 @@ def evaluate_linkage(
     truth: Mapping[str, str],
     *,
     threshold: float = scoring.ALERT_THRESHOLD,
-    linker: Callable[..., list[tuple[Pair, scoring.Verdict]]] = link,
+    linker: Callable[..., list[tuple[Pair, scoring.Verdict]]] | None = None,
 ) -> Evaluation:
     """Link, then measure precision/recall/F1 overall and per tier (at that tier or above)."""
     start = time.perf_counter()
     stats = LinkStats()
-    scored = linker(records_by_area, threshold=threshold, stats=stats)
+    scored = (linker or engine_link)(records_by_area, threshold=threshold, stats=stats)
     seconds = time.perf_counter() - start
     truth_pairs = true_pairs({a: list(r) for a, r in records_by_area.items()}, truth)
     order = {t: i for i, t in enumerate(scoring.TIERS)}

@@ -14,11 +14,13 @@ Each test uses its own record ids, so they share one network.
 from __future__ import annotations
 
 import collections
+import sqlite3
 
 from _dockernet import ROLE_SERVICES, run, wait_for
 from _synth import background, pairs, write_csv
 
 ALERT_WAIT = 180  # seconds; bounded waits, no timed assertions
+CATCH_UP_WAIT = 600  # a whole large import republished after a matcher restart
 
 
 def _alerted(net, area: str, record_ids: set[str], other: str) -> dict[str, list[dict]]:
@@ -42,31 +44,65 @@ def _assert_once_per_match(net, area: str) -> None:
     assert not dupes, f"area {area} holds alert(s) {dupes} more than once"
 
 
-def test_matcher_sigkill_mid_publish_loses_no_alert(federation, tmp_path):
-    """SIGKILL the matcher while area a publishes, restart it: every planted
-    pair still alerts both areas, once.
+_MATCHER_DB = "/var/lib/fedalert/matcher.db"
+_SQL_ONE = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=30); "
+            "print(c.execute(sys.argv[2]).fetchone()[0] or 0)")
 
-    The matcher is frozen (docker pause) before area a imports 405 records, so
-    a's publisher is stuck in a publish call, or backing off after one, when
-    the frozen matcher is killed: nothing it sent was acknowledged."""
-    planted = pairs("kill", 1000, 5, "a", "b")
-    b_side = write_csv(tmp_path / "b.csv", [p.right for p in planted])
-    a_side = write_csv(tmp_path / "a.csv", background("kill", "a", 2000, 400) + [p.left for p in planted])
-    federation.area("import", "b", str(b_side))
-    matcher = federation.cid("matcher")
-    run(["docker", "pause", matcher])
+
+def _matcher_count(net, sql: str) -> int:
+    """One number from the live matcher's database, read inside its container."""
+    return int(net.exec("matcher", "python", "-c", _SQL_ONE, _MATCHER_DB, sql).stdout.decode().strip())
+
+
+def _dead_matcher_count(net, tmp_path, sql: str) -> int:
+    """One number from the database a killed matcher left on its volume (WAL included)."""
+    out = tmp_path / "matcher-state"
+    run(["docker", "cp", f"{net.cid('matcher')}:/var/lib/fedalert", str(out)])
+    con = sqlite3.connect(str(out / "matcher.db"), timeout=30)
     try:
-        federation.area("import", "a", str(a_side))
+        return int(con.execute(sql).fetchone()[0] or 0)
     finally:
-        run(["docker", "kill", "--signal", "KILL", matcher])
-    federation.compose("start", "matcher")  # no-op if the restart policy already did it
-    federation.wait_healthy("matcher")
+        con.close()
 
+
+def test_matcher_sigkill_mid_publish_loses_no_alert(federation, tmp_path):
+    """SIGKILL the matcher while area a publishes a large import, restart it.
+
+    The test shows the kill landed mid-publish: the database the dead matcher
+    left holds some of a's batches but not all. After the restart every record
+    of a reaches the matcher exactly once, and every planted pair alerts both
+    areas, once, under one match id.
+    """
+    planted = pairs("kill", 1000, 5, "a", "b")
+    n_background = 8_000  # 17 publish batches of 500
+    a_rows = background("kill", "a", 20_000, n_background) + [p.left for p in planted]
+    federation.area("import", "b", str(write_csv(tmp_path / "b.csv", [p.right for p in planted])))
+    a_csv = write_csv(tmp_path / "a.csv", a_rows)
+    base_records = _matcher_count(federation, "SELECT count(*) FROM records WHERE area='a'")
+    # batches is WITHOUT ROWID: "since" is by the matcher's own apply time.
+    base_ms = _matcher_count(federation, "SELECT coalesce(max(applied_ms), 0) FROM batches")
+    sent_since = f"SELECT sum(records) FROM batches WHERE area='a' AND applied_ms > {base_ms}"
+
+    federation.area("import", "a", str(a_csv), timeout=600)
+    # Kill as soon as the matcher has taken a's first batch (bounded wait).
+    wait_for(lambda: _matcher_count(federation, sent_since) > 0, timeout=ALERT_WAIT, interval=0.2,
+             what="the matcher's first batch from area a")
+    run(["docker", "kill", "--signal", "KILL", federation.cid("matcher")])
+    at_death = _dead_matcher_count(federation, tmp_path, sent_since)
+    assert 0 < at_death < len(a_rows), f"kill should land mid-publish: {at_death} of {len(a_rows)} records received"
+
+    federation.compose("start", "matcher")
+    federation.wait_healthy("matcher")
+    wait_for(lambda: _matcher_count(federation, "SELECT count(*) FROM records WHERE area='a'")
+             >= base_records + len(a_rows), timeout=CATCH_UP_WAIT, interval=2, what="all of a's records at the matcher")
+    assert _matcher_count(federation, "SELECT count(*) FROM records WHERE area='a'") == base_records + len(a_rows)
     got_a = _wait_alerted(federation, "a", {p.left["record_id"] for p in planted}, "b")
     got_b = _wait_alerted(federation, "b", {p.right["record_id"] for p in planted}, "a")
     for got in (got_a, got_b):
         for rid, alerts in got.items():
             assert len({a["match_id"] for a in alerts}) == 1, f"{rid}: one match, not {alerts}"
+            assert [a["type"] for a in alerts] == ["new"], f"{rid}: one alert, not {alerts}"
+    assert {a["match_id"] for g in got_a.values() for a in g} == {a["match_id"] for g in got_b.values() for a in g}
     _assert_once_per_match(federation, "a")
     _assert_once_per_match(federation, "b")
 
