@@ -372,7 +372,8 @@ def _breach_add(args) -> int:
 
     ctx = _Ctx(args)
     now = _now()
-    b = D.record_breach(ctx.db, ctx.audit, aware_at=_time(args.aware_at), reported_by=args.reported_by,
+    aware = _time(args.aware_at) if args.aware_at else now
+    b = D.record_breach(ctx.db, ctx.audit, aware_at=aware, reported_by=args.reported_by,
                         summary=args.summary, now=now)
     print(_breach_line(b, now))
     return 0
