@@ -136,6 +136,8 @@ def make_demo_data(areas: list[str], background: int = 30, seed: int = 7,
 
     def plant(kind, expect, *rows):
         for area, row in rows:
+            if "risk_level" not in row:  # every planted person has invented case values
+                row.update(case_values(area, today, f"case-{row['record_id'].split('-')[-1]}"))
             d.areas[area].append(row)
         d.planted.append(Planted(kind, [(area, row["record_id"]) for area, row in rows], expect))
 
