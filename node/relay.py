@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 SEND_TIMEOUT_S = 10.0
 ACK_TIMEOUT_S = 10.0
 STREAM_DEADLINE_S = 300.0
+#: Wait before re-opening the stream after the matcher refused this area.
+REFUSED_RETRY_S = 30.0
 ENVELOPE_CURSOR_KEY = "envelope_cursor"
 #: Codes after which resending the same envelope cannot succeed until something changes.
 _PERMANENT = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED,
@@ -262,8 +264,11 @@ class EnvelopeWatcher(threading.Thread):
                     break
                 code = exc.code()
                 if code == grpc.StatusCode.PERMISSION_DENIED:
+                    # Revoked (or not yet in the matcher's directory): say so, and do not hammer the matcher.
                     log.error("matcher refused this area's envelope stream")
-                elif code != grpc.StatusCode.DEADLINE_EXCEEDED:
+                    self.stopping.wait(REFUSED_RETRY_S)
+                    continue
+                if code != grpc.StatusCode.DEADLINE_EXCEEDED:
                     log.info("envelope stream interrupted (%s); reconnecting", code.name)
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
