@@ -117,3 +117,44 @@ def test_sender_holds_back_a_refused_match_and_sends_the_rest(matcher, fed_keys,
     assert warned == {envs[0].envelope_id}  # logged once, the second one was held behind it
     assert _pending(matcher, "b") == 1
     store.close()
+
+
+def test_housekeeping_warns_about_overdue_emergency_records_and_deletes_expired_releases(tmp_path, caplog):
+    """Domain fixtures of test_disclosure (area-b asks area-a); real SQLite, real audit, real sealing."""
+    import datetime as dt
+
+    import pytest
+
+    pytest.importorskip("fedalert.keys")
+    from test_disclosure import Node, VALUES, accept, ask, seal_release  # noqa: F401
+    from test_disclosure_support import NOW, protocol_a, protocol_b
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from fedalert.node._disclosure_model import CaseField
+
+    a, b = Node(tmp_path, "area-a", protocol_a()), Node(tmp_path, "area-b", protocol_b(tmp_path))
+    for name, (value, subject, src, on) in VALUES.items():
+        D.add_case_field(a.db, a.protocol, "rec-a1", CaseField(name, value, subject, src, on))
+    kit = {x: {"seal": X25519PrivateKey.generate(), "sign": Ed25519PrivateKey.generate()}
+           for x in ("area-a", "area-b", "area-c")}
+    req = ask(a, b, ["risk_level"], purpose="emergency", channel="emergency", lawful_basis="uk_gdpr_6_1_d",
+              rationale="risk to life tonight", urgency="immediate", statutory_power="")
+    _, dpayload = D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1",
+                           now=NOW)
+    D.receive_decision(b.db, b.audit, dpayload, sender_area="area-a", now=NOW)
+    rel, payload = D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
+    accept(b, kit, seal_release(kit, payload))
+
+    caplog.set_level("WARNING", logger="fedalert.node.relay")
+    deleted, overdue = relay.housekeeping(a.db, a.audit, now=NOW + dt.timedelta(hours=1))
+    assert (deleted, overdue) == ([], [])
+    deleted, overdue = relay.housekeeping(a.db, a.audit, now=NOW + dt.timedelta(hours=49))
+    assert [o.release_id for o in overdue] == [rel.release_id]
+    assert any(f"emergency release {rel.release_id}" in r.getMessage() and r.levelname == "WARNING"
+               for r in caplog.records)
+    # At the receiving side, the release is deleted once its retention has ended.
+    later = dt.datetime.combine(rel.retention_until + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
+    assert relay.housekeeping(b.db, b.audit, now=NOW)[0] == []
+    assert relay.housekeeping(b.db, b.audit, now=later)[0] == [rel.release_id]
+    assert D.get_request(b.db, req.request_id).status == "expired"
