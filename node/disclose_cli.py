@@ -112,6 +112,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     stm.add_argument("--area", help="this area's id (default: the overlay's area)")
     stm.set_defaults(func=_statement)
 
+    ce = dsub.add_parser("complete-emergency", help="complete the full record of an emergency release")
+    ce.add_argument("request_id")
+    conn(ce, keys=False)
+    ce.add_argument("--by", required=True, help="your coordinator id")
+    ce.add_argument("--rationale", required=True, help="the full necessity and proportionality rationale")
+    ce.add_argument("--consent", action="append", default=[], help="SUBJECT:STATUS[:REASON] for each subject")
+    ce.set_defaults(func=_complete_emergency)
+
+    lh = dsub.add_parser("legal-hold", help="keep a received release past its retention (or lift the hold)")
+    lh.add_argument("release_id")
+    conn(lh, keys=False)
+    lh.add_argument("--by", required=True)
+    lh.add_argument("--reason", default="", help="why it must be kept (at least 10 characters)")
+    lh.add_argument("--lift", action="store_true", help="lift the hold")
+    lh.set_defaults(func=_legal_hold)
+
+    cw = dsub.add_parser("close-withdrawn", help="close pending requests after an area or partner withdrew")
+    cw.add_argument("--area", help="the area that left the federation")
+    cw.add_argument("--partner", help="the partner agency that withdrew (also set withdrawn_on in the overlay)")
+    conn(cw, keys=False)
+    cw.set_defaults(func=_close_withdrawn)
+
     f = dsub.add_parser("flush", help="send the outbox and receive waiting envelopes once, then exit")
     conn(f, matcher=True)
     f.add_argument("--idle", type=float, default=2.0, help="seconds without envelopes before stopping")
@@ -331,6 +353,43 @@ def _statement(args) -> int:
     if not area:
         raise UsageError("give --area or --overlay (the statement names this area)")
     print(D.sharing_statement(ctx.db, args.record_id, area=area, today=_now().date()), end="")
+    return 0
+
+
+def _complete_emergency(args) -> int:
+    from fedalert.node import disclosure as D
+
+    ctx = _Ctx(args)
+    late = D.complete_emergency_record(ctx.db, ctx.audit, args.request_id, rationale=args.rationale,
+                                       consents=[D.parse_consent(c) for c in args.consent],
+                                       completed_by=args.by, now=_now())
+    print(f"request {args.request_id}: emergency record completed" + (" (late)" if late else ""))
+    return 0
+
+
+def _legal_hold(args) -> int:
+    from fedalert.node import disclosure as D
+
+    ctx = _Ctx(args)
+    D.set_legal_hold(ctx.db, ctx.audit, args.release_id, hold=not args.lift, reason=args.reason, by=args.by,
+                     now=_now())
+    print(f"release {args.release_id}: legal hold {'lifted' if args.lift else 'set'}")
+    return 0
+
+
+def _close_withdrawn(args) -> int:
+    from fedalert.node import disclosure as D
+
+    if bool(args.area) == bool(args.partner):
+        raise UsageError("give exactly one of --area or --partner")
+    ctx = _Ctx(args)
+    if args.area:
+        rows = D.close_for_area_withdrawal(ctx.db, ctx.audit, args.area, now=_now())
+    else:
+        rows = D.close_for_partner_withdrawal(ctx.db, ctx.audit, args.partner, now=_now())
+    print(f"closed {len(rows)} pending request(s)")
+    for r in rows:
+        print(f"  {r.request.request_id}  match {r.request.match_id}")
     return 0
 
 

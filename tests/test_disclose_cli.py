@@ -153,3 +153,16 @@ def test_disclosure_without_a_running_node_send_and_flush(matcher, fed_keys, tmp
     assert "decision: request" in got and f"release: request {out['request_id']} is released" in got
     listed = json.loads(fedalert("disclose", "list", *args["b"][:4], "--json").stdout)
     assert [(r["status"], r["fields_released"]) for r in listed] == [("released", ["risk_level"])]
+    # Legal hold on the received release; a second, pending request closed when area a withdraws.
+    rel = listed[0]["release_id"]
+    assert "legal hold set" in fedalert("disclose", "legal-hold", rel, *args["b"][:4], "--by", "coord-b1",
+                                        "--reason", "needed for family court proceedings").stdout
+    again = json.loads(fedalert("disclose", "request", match_id, *args["b"][:6], "--partner", "b-police",
+                                "--requester", "coord-b1", "--purpose", "marac", "--basis", "dpa2018_s35",
+                                "--statutory-power", "Police Act 1996 s30", "--fields", "risk_level",
+                                "--rationale", "Updated risk is needed for the next MARAC this month.",
+                                "--channel", "meeting", "--json").stdout)
+    out = fedalert("disclose", "close-withdrawn", "--area", "a", *args["b"][:4]).stdout
+    assert "closed 1 pending request(s)" in out and again["request_id"] in out
+    shown = json.loads(fedalert("disclose", "show", again["request_id"], *args["b"][:4], "--json").stdout)
+    assert shown["status"] == "expired" and "withdrew" in shown["status_reason"]
