@@ -2,11 +2,16 @@
 
 Fresh keys, a matcher and three area nodes as real processes on loopback
 (ephemeral ports, mutual TLS), synthetic records with planted cross-area
-perpetrators, then each area's alerts. Everything lives under a work folder.
+perpetrators, then each area's alerts, then one disclosure under the
+information sharing protocol: a coordinator in one area asks for case fields
+on a high-tier match, the holding area approves some (one is withheld by the
+rules), and the sealed release is relayed, verified and stored encrypted.
+Everything lives under a work folder.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import logging
 import shutil
@@ -16,8 +21,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fedalert.demo_data import make_demo_data
-from fedalert.procs import Proc, run, start
+from fedalert.demo_data import make_demo_data, overlay_text
+from fedalert.procs import Proc, ProcessError, run, start
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +47,24 @@ class Federation:
     def node_db(self, area: str) -> Path:
         return self.workdir / "state" / f"{area}.db"
 
+    def overlay(self, area: str) -> Path:
+        """The area's protocol overlay (partners and sign-offs), written by write_overlays()."""
+        return self.workdir / "protocol" / f"{area}.toml"
+
+    def write_overlays(self, today: _dt.date) -> None:
+        (self.workdir / "protocol").mkdir(parents=True, exist_ok=True)
+        for area in self.areas:
+            self.overlay(area).write_text(overlay_text(area, today), encoding="utf-8")
+
+    def area_args(self, area: str, *, keys: bool = True) -> list[str]:
+        """--db/--keys/--overlay flags for `fedalert node|disclose` commands of one area."""
+        out = ["--db", str(self.node_db(area))]
+        if keys:
+            out += ["--keys", str(self.keys / "areas" / area)]
+        if self.overlay(area).exists():
+            out += ["--overlay", str(self.overlay(area))]
+        return out
+
     @property
     def matcher_db(self) -> Path:
         return self.workdir / "state" / "matcher.db"
@@ -64,13 +87,13 @@ class Federation:
     def start_node(self, area: str) -> Proc:
         assert self.matcher is not None
         self.nodes[area] = start(f"node-{area}", [
-            "node", "serve", "--keys", str(self.keys / "areas" / area), "--db", str(self.node_db(area)),
+            "node", "serve", *self.area_args(area),
             "--matcher", f"127.0.0.1:{self.matcher.port}", "--listen", "127.0.0.1:0"],
             self.workdir / "state" / f"{area}.port", self.log(f"node-{area}"))
         return self.nodes[area]
 
     def import_csv(self, area: str, csv_path: Path) -> None:
-        run(["node", "import", str(csv_path), "--db", str(self.node_db(area))], self.log(f"import-{area}"))
+        run(["node", "import", str(csv_path), *self.area_args(area, keys=False)], self.log(f"import-{area}"))
 
     def node_matches(self, area: str) -> list[dict]:
         """Live matches as area `area` sees them (read straight from its store)."""
@@ -121,6 +144,107 @@ def _summarise(fed: Federation, planted) -> dict:
     }
 
 
+def _requests(fed: Federation, area: str) -> list:
+    """Disclosure requests in an area's store (read-only; the node and CLI write)."""
+    import sqlite_utils
+
+    from fedalert.node.disclosure import list_requests
+
+    if not fed.node_db(area).exists():
+        return []
+    con = sqlite3.connect(f"file:{fed.node_db(area)}?mode=ro", uri=True, timeout=10)
+    try:
+        return list_requests(sqlite_utils.Database(con))
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        con.close()
+
+
+def _cli(argv: list[str], log_path: Path) -> str:
+    """Run one `fedalert` CLI command in this process (the same code the console script runs,
+    without a new interpreter per coordinator action); return its stdout."""
+    import contextlib
+    import io
+
+    from fedalert.cli import build_parser
+
+    out = io.StringIO()
+    args = build_parser().parse_args(argv)
+    with contextlib.redirect_stdout(out):
+        code = args.func(args)
+    with open(log_path, "a", encoding="utf-8") as fh:
+        fh.write(f"$ fedalert {' '.join(argv[:3])} ...\n{out.getvalue()}")
+    if code:
+        raise ProcessError(f"fedalert {' '.join(argv[:2])} failed ({code}); see {log_path}")
+    return out.getvalue()
+
+
+def _wait_for(pred, timeout: float):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = pred()
+        if got:
+            return got
+        time.sleep(0.2)
+    return None
+
+
+DISCLOSURE_FIELDS = ["risk_level", "current_risk_summary", "conditions", "gender_history"]
+RATIONALE = ("The perpetrator is now known in both areas; current risk and any conditions are needed to plan "
+             "the victim's safety at this week's MARAC.")
+
+
+def run_disclosure(fed: Federation, result: dict, *, say=print) -> list[dict]:
+    """One disclosure end to end through the running nodes and the matcher's relay.
+
+    The first area asks the other area of a high-tier match for four fields.
+    The holding coordinator approves; gender history is withheld because no
+    explicit consent or statutory exception is recorded. The release is sealed
+    to the requesting area, relayed, verified and stored encrypted; the
+    requesting coordinator opens it (an audited view)."""
+    requester = fed.areas[0]
+    mine = [m for m in fed.node_matches(requester) if m["tier"] == "high" and m["record_id"]]
+    if not mine:
+        say("no high-tier match in the first area: no disclosure to show")
+        return []
+    m = sorted(mine, key=lambda x: x["record_id"])[0]
+    holder = m["other_area"]
+    res = _cli(["disclose", "request", m["match_id"], *fed.area_args(requester),
+               "--partner", f"{requester}-council", "--requester", f"coord-{requester}1", "--purpose", "marac",
+               "--basis", "uk_gdpr_6_1_e", "--statutory-power", "Crime and Disorder Act 1998 s115",
+               "--art9", "uk_gdpr_9_2_g_sch1_para18", "--fields", ",".join(DISCLOSURE_FIELDS),
+               "--rationale", RATIONALE, "--channel", "meeting", "--json"], fed.log(f"disclose-{requester}"))
+    request_id = json.loads(res)["request_id"]
+    say(f"{requester}: coordinator requested {', '.join(DISCLOSURE_FIELDS)} on match {m['match_id']} "
+        f"from {holder} (purpose MARAC, basis UK GDPR 6(1)(e)); request {request_id}")
+    if not _wait_for(lambda: [r for r in _requests(fed, holder) if r.request.request_id == request_id], WAIT_S):
+        raise ProcessError(f"the request did not reach area {holder}; see {fed.log('node-' + holder)}")
+    res = _cli(["disclose", "approve", request_id, *fed.area_args(holder), "--by", f"coord-{holder}1",
+               "--consent", "victim:not_sought:seeking consent would increase the risk to the victim",
+               "--consent", "perpetrator:not_sought:would prejudice the prevention of crime", "--json"],
+              fed.log(f"disclose-{holder}"))
+    decided = json.loads(res)
+    say(f"{holder}: coordinator decided {decided['status']}; withheld: {', '.join(decided['withheld']) or 'none'}")
+
+    def released():
+        return [r for r in _requests(fed, requester)
+                if r.request.request_id == request_id and r.status == "released"]
+
+    if not _wait_for(released, WAIT_S):
+        raise ProcessError(f"the release did not reach area {requester}; see {fed.log('node-' + requester)}")
+    row = released()[0]
+    view = json.loads(_cli(["disclose", "release-show", row.release_id, *fed.area_args(requester),
+                            "--viewer", f"coord-{requester}1", "--json"], fed.log(f"disclose-{requester}")))
+    say(f"{requester}: release {row.release_id} verified and stored encrypted; opened by coord-{requester}1 "
+        f"(the view is audited): {', '.join(i['field'] for i in view['items'])}")
+    withheld = [w.field for w in row.decision.withheld] if row.decision else []
+    return [{"match_id": m["match_id"], "purpose": row.request.purpose, "status": row.status,
+             "requesting_area": requester, "holding_area": holder, "request_id": request_id,
+             "release_id": row.release_id, "fields_requested": list(row.request.fields),
+             "fields_released": sorted(i["field"] for i in view["items"]), "fields_withheld": withheld}]
+
+
 def run_demo(workdir: Path | None = None, *, say=print) -> dict:
     """Run the whole demo; return the JSON document. Stops every process it started."""
     keep = workdir is not None
@@ -131,6 +255,7 @@ def run_demo(workdir: Path | None = None, *, say=print) -> dict:
     try:
         say(f"key ceremony for federation {FEDERATION!r}, areas {', '.join(fed.areas)} -> {fed.keys}")
         fed.make_keys()
+        fed.write_overlays(_dt.date.today())
         csvs = data.write(root / "data")
         fed.start_matcher()
         say(f"matcher on 127.0.0.1:{fed.matcher.port} (mutual TLS)")
@@ -150,6 +275,7 @@ def run_demo(workdir: Path | None = None, *, say=print) -> dict:
                 result = _summarise(fed, data.planted)
                 break
             time.sleep(0.25)
+        result["disclosures"] = run_disclosure(fed, result, say=say)
         return result
     finally:
         fed.stop()
@@ -174,4 +300,13 @@ def render(result: dict) -> str:
         want = "should match" if p["expect_match"] else "must NOT match"
         got = "found" if p["found"] else "not found"
         lines.append(f"  [{'ok' if ok else 'WRONG'}] {p['kind']}: {want}, {got}")
+    lines.append("")
+    lines.append("Disclosures under the information sharing protocol:")
+    if not result.get("disclosures"):
+        lines.append("  none")
+    for d in result.get("disclosures", []):
+        lines.append(f"  match {d['match_id']}: {d['requesting_area']} asked {d['holding_area']} "
+                     f"(purpose {d['purpose']}) -> {d['status']}")
+        lines.append(f"    released: {', '.join(d['fields_released']) or 'nothing'}")
+        lines.append(f"    withheld: {', '.join(d['fields_withheld']) or 'nothing'}")
     return "\n".join(lines)

@@ -142,6 +142,14 @@ def add_case_field(db: sqlite_utils.Database, protocol: Protocol, record_id: str
         )
 
 
+def replace_case_fields(db: sqlite_utils.Database, protocol: Protocol, record_id: str, items) -> None:
+    """Replace every case value of a record (an import of a full export). Joins the caller's transaction."""
+    with transaction(db):
+        st.execute(db, "DELETE FROM disclosure_case_fields WHERE record_id = ?", [record_id])
+        for cf in items:
+            add_case_field(db, protocol, record_id, cf)
+
+
 def case_fields(db: sqlite_utils.Database, record_id: str) -> list[CaseField]:
     return [
         CaseField(r["field"], r["value"], r["subject"], r["source_partner"], _dt.date.fromisoformat(r["recorded_on"]))

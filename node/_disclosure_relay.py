@@ -264,6 +264,8 @@ def dispatch(
             raise ReleaseRejected(
                 "misaddressed", f"request {req.request_id} names match {req.match_id}, not {match_id}"
             )
+        match = match_lookup(match_id)
+        handle = req.holding_handle or (match.handle_of(keys.area) if match is not None else "")
         req = receive_request(
             db,
             audit,
@@ -271,8 +273,8 @@ def dispatch(
             payload,
             sender_area=from_area,
             my_area=keys.area,
-            match=match_lookup(match_id),
-            record_id=record_lookup(req.holding_handle),
+            match=match,
+            record_id=record_lookup(handle) if handle else None,
             now=now,
         )
         return Dispatched(kind, req.request_id, "requested")

@@ -244,7 +244,9 @@ def render_request(row) -> str:
     lines = [
         f"Request {q.request_id} ({'made by this area' if row.direction == 'outgoing' else 'received'}); status {row.status}"
         + (f" ({row.status_reason})" if row.status_reason else ""),
-        f"Match {q.match_id}: {q.requesting_area} asks {q.holding_area} (record handle {q.holding_handle})",
+        f"Match {q.match_id}: {q.requesting_area} asks {q.holding_area}"
+        + (f" (record handle {q.holding_handle})" if q.holding_handle else "")
+        + (f"; this area's record {row.record_id}" if row.record_id else ""),
         f"Requester {q.requester} for partner {q.requesting_partner} ({q.requesting_partner_type}, {q.requesting_partner_sector})",
         f"Purpose: {PURPOSES.get(q.purpose, q.purpose)}; channel: {CHANNELS.get(q.channel, q.channel)}; urgency: {q.urgency}",
         f"Basis: {_basis_text(q.lawful_basis, q.art9_condition, q.sch8_condition)}",

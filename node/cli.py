@@ -14,7 +14,15 @@ from fedalert.errors import ConfigError
 log = logging.getLogger("fedalert.node")
 
 _CONFIG_KEYS = {"keys": "keys_dir", "db": "db", "matcher": "matcher", "listen": "listen", "audit": "audit",
-                "matcher_name": "matcher_name"}
+                "matcher_name": "matcher_name", "protocol": "protocol", "overlay": "overlay"}
+_PATH_KEYS = ("keys", "db", "audit", "protocol", "overlay")
+
+
+def protocol_args(sp) -> None:
+    """--protocol/--overlay: the information sharing protocol files (also [node] protocol, overlay)."""
+    sp.add_argument("--protocol", type=Path,
+                    help="national protocol TOML (default: the one shipped with fedalert)")
+    sp.add_argument("--overlay", type=Path, help="this area's protocol overlay TOML (partners and sign-offs)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--listen", help="health/API address host:port (default 127.0.0.1:0)")
     s.add_argument("--audit", type=Path, help="audit log (default: next to --db)")
     s.add_argument("--port-file", type=Path, help="write the bound port here once listening")
+    protocol_args(s)
     s.set_defaults(func=_serve)
 
     i = nsub.add_parser("import", help="import a canonical CSV export (all rows valid, or nothing)")
@@ -44,6 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--report", type=Path, help="where to write the bad-row report (default FILE.report.csv)")
     i.add_argument("--withdraw-missing", action="store_true",
                    help="withdraw active records that are not in this file (the file is a full export)")
+    protocol_args(i)
     i.set_defaults(func=_import)
 
     w = nsub.add_parser("withdraw", help="withdraw a record (closed, retention expired, entered in error)")
@@ -76,6 +86,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--json", action="store_true")
     m.set_defaults(func=_matches)
 
+    sar = nsub.add_parser("sar", help="subject access: every disclosure request, decision and release about a record")
+    sar.add_argument("record_id")
+    conn(sar, need_keys=False)
+    sar.set_defaults(func=_sar)
+
     from fedalert.node._rotation_cli import register as _register_rotation
 
     _register_rotation(nsub)
@@ -98,7 +113,7 @@ def _settings(args) -> dict:
         for k, v in raw.items():
             if not isinstance(v, str) or not v.strip() or "\x00" in v or len(v) > 4096:
                 raise ConfigError(f"{args.config}: node.{k} must be a non-empty string (a path or host:port)")
-            cfg[_CONFIG_KEYS[k]] = (base / v) if k in ("keys", "db", "audit") else v
+            cfg[_CONFIG_KEYS[k]] = (base / v) if k in _PATH_KEYS else v
     for flag, key in _CONFIG_KEYS.items():
         val = getattr(args, key if hasattr(args, key) else flag, None)
         if val is not None:
@@ -150,10 +165,12 @@ def _import(args) -> int:
     from fedalert.node.importer import import_file, write_report
 
     store = _store(args)
-    audit = AuditLog(Path(_settings(args)["db"]).with_suffix(".audit.jsonl"))
+    cfg = _settings(args)
+    audit = AuditLog(cfg.get("audit") or Path(cfg["db"]).with_suffix(".audit.jsonl"))
     try:
         res = import_file(store, args.file, dob_format=args.dob_format, skip_bad=args.skip_bad,
-                          withdraw_missing=args.withdraw_missing, progress=_progress, audit=audit)
+                          withdraw_missing=args.withdraw_missing, progress=_progress, audit=audit,
+                          protocol=_load_protocol(cfg))
     except ImportRejectedError as exc:
         for e in exc.errors:
             print(f"  row {e.row}, {e.field}: {e.reason}", file=sys.stderr)
@@ -167,7 +184,21 @@ def _import(args) -> int:
         write_report(res.errors, report)
         print(f"{res.rejected} bad row(s) skipped; report written to {report}", file=sys.stderr)
     print(f"imported {args.file.name}: {res.added} added, {res.updated} updated, {res.unchanged} unchanged, "
-          f"{res.rejected} rejected, {res.withdrawn} withdrawn")
+          f"{res.rejected} rejected, {res.withdrawn} withdrawn"
+          + (f"; {res.case_values} case values stored" if res.case_values else ""))
+    return 0
+
+
+def _load_protocol(cfg: dict):
+    from fedalert.node.protocol import bundled_national_path, load_protocol
+
+    return load_protocol(cfg.get("protocol") or bundled_national_path(), cfg.get("overlay"))
+
+
+def _sar(args) -> int:
+    from fedalert.node.disclosure import sar_listing
+
+    print(sar_listing(_store(args).db, args.record_id), end="")
     return 0
 
 

@@ -4,11 +4,23 @@ A file with any bad row is refused whole with a report (row, field, reason),
 unless ``skip_bad`` is set, in which case the good rows are imported and the
 report lists what was left out. Re-importing an unchanged file changes
 nothing; a changed row bumps that record's version so it is republished.
+
+Optional case-field columns carry the case values a coordinator may later
+disclose under the protocol. A column named after a protocol field (for
+example ``risk_level`` or ``gender_history``) holds the value;
+``<field>__source`` names the partner agency that supplied it (a partner in
+the area's overlay), ``<field>__recorded`` the date it was recorded and
+``<field>__subject`` whom it is about (victim, perpetrator, child, case;
+default perpetrator). ``case_source``, ``case_recorded`` and ``case_subject``
+give row-wide defaults. When a file has case columns, each imported record's
+case values are replaced by the row's, in the same transaction. Case values
+never leave the node except in an approved, sealed release.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import re
@@ -22,11 +34,16 @@ from fedalert.node.errors import FieldValueError, ImportRejectedError, RowError
 from fedalert.node.identity import Identity, Name
 from fedalert.node.records import identity_to_json, row_hash
 
+
 COLUMNS = (
     "record_id", "forename", "middle_names", "surname", "date_of_birth", "aliases", "alias_dobs",
     "pnc_id", "chi_number", "ni_number", "phone", "email", "postcode", "address",
 )
 MAX_FIELD_CHARS = 512
+MAX_CASE_CHARS = 4000
+CASE_SUFFIXES = ("__source", "__recorded", "__subject")
+CASE_DEFAULTS = ("case_source", "case_recorded", "case_subject")
+DEFAULT_SUBJECT = "perpetrator"
 MAX_ALIASES = 20
 MAX_ROWS = 2_000_000
 #: Largest CSV file read (it is read whole into memory): 2M rows of real exports fit.
@@ -49,6 +66,7 @@ class ParsedRow:
     row: int
     record_id: str
     identity: Identity
+    case_fields: list | None = None  # None: the file has no case columns (leave stored values alone)
 
 
 @dataclass
@@ -66,6 +84,7 @@ class ImportResult:
     unchanged: int = 0
     rejected: int = 0
     withdrawn: int = 0
+    case_values: int = 0
     warnings: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
 
@@ -94,10 +113,10 @@ class _Row:
         else:
             self.errors.append(RowError(self.row_no, column, reason, self.record_id or None))
 
-    def text(self, column: str) -> str:
+    def text(self, column: str, limit: int = MAX_FIELD_CHARS) -> str:
         value = (self.values.get(column) or "").strip()
-        if len(value) > MAX_FIELD_CHARS:
-            self.fail(column, f"longer than {MAX_FIELD_CHARS} characters")
+        if len(value) > limit:
+            self.fail(column, f"longer than {limit} characters")
             return ""
         if _CONTROL.search(value):
             self.fail(column, "contains control characters")
@@ -147,8 +166,61 @@ def _parse_row(row_no: int, values: dict, dob_format: str | None, lenient: bool,
     return r, identity
 
 
-def parse_csv(data: bytes, *, dob_format: str | None = None, lenient: bool = False) -> ParsedFile:
-    """Validate a canonical CSV held in memory. Never raises for bad rows."""
+def _case_columns(header: list[str], catalogue) -> list[str]:
+    """The protocol fields that have a value column in this header."""
+    return [f for f in catalogue if f in header]
+
+
+def _parse_case_fields(r: _Row, fields: list[str], protocol, dob_format: str | None) -> list:
+    from fedalert.node._disclosure_law import SUBJECTS
+    from fedalert.node.disclosure import CaseField
+
+    out = []
+    for name in fields:
+        value = r.text(name, MAX_CASE_CHARS)
+        if not value:
+            continue
+        src_col = f"{name}__source" if r.text(f"{name}__source") else "case_source"
+        source = r.text(src_col)
+        rec_col = f"{name}__recorded" if r.text(f"{name}__recorded") else "case_recorded"
+        recorded_text = r.text(rec_col)
+        subj_col = f"{name}__subject" if r.text(f"{name}__subject") else "case_subject"
+        subject = r.text(subj_col) or DEFAULT_SUBJECT
+        ok = True
+        if not source:
+            r.fail(f"{name}__source", f"a {name} value needs the partner agency that supplied it "
+                                      f"({name}__source or case_source)")
+            ok = False
+        elif source not in protocol.partners:
+            known = ", ".join(sorted(protocol.partners)) or "none (give --overlay)"
+            r.fail(src_col, f"{source!r} is not a partner in this area's protocol overlay; partners: {known}")
+            ok = False
+        recorded = None
+        if not recorded_text:
+            r.fail(f"{name}__recorded", f"a {name} value needs the date it was recorded "
+                                        f"({name}__recorded or case_recorded)")
+            ok = False
+        else:
+            try:
+                recorded = normalise.parse_date(recorded_text, dob_format)
+            except FieldValueError as exc:
+                r.fail(rec_col, exc.reason)
+                ok = False
+        if subject not in SUBJECTS:
+            r.fail(subj_col, f"{subject!r} is not one of {', '.join(SUBJECTS)}")
+            ok = False
+        if ok:
+            out.append(CaseField(name, value, subject, source, recorded))
+    return out
+
+
+def parse_csv(data: bytes, *, dob_format: str | None = None, lenient: bool = False,
+              protocol=None) -> ParsedFile:
+    """Validate a canonical CSV held in memory. Never raises for bad rows.
+
+    *protocol* (``fedalert.node.protocol.Protocol``, with the area's overlay)
+    is needed only when the file has case-field columns: it names the fields
+    and the partners that may supply values."""
     parsed = ParsedFile(sha256=hashlib.sha256(data).hexdigest())
     try:
         text = data.decode("utf-8-sig")
@@ -170,7 +242,15 @@ def parse_csv(data: bytes, *, dob_format: str | None = None, lenient: bool = Fal
         if dupes:
             parsed.errors.append(RowError(1, "(header)", f"duplicate column(s): {', '.join(sorted(dupes))}"))
             return parsed
-        unknown = [h for h in header if h not in COLUMNS]
+        catalogue = list(protocol.fields) if protocol is not None else _national_fields()
+        case_cols = _case_columns(header, catalogue)
+        case_known = {f"{f}{sfx}" for f in catalogue for sfx in CASE_SUFFIXES} | set(catalogue) | set(CASE_DEFAULTS)
+        if case_cols and (protocol is None or not protocol.partners):
+            parsed.errors.append(RowError(1, "(header)", "case-field columns ("
+                                          + ", ".join(case_cols) + ") need this area's protocol overlay "
+                                          "(--overlay), which lists the partners that supply values"))
+            return parsed
+        unknown = [h for h in header if h not in COLUMNS and h not in case_known]
         if unknown:
             parsed.warnings.append(f"unknown column(s) ignored: {', '.join(unknown)}")
         seen: dict[str, int] = {}
@@ -185,21 +265,29 @@ def parse_csv(data: bytes, *, dob_format: str | None = None, lenient: bool = Fal
                 parsed.errors.append(RowError(row_no, "(row)", f"has {len(values)} fields, the header has {len(header)}"))
                 continue
             r, identity = _parse_row(row_no, dict(zip(header, values)), dob_format, lenient, parsed)
+            cases = _parse_case_fields(r, case_cols, protocol, dob_format) if case_cols else None
             if r.record_id in seen and not r.errors:
                 r.fail("record_id", f"duplicate: record_id already used on row {seen[r.record_id]}")
             if r.errors:
                 parsed.errors.extend(r.errors)
                 continue
             seen[r.record_id] = row_no
-            parsed.rows.append(ParsedRow(row_no, r.record_id, identity))
+            parsed.rows.append(ParsedRow(row_no, r.record_id, identity, cases))
     except csv.Error as exc:
         parsed.errors.append(RowError(reader.line_num, "(file)", f"CSV syntax error: {exc}"))
     return parsed
 
 
+@functools.lru_cache(maxsize=1)
+def _national_fields() -> tuple[str, ...]:
+    from fedalert.node.protocol import bundled_national_path, load_protocol
+
+    return tuple(load_protocol(bundled_national_path()).fields)
+
+
 def import_records(store, parsed: ParsedFile, *, file_name: str, skip_bad: bool = False,
                    withdraw_missing: bool = False, progress: Callable[[int, int], None] | None = None,
-                   audit=None) -> ImportResult:
+                   audit=None, protocol=None) -> ImportResult:
     """Write a validated file to the store in one transaction (all or nothing)."""
     result = ImportResult(warnings=list(parsed.warnings), errors=list(parsed.errors))
     result.rejected = len({e.row for e in parsed.errors})
@@ -211,6 +299,11 @@ def import_records(store, parsed: ParsedFile, *, file_name: str, skip_bad: bool 
             ij = identity_to_json(row.identity)
             outcome = store.upsert_record(row.record_id, ij, row_hash(ij))
             setattr(result, outcome, getattr(result, outcome) + 1)
+            if row.case_fields is not None:
+                from fedalert.node.disclosure import replace_case_fields
+
+                replace_case_fields(store.db, protocol, row.record_id, row.case_fields)
+                result.case_values += len(row.case_fields)
             if progress and (i % 1000 == 0 or i == total):
                 progress(i, total)
         if withdraw_missing:
@@ -221,18 +314,18 @@ def import_records(store, parsed: ParsedFile, *, file_name: str, skip_bad: bool 
                 result.withdrawn += 1
         store.log_import(file_name, parsed.sha256, result.counts())
     if audit is not None:
-        audit.append("import", file_sha256=parsed.sha256, **result.counts())
+        audit.append("import", file_sha256=parsed.sha256, case_values=result.case_values, **result.counts())
     return result
 
 
-def import_file(store, path: Path, *, dob_format: str | None = None, **kwargs) -> ImportResult:
+def import_file(store, path: Path, *, dob_format: str | None = None, protocol=None, **kwargs) -> ImportResult:
     path = Path(path)
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise ImportRejectedError([RowError(1, "(file)", f"the file is {size} bytes, over the limit of "
                                             f"{MAX_FILE_BYTES}; split it into smaller exports")])
-    parsed = parse_csv(path.read_bytes(), dob_format=dob_format)
-    return import_records(store, parsed, file_name=path.name, **kwargs)
+    parsed = parse_csv(path.read_bytes(), dob_format=dob_format, protocol=protocol)
+    return import_records(store, parsed, file_name=path.name, protocol=protocol, **kwargs)
 
 
 def write_report(errors: list[RowError], out: Path) -> None:

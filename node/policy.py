@@ -194,7 +194,10 @@ def _check_match(request: Request, match: MatchInfo | None) -> None:
             f"area {request.holding_area} is not the other area of match {request.match_id}; "
             "address the request to the area that holds the matched record"
         )
-    if request.holding_handle != match.handle_of(request.holding_area):
+    # The requesting area never learns the holder's handle (alerts do not carry
+    # the other area's handle), so a request names it only when known; the
+    # holder resolves its own record from the match id.
+    if request.holding_handle and request.holding_handle != match.handle_of(request.holding_area):
         raise NotInMatch(f"record handle does not belong to area {request.holding_area} in match {request.match_id}")
 
 

@@ -1,9 +1,10 @@
-"""The area node daemon: health service, publisher loop and alert watcher."""
+"""The area node daemon: health service, publisher loop, alert watcher and disclosure relay."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,9 +12,11 @@ import grpc
 
 from fedalert.audit import AuditLog
 from fedalert.keys.certs import MATCHER_DNS_NAME
+from fedalert.migrations import open_db
 from fedalert.node.inbox import AlertWatcher
 from fedalert.node.lifecycle import NodeLifecycle
 from fedalert.node.publisher import publish_pending
+from fedalert.node import relay
 from fedalert.node.rotation import publish_key_ids
 from fedalert.node.store import NodeStore
 from fedalert.serving import add_health
@@ -46,9 +49,19 @@ class NodeConfig:
     # carries DNS 'matcher' (area certs also name localhost/127.0.0.1).
     matcher_name: str = MATCHER_DNS_NAME
     poll_interval: float = 1.0
+    # The information sharing protocol: the national file (default: the one
+    # shipped in fedalert.node/data) and this area's overlay (partners, sign-offs).
+    protocol: Path | None = None
+    overlay: Path | None = None
+    housekeeping_interval: float = 600.0
 
     def audit_path(self) -> Path:
         return self.audit or Path(self.db).with_suffix(".audit.jsonl")
+
+    def load_protocol(self):
+        from fedalert.node.protocol import bundled_national_path, load_protocol
+
+        return load_protocol(self.protocol or bundled_national_path(), self.overlay)
 
 
 def connect(cfg: NodeConfig) -> tuple[grpc.Channel, pb_grpc.MatcherStub]:
@@ -77,6 +90,15 @@ class NodeApp:
         self.stopping = threading.Event()
         self.wake = threading.Event()
         self.publisher = threading.Thread(target=self._publish_loop, name="publisher", daemon=True)
+        # Disclosure relay: the protocol, this area's keys, one SQLite connection per thread.
+        self.protocol = self.cfg.load_protocol()
+        self.area_keys = relay.load_area_keys(keys, self.lifecycle.trust)
+        self._send_db = open_db(self.cfg.db)
+        self._recv_db = open_db(self.cfg.db)
+        self.receiver = relay.Receiver(self._recv_db, self.audit, self.protocol, self.area_keys)
+        self.envelopes = relay.EnvelopeWatcher(self.receiver, self.stub)
+        self.sender = threading.Thread(target=self._send_loop, name="envelope-sender", daemon=True)
+        self.send_wake = threading.Event()
 
     @property
     def keyset(self):
@@ -87,6 +109,7 @@ class NodeApp:
         self.server.start()
         self.lifecycle.start()
         self.publisher.start()  # starts the alert watcher once the matcher's certificate checks out
+        self.sender.start()
         return self
 
     def _gate_matcher(self) -> bool:
@@ -96,9 +119,40 @@ class NodeApp:
             if self.watcher.ident is not None:  # a stopped watcher cannot restart: make a new one
                 self.watcher = AlertWatcher(self.store, self.stub, self.audit)
             self.watcher.start()
-        elif not allowed and self.lifecycle.matcher_state == "refused" and self.watcher.is_alive():
-            self.watcher.stop()
+        if allowed and not self.envelopes.is_alive() and not self.stopping.is_set():
+            if self.envelopes.ident is not None:
+                self.envelopes = relay.EnvelopeWatcher(self.receiver, self.stub)
+            self.envelopes.start()
+        elif not allowed and self.lifecycle.matcher_state == "refused":
+            if self.watcher.is_alive():
+                self.watcher.stop()
+            if self.envelopes.is_alive():
+                self.envelopes.stop()
         return allowed
+
+    def _send_loop(self) -> None:
+        """Send the disclosure outbox (written by the CLI) in order; retry with backoff; housekeeping."""
+        backoff = self.cfg.poll_interval
+        warned: set[str] = set()
+        next_housekeeping = 0.0
+        while not self.stopping.is_set():
+            try:
+                if time.monotonic() >= next_housekeeping:
+                    next_housekeeping = time.monotonic() + self.cfg.housekeeping_interval
+                    relay.housekeeping(self._send_db, self.audit, now=relay.utcnow())
+                if self.lifecycle.matcher_state == "allowed":
+                    stats = relay.send_outbox(self._send_db, self.stub, _warned=warned)
+                    if stats.sent:
+                        log.info("sent %d disclosure envelope(s)", stats.sent)
+                backoff = self.cfg.poll_interval
+            except grpc.RpcError as exc:
+                log.warning("envelope send failed (%s); will retry", exc.code().name)
+                backoff = min(backoff * 2, 10.0)
+            except Exception as exc:  # noqa: BLE001 - keep sending alive; type only
+                log.error("envelope sender error (%s)", type(exc).__name__)
+                backoff = min(backoff * 2, 10.0)
+            self.send_wake.wait(backoff)
+            self.send_wake.clear()
 
     def _publish_loop(self) -> None:
         backoff = self.cfg.poll_interval
@@ -130,12 +184,18 @@ class NodeApp:
     def stop(self, grace: float = 1.0) -> None:
         self.stopping.set()
         self.wake.set()
+        self.send_wake.set()
         self.publisher.join(timeout=grace + 5)
+        self.sender.join(timeout=grace + 5)
         self.watcher.stop()
+        self.envelopes.stop()
         self.lifecycle.stop()
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait(grace + 1)
-        if self.watcher.ident is not None:
-            self.watcher.join(timeout=grace + 5)
+        for t in (self.watcher, self.envelopes):
+            if t.ident is not None:
+                t.join(timeout=grace + 5)
         self.channel.close()
         self.store.close()
+        self._send_db.conn.close()
+        self._recv_db.conn.close()

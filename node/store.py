@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from fedalert.migrations import Migration, migrate, open_db, run_script
+from fedalert.node._disclosure_store import DISCLOSURE_MIGRATIONS
 
 
 def _m001_initial(db: sqlite_utils.Database) -> None:
@@ -73,7 +74,9 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [("001_initial", _m001_initial)]
+#: Append only. The disclosure tables (requests, releases, outbox, case fields,
+#: registers) come from fedalert.node.disclosure.
+MIGRATIONS: list[Migration] = [("001_initial", _m001_initial), *DISCLOSURE_MIGRATIONS]
 
 
 def new_handle() -> str:

@@ -1,0 +1,530 @@
+"""``fedalert disclose ...``: the coordinator's disclosure commands.
+
+Each command writes to the node's database: the state change and the sealed
+envelopes for the other area commit in one transaction (the outbox). The
+running node (``fedalert node serve``) sends the outbox and receives
+envelopes. Without a running node, ``--send`` (on request/approve/refuse) or
+``fedalert disclose flush`` talks to the matcher directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import sys
+from pathlib import Path
+
+from fedalert.errors import UsageError
+from fedalert.node.cli import _require, _settings, protocol_args
+
+
+def _now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc)
+
+
+def _csv(text: str | None) -> list[str]:
+    return [x.strip() for x in (text or "").split(",") if x.strip()]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("disclose", help="disclosure under the information sharing protocol (coordinators)")
+    dsub = p.add_subparsers(dest="disclose_cmd", required=True, metavar="COMMAND")
+
+    def conn(sp, keys=True, matcher=False):
+        sp.add_argument("--config", type=Path, help="TOML file with a [node] table (flags override it)")
+        sp.add_argument("--db", type=Path, help="the node's SQLite state file")
+        sp.add_argument("--audit", type=Path, help="the node's audit log (default: next to --db)")
+        protocol_args(sp)
+        if keys:
+            sp.add_argument("--keys", type=Path, help="this area's folder from the key ceremony")
+        if matcher:
+            sp.add_argument("--matcher", help="matcher address host:port (for --send / flush)")
+            sp.add_argument("--matcher-name", help="TLS name to expect on the matcher certificate")
+
+    r = dsub.add_parser("request", help="ask the other area of a match for case fields")
+    r.add_argument("match_id")
+    conn(r, matcher=True)
+    r.add_argument("--partner", required=True, help="the requesting partner agency (an id in your overlay)")
+    r.add_argument("--requester", required=True, help="your coordinator id (not a name)")
+    r.add_argument("--purpose", required=True,
+                   help="marac, marac_transfer, child_protection, adult_protection, dsdas or emergency")
+    r.add_argument("--basis", required=True, help="lawful basis code, e.g. uk_gdpr_6_1_e (see docs/PROTOCOL.md)")
+    r.add_argument("--fields", required=True, help="comma-separated protocol field names")
+    r.add_argument("--rationale", required=True, help="why the fields are necessary and proportionate")
+    r.add_argument("--channel", required=True, help="meeting, outside_meeting or emergency")
+    r.add_argument("--urgency", default="routine", help="routine, urgent or immediate")
+    r.add_argument("--art9", default="", help="Art. 9 condition for special fields")
+    r.add_argument("--sch8", default="", help="DPA 2018 Sch. 8 condition (Part 3)")
+    r.add_argument("--lia-ref", default="", help="legitimate interests assessment reference (6(1)(f))")
+    r.add_argument("--rli", default="", help="recognised legitimate interest condition (6(1)(ea))")
+    r.add_argument("--statutory-power", default="", help="the statutory power (6(1)(c), 6(1)(e), s35)")
+    r.add_argument("--send", action="store_true", help="send now (no running node needed)")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=_request)
+
+    ls = dsub.add_parser("list", help="list disclosure requests (both directions)")
+    conn(ls, keys=False)
+    ls.add_argument("--direction", choices=["outgoing", "incoming"])
+    ls.add_argument("--status")
+    ls.add_argument("--record", help="only requests about this record id")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=_list)
+
+    sh = dsub.add_parser("show", help="the full record of one request (no case values)")
+    sh.add_argument("request_id")
+    conn(sh, keys=False)
+    sh.add_argument("--json", action="store_true")
+    sh.set_defaults(func=_show)
+
+    a = dsub.add_parser("approve", help="approve a received request (all fields, or --fields) and release")
+    a.add_argument("request_id")
+    conn(a, matcher=True)
+    a.add_argument("--by", required=True, help="your coordinator id")
+    a.add_argument("--fields", help="approve only these fields (comma-separated)")
+    a.add_argument("--reason", default="", help="reason (required when approving only some fields)")
+    a.add_argument("--consent", action="append", default=[],
+                   help="SUBJECT:STATUS[:REASON], e.g. victim:not_sought:would increase risk (repeat per subject)")
+    a.add_argument("--exception", action="append", default=[],
+                   help="FIELD:PROVISION:NOTE statutory exception, e.g. gender_history:gra2004_s22_4_crime:why")
+    a.add_argument("--send", action="store_true", help="send now (no running node needed)")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=_approve)
+
+    rf = dsub.add_parser("refuse", help="refuse a received request with a reason")
+    rf.add_argument("request_id")
+    conn(rf, matcher=True)
+    rf.add_argument("--by", required=True, help="your coordinator id")
+    rf.add_argument("--reason", required=True)
+    rf.add_argument("--send", action="store_true", help="send now (no running node needed)")
+    rf.set_defaults(func=_refuse)
+
+    rs = dsub.add_parser("release-show", help="open a received release and show its values (the view is audited)")
+    rs.add_argument("release_id")
+    conn(rs)
+    rs.add_argument("--viewer", required=True, help="your coordinator id (logged)")
+    rs.add_argument("--json", action="store_true")
+    rs.set_defaults(func=_release_show)
+
+    stm = dsub.add_parser("statement", help="plain-language sharing statement for a record")
+    stm.add_argument("record_id")
+    conn(stm, keys=False)
+    stm.add_argument("--area", help="this area's id (default: the overlay's area)")
+    stm.set_defaults(func=_statement)
+
+    ce = dsub.add_parser("complete-emergency", help="complete the full record of an emergency release")
+    ce.add_argument("request_id")
+    conn(ce, keys=False)
+    ce.add_argument("--by", required=True, help="your coordinator id")
+    ce.add_argument("--rationale", required=True, help="the full necessity and proportionality rationale")
+    ce.add_argument("--consent", action="append", default=[], help="SUBJECT:STATUS[:REASON] for each subject")
+    ce.set_defaults(func=_complete_emergency)
+
+    lh = dsub.add_parser("legal-hold", help="keep a received release past its retention (or lift the hold)")
+    lh.add_argument("release_id")
+    conn(lh, keys=False)
+    lh.add_argument("--by", required=True)
+    lh.add_argument("--reason", default="", help="why it must be kept (at least 10 characters)")
+    lh.add_argument("--lift", action="store_true", help="lift the hold")
+    lh.set_defaults(func=_legal_hold)
+
+    cw = dsub.add_parser("close-withdrawn", help="close pending requests after an area or partner withdrew")
+    cw.add_argument("--area", help="the area that left the federation")
+    cw.add_argument("--partner", help="the partner agency that withdrew (also set withdrawn_on in the overlay)")
+    conn(cw, keys=False)
+    cw.set_defaults(func=_close_withdrawn)
+
+    f = dsub.add_parser("flush", help="send the outbox and receive waiting envelopes once, then exit")
+    conn(f, matcher=True)
+    f.add_argument("--idle", type=float, default=2.0, help="seconds without envelopes before stopping")
+    f.set_defaults(func=_flush)
+
+    b = dsub.add_parser("breach", help="the breach register (72-hour ICO clock)")
+    bsub = b.add_subparsers(dest="breach_cmd", required=True, metavar="ACTION")
+    ba = bsub.add_parser("add", help="record a breach; the 72-hour clock runs from --aware-at")
+    conn(ba, keys=False)
+    ba.add_argument("--summary", required=True, help="what happened, which data categories (no personal data)")
+    ba.add_argument("--reported-by", required=True, help="your id")
+    ba.add_argument("--aware-at", help="when the area became aware (ISO time, UTC; default now)")
+    ba.set_defaults(func=_breach_add)
+    bl = bsub.add_parser("list", help="list breaches with their clocks")
+    conn(bl, keys=False)
+    bl.add_argument("--open", action="store_true", help="open breaches only")
+    bl.add_argument("--json", action="store_true")
+    bl.set_defaults(func=_breach_list)
+    bn = bsub.add_parser("notify-ico", help="record the ICO notification")
+    bn.add_argument("breach_id")
+    conn(bn, keys=False)
+    bn.add_argument("--at", help="when the ICO was notified (ISO time, UTC; default now)")
+    bn.add_argument("--delay-reason", default="", help="required when after the 72-hour deadline")
+    bn.set_defaults(func=_breach_notify)
+    bd = bsub.add_parser("no-report", help="record a decision not to report to the ICO")
+    bd.add_argument("breach_id")
+    conn(bd, keys=False)
+    bd.add_argument("--reason", required=True)
+    bd.add_argument("--by", required=True)
+    bd.set_defaults(func=_breach_no_report)
+    bc = bsub.add_parser("close", help="close a breach (needs an ICO notification or a decision not to report)")
+    bc.add_argument("breach_id")
+    conn(bc, keys=False)
+    bc.add_argument("--by", required=True)
+    bc.set_defaults(func=_breach_close)
+
+    c = dsub.add_parser("complaint", help="the complaints register (30-day acknowledgement)")
+    csub = c.add_subparsers(dest="complaint_cmd", required=True, metavar="ACTION")
+    ca = csub.add_parser("add", help="record a complaint")
+    conn(ca, keys=False)
+    ca.add_argument("--summary", required=True)
+    ca.add_argument("--channel", required=True, help="how it arrived, e.g. letter, email, phone")
+    ca.set_defaults(func=_complaint_add)
+    cl = csub.add_parser("list", help="list complaints")
+    conn(cl, keys=False)
+    cl.set_defaults(func=_complaint_list)
+    ck = csub.add_parser("ack", help="record the acknowledgement")
+    ck.add_argument("complaint_id")
+    conn(ck, keys=False)
+    ck.set_defaults(func=_complaint_ack)
+    cc = csub.add_parser("close", help="close with an outcome (the complainant must be told about the ICO)")
+    cc.add_argument("complaint_id")
+    conn(cc, keys=False)
+    cc.add_argument("--outcome", required=True)
+    cc.add_argument("--told-about-ico", action="store_true")
+    cc.set_defaults(func=_complaint_close)
+
+
+# --- context --------------------------------------------------------------------
+
+
+class _Ctx:
+    def __init__(self, args, keys: bool = False):
+        from fedalert.audit import AuditLog
+        from fedalert.node.protocol import bundled_national_path, load_protocol
+        from fedalert.node.store import NodeStore
+
+        self.cfg = cfg = _settings(args)
+        _require(cfg, "db")
+        self.store = NodeStore(cfg["db"])  # applies the disclosure migrations
+        self.db = self.store.db
+        self.audit = AuditLog(cfg.get("audit") or Path(cfg["db"]).with_suffix(".audit.jsonl"))
+        self.protocol = load_protocol(cfg.get("protocol") or bundled_national_path(), cfg.get("overlay"))
+        self.keys = None
+        if keys:
+            from fedalert.node.relay import load_area_keys
+
+            _require(cfg, "keys_dir")
+            self.keys = load_area_keys(Path(cfg["keys_dir"]))
+
+    def area(self) -> str:
+        return self.keys.area if self.keys is not None else (self.protocol.area or "")
+
+    def connect(self):
+        """A channel to the matcher, after checking its certificate against the directory."""
+        from fedalert.keys.certs import MATCHER_DNS_NAME
+        from fedalert.node.server import NodeConfig, connect
+        from fedalert.node.trust import NodeTrust
+
+        _require(self.cfg, "keys_dir", "matcher")
+        ncfg = NodeConfig(keys_dir=Path(self.cfg["keys_dir"]), db=Path(self.cfg["db"]), matcher=self.cfg["matcher"],
+                          matcher_name=self.cfg.get("matcher_name") or MATCHER_DNS_NAME)
+        NodeTrust(ncfg.keys_dir).check_matcher(ncfg.matcher, ncfg.matcher_name)
+        return connect(ncfg)
+
+    def send(self) -> str:
+        from fedalert.node.relay import send_outbox
+
+        channel, stub = self.connect()
+        with channel:
+            stats = send_outbox(self.db, stub)
+        return f"sent {stats.sent} envelope(s)" + (f", {stats.held} held back (see the log)" if stats.held else "")
+
+
+def _emit(obj, as_json: bool, text: str) -> int:
+    if as_json:
+        print(json.dumps(obj, indent=2, default=str))
+    else:
+        print(text, end="" if text.endswith("\n") else "\n")
+    return 0
+
+
+def _row_json(row) -> dict:
+    q, d = row.request, row.decision
+    withheld = [w.field for w in d.withheld] if d else []
+    released = [f for f in (d.approved_fields if d else ()) if f not in withheld]
+    return {
+        "request_id": q.request_id, "direction": row.direction, "status": row.status,
+        "status_reason": row.status_reason, "match_id": q.match_id, "requesting_area": q.requesting_area,
+        "holding_area": q.holding_area, "record_id": row.record_id, "purpose": q.purpose,
+        "lawful_basis": q.lawful_basis, "channel": q.channel, "fields": list(q.fields),
+        "fields_released": released if row.status in ("approved", "partially_approved", "released") else [],
+        "fields_withheld": withheld, "release_id": row.release_id,
+    }
+
+
+# --- commands ---------------------------------------------------------------------
+
+
+def _request(args) -> int:
+    from fedalert.node import disclosure as D
+    from fedalert.node.relay import match_lookup
+
+    ctx = _Ctx(args, keys=True)
+    match = match_lookup(ctx.db, ctx.keys.area)(args.match_id)
+    row = ctx.store.match(args.match_id)
+    req, env = D.request_disclosure(
+        ctx.db, ctx.audit, ctx.protocol, ctx.keys, match, record_id=row["record_id"] if row else None, now=_now(),
+        requesting_partner=args.partner, requester=args.requester, purpose=args.purpose,
+        lawful_basis=args.basis, fields=_csv(args.fields), rationale=args.rationale, channel=args.channel,
+        urgency=args.urgency, art9_condition=args.art9, sch8_condition=args.sch8, lia_ref=args.lia_ref,
+        rli_condition=args.rli, statutory_power=args.statutory_power)
+    sent = ctx.send() if args.send else "queued for the running node to send"
+    return _emit({"request_id": req.request_id, "to_area": req.holding_area, "envelope_id": env.envelope_id},
+                 args.json, f"request {req.request_id} to area {req.holding_area} on match {req.match_id}: {sent}")
+
+
+def _list(args) -> int:
+    from fedalert.node import disclosure as D
+
+    ctx = _Ctx(args)
+    rows = D.list_requests(ctx.db, direction=args.direction, status=args.status, record_id=args.record)
+    return _emit([_row_json(r) for r in rows], args.json, D.render_request_list(rows))
+
+
+def _show(args) -> int:
+    from fedalert.node import disclosure as D
+
+    ctx = _Ctx(args)
+    row = D.get_request(ctx.db, args.request_id)
+    return _emit(_row_json(row), args.json, D.render_request(row))
+
+
+def _approve(args) -> int:
+    from fedalert.node import disclosure as D
+
+    ctx = _Ctx(args, keys=True)
+    decision, envs = D.approve(
+        ctx.db, ctx.audit, ctx.protocol, ctx.keys, args.request_id, decided_by=args.by, now=_now(),
+        fields=_csv(args.fields), reason=args.reason,
+        consents=[D.parse_consent(c) for c in args.consent], exceptions=[D.parse_exception(e) for e in args.exception])
+    sent = ctx.send() if args.send else "queued for the running node to send"
+    withheld = [w.field for w in decision.withheld]
+    text = (f"request {args.request_id}: {decision.status}"
+            + (f"; withheld: {', '.join(f'{w.field} ({w.reason})' for w in decision.withheld)}" if withheld else "")
+            + f"; {len(envs)} envelope(s) {sent}")
+    return _emit({"request_id": args.request_id, "status": decision.status, "withheld": withheld,
+                  "envelopes": [e.kind for e in envs]}, args.json, text)
+
+
+def _refuse(args) -> int:
+    from fedalert.node import disclosure as D
+
+    ctx = _Ctx(args, keys=True)
+    decision, _ = D.refuse(ctx.db, ctx.audit, ctx.protocol, ctx.keys, args.request_id, reason=args.reason,
+                           decided_by=args.by, now=_now())
+    sent = ctx.send() if args.send else "queued for the running node to send"
+    print(f"request {args.request_id}: {decision.status}; {sent}")
+    return 0
+
+
+def _release_show(args) -> int:
+    from fedalert.node import disclosure as D
+
+    ctx = _Ctx(args, keys=True)
+    rows = [r for r in D.list_requests(ctx.db, direction="outgoing") if r.release_id == args.release_id]
+    if not rows:
+        raise D.NotFound(f"no received release {args.release_id!r}; list them with fedalert disclose list")
+    sender = rows[0].request.holding_area
+    rel = D.read_received_release(ctx.db, ctx.audit, args.release_id, viewer=args.viewer, my_area=ctx.keys.area,
+                                  my_key=ctx.keys.sealing_key, sender_key=ctx.keys.directory.signing_public(sender),
+                                  now=_now())
+    obj = {"release_id": rel.release_id, "request_id": rel.request_id, "from_area": rel.from_area,
+           "purpose": rel.purpose, "retention_until": rel.retention_until.isoformat(),
+           "items": [{"field": i.field, "value": i.value, "subject": i.subject, "source_partner": i.source_partner,
+                      "recorded_on": i.recorded_on.isoformat(), "consent_status": i.consent_status}
+                     for i in rel.items],
+           "withheld": [{"field": w.field, "reason": w.reason} for w in rel.withheld]}
+    return _emit(obj, args.json, D.render_release(rel))
+
+
+def _statement(args) -> int:
+    from fedalert.node import disclosure as D
+
+    ctx = _Ctx(args)
+    area = args.area or ctx.area()
+    if not area:
+        raise UsageError("give --area or --overlay (the statement names this area)")
+    print(D.sharing_statement(ctx.db, args.record_id, area=area, today=_now().date()), end="")
+    return 0
+
+
+def _complete_emergency(args) -> int:
+    from fedalert.node import disclosure as D
+
+    ctx = _Ctx(args)
+    late = D.complete_emergency_record(ctx.db, ctx.audit, args.request_id, rationale=args.rationale,
+                                       consents=[D.parse_consent(c) for c in args.consent],
+                                       completed_by=args.by, now=_now())
+    print(f"request {args.request_id}: emergency record completed" + (" (late)" if late else ""))
+    return 0
+
+
+def _legal_hold(args) -> int:
+    from fedalert.node import disclosure as D
+
+    ctx = _Ctx(args)
+    D.set_legal_hold(ctx.db, ctx.audit, args.release_id, hold=not args.lift, reason=args.reason, by=args.by,
+                     now=_now())
+    print(f"release {args.release_id}: legal hold {'lifted' if args.lift else 'set'}")
+    return 0
+
+
+def _close_withdrawn(args) -> int:
+    from fedalert.node import disclosure as D
+
+    if bool(args.area) == bool(args.partner):
+        raise UsageError("give exactly one of --area or --partner")
+    ctx = _Ctx(args)
+    if args.area:
+        rows = D.close_for_area_withdrawal(ctx.db, ctx.audit, args.area, now=_now())
+    else:
+        rows = D.close_for_partner_withdrawal(ctx.db, ctx.audit, args.partner, now=_now())
+    print(f"closed {len(rows)} pending request(s)")
+    for r in rows:
+        print(f"  {r.request.request_id}  match {r.request.match_id}")
+    return 0
+
+
+def _flush(args) -> int:
+    from fedalert.node.relay import Receiver, drain_envelopes, send_outbox
+
+    ctx = _Ctx(args, keys=True)
+    channel, stub = ctx.connect()
+    with channel:
+        stats = send_outbox(ctx.db, stub)
+        got = drain_envelopes(Receiver(ctx.db, ctx.audit, ctx.protocol, ctx.keys), stub, idle_timeout=args.idle)
+    refused = sum(1 for g in got if g is None)
+    print(f"sent {stats.sent} envelope(s)" + (f" ({stats.held} held back)" if stats.held else "")
+          + f"; received {len(got)}" + (f", {refused} refused (see the log)" if refused else ""))
+    for g in got:
+        if g is not None:
+            print(f"  {g.kind}: request {g.request_id} is {g.status}")
+    return 0
+
+
+def _time(text: str | None) -> _dt.datetime:
+    if not text:
+        return _now()
+    try:
+        t = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{text!r} is not an ISO time such as 2026-11-25T09:30Z") from None
+    return t if t.tzinfo else t.replace(tzinfo=_dt.timezone.utc)
+
+
+def _breach_line(b, now) -> str:
+    from fedalert.node.disclosure import breach_clock
+
+    return f"{b.breach_id}  {b.status:<6} aware {b.aware_at:%Y-%m-%d %H:%M} UTC  {breach_clock(b, now).text}"
+
+
+def _breach_add(args) -> int:
+    from fedalert.node import disclosure as D
+
+    ctx = _Ctx(args)
+    now = _now()
+    aware = _time(args.aware_at) if args.aware_at else now
+    b = D.record_breach(ctx.db, ctx.audit, aware_at=aware, reported_by=args.reported_by,
+                        summary=args.summary, now=now)
+    print(_breach_line(b, now))
+    return 0
+
+
+def _breach_list(args) -> int:
+    from fedalert.node import disclosure as D
+
+    ctx = _Ctx(args)
+    now = _now()
+    rows = D.list_breaches(ctx.db, open_only=args.open)
+    if args.json:
+        out = []
+        for b in rows:
+            c = D.breach_clock(b, now)
+            out.append({"breach_id": b.breach_id, "status": b.status, "aware_at": b.aware_at.isoformat(),
+                        "deadline": c.deadline.isoformat(), "overdue": c.overdue, "stopped": c.stopped,
+                        "clock": c.text})
+        return _emit(out, True, "")
+    print("\n".join(_breach_line(b, now) for b in rows) if rows else "no breaches")
+    return 0
+
+
+def _breach_notify(args) -> int:
+    from fedalert.node import disclosure as D
+
+    ctx = _Ctx(args)
+    b = D.notify_ico(ctx.db, ctx.audit, args.breach_id, at=_time(args.at), delay_reason=args.delay_reason)
+    print(_breach_line(b, _now()))
+    return 0
+
+
+def _breach_no_report(args) -> int:
+    from fedalert.node import disclosure as D
+
+    ctx = _Ctx(args)
+    b = D.decide_not_to_report(ctx.db, ctx.audit, args.breach_id, reason=args.reason, by=args.by, now=_now())
+    print(_breach_line(b, _now()))
+    return 0
+
+
+def _breach_close(args) -> int:
+    from fedalert.node import disclosure as D
+
+    ctx = _Ctx(args)
+    b = D.close_breach(ctx.db, ctx.audit, args.breach_id, by=args.by, now=_now())
+    print(_breach_line(b, _now()))
+    return 0
+
+
+def _complaint_line(c, now) -> str:
+    state = ("closed" if c.closed_at else "acknowledged" if c.acknowledged_at
+             else ("ACK OVERDUE" if c.ack_overdue(now) else f"acknowledge by {c.acknowledge_by:%Y-%m-%d}"))
+    return f"{c.complaint_id}  received {c.received_at:%Y-%m-%d}  via {c.channel}  {state}"
+
+
+def _complaint_add(args) -> int:
+    from fedalert.node import disclosure as D
+
+    ctx = _Ctx(args)
+    c = D.record_complaint(ctx.db, ctx.audit, received_at=_now(), channel=args.channel, summary=args.summary)
+    print(_complaint_line(c, _now()))
+    return 0
+
+
+def _complaint_list(args) -> int:
+    from fedalert.node import disclosure as D
+
+    ctx = _Ctx(args)
+    rows = D.list_complaints(ctx.db)
+    print("\n".join(_complaint_line(c, _now()) for c in rows) if rows else "no complaints")
+    return 0
+
+
+def _complaint_ack(args) -> int:
+    from fedalert.node import disclosure as D
+
+    ctx = _Ctx(args)
+    c = D.acknowledge_complaint(ctx.db, ctx.audit, args.complaint_id, at=_now())
+    print(_complaint_line(c, _now()))
+    return 0
+
+
+def _complaint_close(args) -> int:
+    from fedalert.node import disclosure as D
+
+    ctx = _Ctx(args)
+    c = D.close_complaint(ctx.db, ctx.audit, args.complaint_id, outcome=args.outcome,
+                          told_about_ico=args.told_about_ico, now=_now())
+    print(_complaint_line(c, _now()))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("run as: fedalert disclose ...")

@@ -1,0 +1,297 @@
+"""The node's side of the disclosure relay: send the outbox, receive envelopes.
+
+The disclosure workflow (``fedalert.node.disclosure``) writes every sealed
+envelope to an outbox in the same transaction as the state change it reports.
+Here:
+
+- :func:`send_outbox` hands each pending envelope, oldest first, to the
+  matcher's ``SendEnvelope`` and marks it sent once the matcher has it (a
+  duplicate counts: envelope ids come from the payload, so a resend is
+  harmless). Order matters (a decision must arrive before its release), so a
+  transient failure stops the round; a permanent refusal (for example the
+  match was withdrawn) holds back that match's later envelopes only.
+- :class:`EnvelopeWatcher` keeps ``WatchEnvelopes`` open with the last cursor,
+  hands each envelope to ``disclosure.dispatch`` and then acknowledges it.
+  A refused envelope (a ``DisclosureError``: tampered, replayed, misaddressed,
+  a policy rule) is acknowledged too, so one bad envelope never blocks the
+  queue; only its type and rule code are logged. Any other failure (the
+  database is busy, a bug) leaves it unacknowledged and re-opens the stream
+  from the last good cursor, so it is delivered again.
+- :func:`housekeeping` deletes received releases whose retention ended and
+  warns about overdue emergency records.
+
+Each thread uses its own SQLite connection (the CLI writes from another
+process as well); the busy timeout serialises writers.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from fedalert.node import disclosure as D
+from fedalert.node.errors import NodeError
+from fedalert.node.trust import NodeTrust
+from fedalert.v1 import matcher_pb2 as pb
+
+log = logging.getLogger(__name__)
+
+SEND_TIMEOUT_S = 10.0
+ACK_TIMEOUT_S = 10.0
+STREAM_DEADLINE_S = 300.0
+#: Wait before re-opening the stream after the matcher refused this area.
+REFUSED_RETRY_S = 30.0
+ENVELOPE_CURSOR_KEY = "envelope_cursor"
+#: Codes after which resending the same envelope cannot succeed until something changes.
+_PERMANENT = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED,
+              grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.OUT_OF_RANGE}
+
+
+def utcnow() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc)
+
+
+# --- keys ---------------------------------------------------------------------
+
+
+class TrustDirectory:
+    """The directory as the disclosure code needs it, backed by :class:`NodeTrust`
+    (re-read when the file changes; an unknown or revoked area is refused)."""
+
+    def __init__(self, trust: NodeTrust):
+        self.trust = trust
+
+    def sealing_public(self, area: str):
+        self.trust.check_sender(area)
+        return self.trust.directory().sealing_public(area)
+
+    def signing_public(self, area: str):
+        return self.trust.sender_key(area)
+
+    def is_revoked(self, area: str) -> bool:
+        d = self.trust.directory()
+        return area not in d.areas or d.is_revoked(area)
+
+
+def own_area(keys_dir: Path) -> str:
+    """This node's area id, read from its certificate (never from config)."""
+    from cryptography import x509
+
+    from fedalert.keys import area_from_cert
+
+    keys_dir = Path(keys_dir)
+    trust = NodeTrust(keys_dir)
+    cert = x509.load_pem_x509_certificate((keys_dir / "node.crt").read_bytes())
+    return area_from_cert(cert, trust.directory().federation)
+
+
+def load_area_keys(keys_dir: Path, trust: NodeTrust | None = None) -> D.AreaKeys:
+    """This area's sealing and signing keys plus the live directory, from the key ceremony folder."""
+    from fedalert.keys import load_sealing_key, load_signing_key
+
+    keys_dir = Path(keys_dir)
+    trust = trust or NodeTrust(keys_dir)
+    return D.AreaKeys(
+        area=own_area(keys_dir),
+        sealing_key=load_sealing_key(keys_dir / "sealing.key"),
+        signing_key=load_signing_key(keys_dir / "signing.key"),
+        directory=TrustDirectory(trust),
+    )
+
+
+# --- lookups from the alert inbox ------------------------------------------------
+
+
+def match_lookup(db, my_area: str):
+    """``match_id -> MatchInfo`` from this node's alert inbox (the ``matches`` table).
+
+    The node knows its own handle only: alerts never carry the other area's
+    handle, so that end is left empty."""
+
+    def lookup(match_id: str) -> D.MatchInfo | None:
+        rows = list(db.query("SELECT match_id, handle, other_area, status FROM matches WHERE match_id = ?",
+                             [match_id]))
+        if not rows:
+            return None
+        r = rows[0]
+        return D.MatchInfo(r["match_id"], my_area, r["handle"], r["other_area"], "",
+                           withdrawn=r["status"] != "live")
+
+    return lookup
+
+
+def record_lookup(db):
+    """``handle -> record_id`` for this node's own records."""
+
+    def lookup(handle: str) -> str | None:
+        rows = list(db.query("SELECT record_id FROM records WHERE handle = ?", [handle]))
+        return rows[0]["record_id"] if rows else None
+
+    return lookup
+
+
+# --- sending --------------------------------------------------------------------
+
+
+@dataclass
+class SendStats:
+    sent: int = 0
+    duplicates: int = 0
+    held: int = 0
+
+
+def send_outbox(db, stub, *, now=utcnow, timeout: float = SEND_TIMEOUT_S, _warned: set | None = None) -> SendStats:
+    """Send every pending envelope in order. Raises grpc.RpcError on a transient failure."""
+    stats = SendStats()
+    held: set[tuple[str, str]] = set()
+    for env in D.outbox_pending(db):
+        lane = (env.match_id, env.to_area)
+        if lane in held:
+            stats.held += 1
+            continue
+        try:
+            resp = stub.SendEnvelope(pb.SendEnvelopeRequest(
+                envelope_id=env.envelope_id, match_id=env.match_id, to_area=env.to_area, kind=env.kind,
+                sealed=env.sealed), timeout=timeout)
+        except grpc.RpcError as exc:
+            if exc.code() not in _PERMANENT:
+                raise
+            held.add(lane)
+            stats.held += 1
+            if _warned is None or env.envelope_id not in _warned:
+                log.warning("matcher refused %s envelope %s for match %s (%s); it stays in the outbox",
+                            env.kind, env.envelope_id, env.match_id, exc.code().name)
+                if _warned is not None:
+                    _warned.add(env.envelope_id)
+            continue
+        D.outbox_sent(db, env.envelope_id, now=now())
+        stats.sent += 1
+        stats.duplicates += int(resp.duplicate)
+    return stats
+
+
+# --- receiving ------------------------------------------------------------------
+
+
+class Receiver:
+    """Dispatch one relayed envelope into the disclosure workflow (no gRPC)."""
+
+    def __init__(self, db, audit, protocol, keys: D.AreaKeys, *, now=utcnow):
+        self.db, self.audit, self.protocol, self.keys, self.now = db, audit, protocol, keys, now
+        self.match_lookup = match_lookup(db, keys.area)
+        self.record_lookup = record_lookup(db)
+
+    def handle(self, env: pb.Envelope) -> D.Dispatched | None:
+        """Dispatch; None when the envelope was refused (logged, to be acknowledged anyway)."""
+        try:
+            return D.dispatch(self.db, self.audit, self.protocol, self.keys, kind=env.kind, match_id=env.match_id,
+                              from_area=env.from_area, sealed=bytes(env.sealed), match_lookup=self.match_lookup,
+                              record_lookup=self.record_lookup, now=self.now())
+        except (D.DisclosureError, NodeError) as exc:
+            code = getattr(exc, "rule", "") or getattr(exc, "reason", "") or ""
+            log.warning("refused %s envelope %s from area %s: %s%s", env.kind, env.envelope_id, env.from_area,
+                        type(exc).__name__, f" ({code})" if isinstance(code, str) and code else "")
+            return None
+
+
+def _save_cursor(db, cursor: int) -> None:
+    db.execute("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value"
+               " WHERE CAST(excluded.value AS INTEGER) > CAST(kv.value AS INTEGER)", [ENVELOPE_CURSOR_KEY, str(cursor)])
+
+
+def envelope_cursor(db) -> int:
+    rows = list(db.query("SELECT value FROM kv WHERE key = ?", [ENVELOPE_CURSOR_KEY]))
+    return int(rows[0]["value"]) if rows else 0
+
+
+def receive_one(receiver: Receiver, stub, env: pb.Envelope) -> D.Dispatched | None:
+    """Dispatch, acknowledge, then remember the cursor. Other errors propagate (no ack)."""
+    got = receiver.handle(env)
+    stub.AckEnvelope(pb.AckEnvelopeRequest(envelope_id=env.envelope_id), timeout=ACK_TIMEOUT_S)
+    _save_cursor(receiver.db, env.cursor)
+    return got
+
+
+def drain_envelopes(receiver: Receiver, stub, idle_timeout: float = 2.0) -> list[D.Dispatched | None]:
+    """Receive envelopes until the stream is idle for *idle_timeout* (CLI flush, tests)."""
+    out = []
+    call = stub.WatchEnvelopes(pb.WatchEnvelopesRequest(after_cursor=envelope_cursor(receiver.db)),
+                               timeout=idle_timeout)
+    try:
+        for env in call:
+            out.append(receive_one(receiver, stub, env))
+    except grpc.RpcError as exc:
+        if exc.code() not in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.ABORTED):
+            raise
+    finally:
+        call.cancel()
+    return out
+
+
+class EnvelopeWatcher(threading.Thread):
+    """Background thread: keep the envelope stream open and dispatch what arrives."""
+
+    def __init__(self, receiver: Receiver, stub, on_envelope=None):
+        super().__init__(name="envelope-watcher", daemon=True)
+        self.receiver, self.stub, self.on_envelope = receiver, stub, on_envelope
+        self.stopping = threading.Event()
+        self._call = None
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self._call is not None:
+            self._call.cancel()
+
+    def run(self) -> None:
+        backoff = 0.2
+        while not self.stopping.is_set():
+            try:
+                self._call = self.stub.WatchEnvelopes(
+                    pb.WatchEnvelopesRequest(after_cursor=envelope_cursor(self.receiver.db)),
+                    timeout=STREAM_DEADLINE_S)
+                for env in self._call:
+                    got = receive_one(self.receiver, self.stub, env)
+                    if self.on_envelope is not None:
+                        self.on_envelope(env, got)
+                    backoff = 0.2
+            except grpc.RpcError as exc:
+                if self.stopping.is_set():
+                    break
+                code = exc.code()
+                if code == grpc.StatusCode.PERMISSION_DENIED:
+                    # Revoked (or not yet in the matcher's directory): say so, and do not hammer the matcher.
+                    log.error("matcher refused this area's envelope stream")
+                    self.stopping.wait(REFUSED_RETRY_S)
+                    continue
+                if code != grpc.StatusCode.DEADLINE_EXCEEDED:
+                    log.info("envelope stream interrupted (%s); reconnecting", code.name)
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+            except Exception as exc:  # noqa: BLE001 - keep receiving; type only (messages may echo content)
+                if self.stopping.is_set():
+                    break
+                log.error("envelope not processed (%s); it will be delivered again", type(exc).__name__)
+                if self._call is not None:
+                    self._call.cancel()
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+
+# --- housekeeping -----------------------------------------------------------------
+
+
+def housekeeping(db, audit, *, now: _dt.datetime) -> tuple[list[str], list]:
+    """Delete releases past retention; warn about overdue emergency records. Returns (deleted, overdue)."""
+    deleted = D.expire_releases(db, audit, now=now)
+    if deleted:
+        log.info("deleted %d received release(s) at the end of their retention period", len(deleted))
+    overdue = [o for o in D.overdue_emergency_releases(db, now=now) if o.overdue]
+    for o in overdue:
+        log.warning("emergency release %s (request %s) is overdue: its full record was due %s UTC",
+                    o.release_id, o.request_id, o.complete_by.strftime("%Y-%m-%d %H:%M"))
+    return deleted, overdue
