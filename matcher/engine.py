@@ -59,10 +59,10 @@ class Engine:
             if self.db.execute("SELECT 1 FROM batches WHERE area=? AND batch_id=?", [area, batch_id]).fetchone():
                 res.duplicate = True
                 return res
-            for rec in records:
-                if self._replace(area, rec, now):
-                    res.changed += 1
-                    self._rescore(area, rec.handle, now)
+            changed, found = self._replace_batch(area, records, now)
+            res.changed = len(changed)
+            if changed:
+                self._rescore_batch(area, [h for h, _ in changed], found, now)
             self.db.execute(
                 "INSERT INTO batches (area, batch_id, applied_ms, records, tokens) VALUES (?,?,?,?,?)",
                 [area, batch_id, now, res.records, res.tokens],
@@ -128,25 +128,85 @@ class Engine:
         self.db.conn.executemany("DELETE FROM tokens WHERE value=? AND record_id=?",
                                  [(v, rid) for _, v in unpack(packed)])
 
-    def _replace(self, area: str, rec: RecordIn, now: int) -> bool:
-        """Store the record's new token set; False when nothing changed."""
-        new = pack([(self._kind_id(k), v) for k, v in rec.tokens])
-        row = self.db.execute("SELECT id, packed FROM records WHERE area=? AND handle=? AND key_id=?",
-                              [area, rec.handle, rec.key_id]).fetchone()
-        if row and row[1] == new:
-            return False
-        kinds = json.dumps(sorted(rec.kinds))
-        if row:
-            rid = row[0]
-            self._delete_tokens(rid, row[1])
-            self.db.execute("UPDATE records SET kinds=?, packed=?, updated_ms=? WHERE id=?", [kinds, new, now, rid])
-        else:
-            rid = self.db.execute(
-                "INSERT INTO records (area, handle, key_id, kinds, packed, updated_ms) VALUES (?,?,?,?,?,?)",
-                [area, rec.handle, rec.key_id, kinds, new, now]).lastrowid
-        self.db.conn.executemany("INSERT OR IGNORE INTO tokens (value, record_id, kind) VALUES (?,?,?)",
-                                 [(v, rid, kid) for kid, v in unpack(new)])
-        return True
+    def _replace_batch(self, area: str, records: list[RecordIn], now: int):
+        """Store a batch's new token sets with set-at-a-time SQL.
+
+        Returns the changed records as (handle, key id) and, per changed
+        handle, the other-area records sharing a token with it. Candidates are looked up before this batch's tokens go in, so
+        the lookup never returns the batch's own rows; all token deletes and
+        inserts then go in as one sorted executemany each.
+        """
+        changed: list[tuple[RecordIn, set, bool]] = []
+        deletes: list[tuple[bytes, int]] = []
+        inserts: list[tuple[bytes, int, int]] = []
+        for rec in records:
+            toks = {(self._kind_id(k), v) for k, v in rec.tokens}
+            new = pack(toks)
+            row = self.db.execute("SELECT id, packed FROM records WHERE area=? AND handle=? AND key_id=?",
+                                  [area, rec.handle, rec.key_id]).fetchone()
+            if row and row[1] == new:
+                continue
+            kinds = json.dumps(sorted(rec.kinds))
+            if row:
+                rid = row[0]
+                deletes.extend((v, rid) for _, v in unpack(row[1]))
+                self.db.execute("UPDATE records SET kinds=?, packed=?, updated_ms=? WHERE id=?",
+                                [kinds, new, now, rid])
+            else:
+                rid = self.db.execute(
+                    "INSERT INTO records (area, handle, key_id, kinds, packed, updated_ms) VALUES (?,?,?,?,?,?)",
+                    [area, rec.handle, rec.key_id, kinds, new, now]).lastrowid
+            inserts.extend((v, rid, kid) for kid, v in toks)
+            changed.append((rec, toks, row is not None))
+        found = self._candidates_batch(area, changed)
+        if deletes:
+            deletes.sort()
+            self.db.conn.executemany("DELETE FROM tokens WHERE value=? AND record_id=?", deletes)
+        if inserts:
+            inserts.sort()
+            self.db.conn.executemany("INSERT OR IGNORE INTO tokens (value, record_id, kind) VALUES (?,?,?)", inserts)
+        return [(rec.handle, rec.key_id) for rec, _, _ in changed], found
+
+    def _candidates_batch(self, area: str, changed) -> dict[str, set[tuple[str, str]]]:
+        """handle -> other-area (area, handle) pairs sharing a token (same kind, same key id)."""
+        want: dict[bytes, list[tuple[int, str, str]]] = defaultdict(list)
+        for rec, toks, _ in changed:
+            for kid, v in toks:
+                want[v].append((kid, rec.key_id, rec.handle))
+        found: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        values = list(want)
+        for i in range(0, len(values), _IN_CHUNK):
+            chunk = values[i:i + _IN_CHUNK]
+            q = ("SELECT t.value, t.kind, r.key_id, r.area, r.handle FROM tokens t JOIN records r ON r.id = t.record_id"
+                 f" WHERE t.value IN ({','.join('?' * len(chunk))}) AND r.area != ?")
+            for v, kid, key_id, other_area, other_handle in self.db.execute(q, [*chunk, area]):
+                for my_kid, my_key, my_handle in want[v]:
+                    if my_kid == kid and my_key == key_id:
+                        found[my_handle].add((other_area, other_handle))
+        return found
+
+    def _rescore_batch(self, area: str, handles: list[str], found: dict[str, set[tuple[str, str]]],
+                       now: int) -> None:
+        """Re-evaluate the pairs of every changed handle: token candidates plus live matches."""
+        handles = list(dict.fromkeys(handles))
+        for i in range(0, len(handles), _IN_CHUNK):
+            chunk = handles[i:i + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for my_handle, other_area, other_handle in self.db.execute(
+                f"SELECT handle_a, area_b, handle_b FROM matches WHERE area_a=? AND handle_a IN ({marks})"
+                " AND status='live' UNION ALL "
+                f"SELECT handle_b, area_a, handle_a FROM matches WHERE area_b=? AND handle_b IN ({marks})"
+                " AND status='live'", [area, *chunk, area, *chunk]):
+                found.setdefault(my_handle, set()).add((other_area, other_handle))
+        for handle in handles:
+            counterparts = found.get(handle)
+            if not counterparts:
+                continue
+            mine = self._records_of(area, handle)
+            for other_area, other_handle in sorted(counterparts):
+                theirs = self._records_of(other_area, other_handle)
+                verdict, kinds = self._verdict(mine, theirs) if mine and theirs else (None, [])
+                self._apply(area, handle, other_area, other_handle, verdict, kinds, now)
 
     def _records_of(self, area: str, handle: str) -> dict[str, tuple[set[str], set[tuple[int, bytes]]]]:
         rows = self.db.execute("SELECT key_id, kinds, packed FROM records WHERE area=? AND handle=?", [area, handle])
