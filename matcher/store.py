@@ -97,13 +97,35 @@ def _m002_area_activity(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m003_tokens_staged(db: sqlite_utils.Database) -> None:
+    # New tokens land here and are merged into ``tokens`` in sorted runs
+    # (matcher/_index.py explains why); same shape as ``tokens``.
+    run_script(db,
+        """
+        CREATE TABLE tokens_staged (
+            value BLOB NOT NULL,
+            record_id INTEGER NOT NULL,
+            kind INTEGER NOT NULL,
+            PRIMARY KEY (value, record_id)
+        ) WITHOUT ROWID;
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_area_activity", _m002_area_activity),
+    ("003_tokens_staged", _m003_tokens_staged),
 ]
+
+#: SQLite page cache of the matcher's connection (KiB). Fixed, so memory
+#: stays flat however large the index grows; big enough to hold the staged
+#: tokens and the upper levels of the main index.
+CACHE_KIB = 64 * 1024
 
 
 def open_store(path) -> sqlite_utils.Database:
     db = open_db(path)
+    db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     migrate(db, MIGRATIONS)
     return db
