@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from fedalert.matcher import scoring
+from fedalert.matcher._index import TokenIndex
 from fedalert.matcher._tokens import RecordIn, check_handle, pack, unpack
 from fedalert.matcher.queues import Queues
 from fedalert.v1 import matcher_pb2 as pb
@@ -49,6 +50,7 @@ class Engine:
         self.lock = threading.RLock()
         self._audit_pending: list[tuple[str, dict]] = []
         self.queues = Queues(db, self.lock, clock)
+        self.index = TokenIndex(db)
         self._kind_ids: dict[str, int] = {r[1]: r[0] for r in db.execute("SELECT id, name FROM kinds")}
         self._kind_names = {v: k for k, v in self._kind_ids.items()}
 
@@ -71,7 +73,20 @@ class Engine:
             self._audit("publish", area=area, batch_id=batch_id, records=res.records,
                         token_count=res.tokens, changed=res.changed)
         self.queues.notify()
+        self._maybe_merge()
         return res
+
+    def _maybe_merge(self) -> None:
+        """Fold staged tokens into the main index once enough have gathered (after the alerts are out)."""
+        if not self.index.needs_merge():
+            return
+        try:
+            with self.lock, self._tx():
+                if self.index.needs_merge():
+                    n = self.index.merge()
+                    log.info("merged %d staged tokens into the index", n)
+        except Exception as exc:  # noqa: BLE001 - the publish is committed; lookups read both tables
+            log.error("token index merge failed (%s); will retry after the next publish", type(exc).__name__)
 
     def withdraw(self, area: str, handle: str, reason: str) -> int:
         check_handle(handle)
@@ -125,22 +140,25 @@ class Engine:
         return kid
 
     def _delete_tokens(self, rid: int, packed: bytes) -> None:
-        self.db.conn.executemany("DELETE FROM tokens WHERE value=? AND record_id=?",
-                                 [(v, rid) for _, v in unpack(packed)])
+        self.index.remove([(v, rid) for _, v in unpack(packed)])
 
     def _replace_batch(self, area: str, records: list[RecordIn], now: int):
         """Store a batch's new token sets with set-at-a-time SQL.
 
         Returns the changed records as (handle, key id) and, per changed
-        handle, the other-area records sharing a token with it. Candidates are looked up before this batch's tokens go in, so
-        the lookup never returns the batch's own rows; all token deletes and
-        inserts then go in as one sorted executemany each.
+        handle, the other-area records sharing a token with it. Candidates
+        are looked up before this batch's tokens go in, so the lookup never
+        returns the batch's own rows; all token deletes and inserts then go
+        in as one executemany each, through the token index (_index.py).
         """
         changed: list[tuple[RecordIn, set, bool]] = []
         deletes: list[tuple[bytes, int]] = []
         inserts: list[tuple[bytes, int, int]] = []
+        kind_ids = self._kind_ids
         for rec in records:
-            toks = {(self._kind_id(k), v) for k, v in rec.tokens}
+            for k in rec.kinds - kind_ids.keys():
+                self._kind_id(k)
+            toks = {(kind_ids[k], v) for k, v in rec.tokens}
             new = pack(toks)
             row = self.db.execute("SELECT id, packed FROM records WHERE area=? AND handle=? AND key_id=?",
                                   [area, rec.handle, rec.key_id]).fetchone()
@@ -160,29 +178,20 @@ class Engine:
             changed.append((rec, toks, row is not None))
         found = self._candidates_batch(area, changed)
         if deletes:
-            deletes.sort()
-            self.db.conn.executemany("DELETE FROM tokens WHERE value=? AND record_id=?", deletes)
+            self.index.remove(deletes)
         if inserts:
-            inserts.sort()
-            self.db.conn.executemany("INSERT OR IGNORE INTO tokens (value, record_id, kind) VALUES (?,?,?)", inserts)
+            self.index.add(inserts)
         return [(rec.handle, rec.key_id) for rec, _, _ in changed], found
 
     def _candidates_batch(self, area: str, changed) -> dict[str, set[tuple[str, str]]]:
         """handle -> other-area (area, handle) pairs sharing a token (same kind, same key id)."""
-        want: dict[bytes, list[tuple[int, str, str]]] = defaultdict(list)
-        for rec, toks, _ in changed:
-            for kid, v in toks:
-                want[v].append((kid, rec.key_id, rec.handle))
+        values = list({v for _, toks, _ in changed for _, v in toks})
         found: dict[str, set[tuple[str, str]]] = defaultdict(set)
-        values = list(want)
-        for i in range(0, len(values), _IN_CHUNK):
-            chunk = values[i:i + _IN_CHUNK]
-            q = ("SELECT t.value, t.kind, r.key_id, r.area, r.handle FROM tokens t JOIN records r ON r.id = t.record_id"
-                 f" WHERE t.value IN ({','.join('?' * len(chunk))}) AND r.area != ?")
-            for v, kid, key_id, other_area, other_handle in self.db.execute(q, [*chunk, area]):
-                for my_kid, my_key, my_handle in want[v]:
-                    if my_kid == kid and my_key == key_id:
-                        found[my_handle].add((other_area, other_handle))
+        # Shared tokens are rare: find their owners in the batch only when one comes back.
+        for v, kid, key_id, other_area, other_handle in self.index.lookup(values, area):
+            for rec, toks, _ in changed:
+                if rec.key_id == key_id and (kid, v) in toks:
+                    found[rec.handle].add((other_area, other_handle))
         return found
 
     def _rescore_batch(self, area: str, handles: list[str], found: dict[str, set[tuple[str, str]]],
@@ -218,11 +227,7 @@ class Engine:
         for key_id, (_, toks) in mine.items():
             want = {v: kid for kid, v in toks}
             values = list(want)
-            rids = set()
-            for i in range(0, len(values), _IN_CHUNK):
-                chunk = values[i:i + _IN_CHUNK]
-                q = f"SELECT value, record_id, kind FROM tokens WHERE value IN ({','.join('?' * len(chunk))})"
-                rids.update(rid for v, rid, kid in self.db.execute(q, chunk) if want.get(v) == kid)
+            rids = {rid for v, rid, kid in self.index.record_ids(values) if want.get(v) == kid}
             rid_list = list(rids)
             for i in range(0, len(rid_list), _IN_CHUNK):
                 chunk = rid_list[i:i + _IN_CHUNK]
