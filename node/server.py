@@ -32,7 +32,10 @@ class NodeConfig:
     # TLS name checked on the matcher's certificate. Only the matcher's cert
     # carries DNS 'matcher' (area certs also name localhost/127.0.0.1).
     matcher_name: str = MATCHER_DNS_NAME
-    poll_interval: float = 1.0
+    # How often the publisher checks for new records while idle (s). The
+    # check is one count over a partial index (records_pending), so polling
+    # often is cheap, and a new record is published within this delay.
+    poll_interval: float = 0.05
 
     def audit_path(self) -> Path:
         return self.audit or Path(self.db).with_suffix(".audit.jsonl")
