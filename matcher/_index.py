@@ -1,27 +1,38 @@
-"""The token index: value -> (record id, kind), kept on disk in two tables.
+"""The token index: token key -> (record id, kind), kept on disk in two tables.
 
-A token value is a random 16-byte string, so inserting one lands on a random
-page of a B-tree keyed by value. Once the index outgrows SQLite's page cache,
-every insert in a publish batch dirties a different page, and each commit
-writes all of them to the WAL (and the checkpoint writes them again): at
-millions of tokens a 25,000-token batch costs ~100 MB of writes.
+Keys. A row is keyed by the token's first 8 bytes read as a signed 64-bit
+integer (:func:`key_of`), not by the 16-byte blob: SQLite compares and
+stores integers faster (measured here: insert 4.8 vs 8.2 us, lookup 2.5 vs
+5.3 us per token) and the index is smaller. The full value stays in
+``records.packed`` and every verdict compares full values, so two different
+tokens sharing a prefix (odds about 2**-64 per pair) can only add a
+candidate that then scores as what it is.
 
-So new tokens go to a small ``tokens_staged`` table that stays in the page
-cache, and when it holds STAGED_MAX rows they are merged into the large
-``tokens`` table in one sorted pass, which touches each page of ``tokens``
-at most once (a log-structured merge with two levels). Lookups and deletes
-read both tables. Memory stays bounded: SQLite's cache is capped
-(store.CACHE_KIB) and the index lives in the file.
+Two tables. Token values are random, so an insert lands on a random page of
+a B-tree keyed by them. Once the index outgrows SQLite's page cache, every
+insert in a publish batch dirties a different page and each commit writes
+all of them to the WAL (and the checkpoint writes them again). So new
+tokens go to a small ``tokens_staged`` table that stays in the page cache,
+and when it holds STAGED_MAX rows they are merged into the large ``tokens``
+table in one sorted pass, which touches each page of ``tokens`` at most once
+(a two-level log-structured merge). Lookups and deletes read both tables.
+Memory stays bounded: SQLite's page cache is capped (store.CACHE_KIB) and
+the index lives in the file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-#: Staged rows that trigger a merge into the main table (~30 MB of pages).
+#: Staged rows that trigger a merge into the main table (~25 MB of pages).
 STAGED_MAX = 1_000_000
 _TABLES = ("tokens", "tokens_staged")
 IN_CHUNK = 500
+
+
+def key_of(value: bytes) -> int:
+    """The index key of a token value: its first 8 bytes as a signed 64-bit integer."""
+    return int.from_bytes(value[:8], "big", signed=True)
 
 
 class TokenIndex:
@@ -37,36 +48,36 @@ class TokenIndex:
         self.staged = db.execute("SELECT count(*) FROM tokens_staged").fetchone()[0]
 
     def add(self, rows: list[tuple[bytes, int, int]]) -> None:
-        """Insert (value, record id, kind id) rows (sorted by the caller, or not)."""
-        self.db.conn.executemany("INSERT OR IGNORE INTO tokens_staged (value, record_id, kind) VALUES (?,?,?)",
-                                 rows)
+        """Insert (value, record id, kind id) rows."""
+        self.db.conn.executemany("INSERT OR IGNORE INTO tokens_staged (key, record_id, kind) VALUES (?,?,?)",
+                                 [(key_of(v), rid, kid) for v, rid, kid in rows])
         self.staged += len(rows)
 
     def remove(self, pairs: list[tuple[bytes, int]]) -> None:
         """Delete (value, record id) pairs wherever they are."""
+        keyed = [(key_of(v), rid) for v, rid in pairs]
         for table in _TABLES:
-            self.db.conn.executemany(f"DELETE FROM {table} WHERE value=? AND record_id=?", pairs)
+            self.db.conn.executemany(f"DELETE FROM {table} WHERE key=? AND record_id=?", keyed)
 
-    def lookup(self, values: Iterable[bytes], not_area: str) -> Iterator[tuple[bytes, int, str, str, str]]:
-        """(value, kind id, key id, area, handle) of every record outside `not_area` holding a value."""
-        values = list(values)
-        for i in range(0, len(values), IN_CHUNK):
-            chunk = values[i:i + IN_CHUNK]
+    def lookup(self, keys: Iterable[int], not_area: str) -> Iterator[tuple[int, int, str, str, str]]:
+        """(key, kind id, key id, area, handle) of every record outside `not_area` holding a key."""
+        keys = list(keys)
+        for i in range(0, len(keys), IN_CHUNK):
+            chunk = keys[i:i + IN_CHUNK]
             marks = ",".join("?" * len(chunk))
             for table in _TABLES:
                 yield from self.db.execute(
-                    f"SELECT t.value, t.kind, r.key_id, r.area, r.handle FROM {table} t"
-                    f" JOIN records r ON r.id = t.record_id WHERE t.value IN ({marks}) AND r.area != ?",
+                    f"SELECT t.key, t.kind, r.key_id, r.area, r.handle FROM {table} t"
+                    f" JOIN records r ON r.id = t.record_id WHERE t.key IN ({marks}) AND r.area != ?",
                     [*chunk, not_area])
 
-    def record_ids(self, values: list[bytes]) -> Iterator[tuple[bytes, int, int]]:
-        """(value, record id, kind id) rows holding any of `values`."""
-        for i in range(0, len(values), IN_CHUNK):
-            chunk = values[i:i + IN_CHUNK]
+    def record_ids(self, keys: list[int]) -> Iterator[tuple[int, int, int]]:
+        """(key, record id, kind id) rows holding any of `keys`."""
+        for i in range(0, len(keys), IN_CHUNK):
+            chunk = keys[i:i + IN_CHUNK]
             marks = ",".join("?" * len(chunk))
             for table in _TABLES:
-                yield from self.db.execute(
-                    f"SELECT value, record_id, kind FROM {table} WHERE value IN ({marks})", chunk)
+                yield from self.db.execute(f"SELECT key, record_id, kind FROM {table} WHERE key IN ({marks})", chunk)
 
     def needs_merge(self) -> bool:
         return self.staged >= self.staged_max
@@ -74,8 +85,8 @@ class TokenIndex:
     def merge(self) -> int:
         """Move every staged row into the main table in key order; return how many."""
         n = self.db.execute("SELECT count(*) FROM tokens_staged").fetchone()[0]
-        self.db.execute("INSERT OR IGNORE INTO tokens (value, record_id, kind)"
-                        " SELECT value, record_id, kind FROM tokens_staged ORDER BY value, record_id")
+        self.db.execute("INSERT OR IGNORE INTO tokens (key, record_id, kind)"
+                        " SELECT key, record_id, kind FROM tokens_staged ORDER BY key, record_id")
         self.db.execute("DELETE FROM tokens_staged")
         self.staged = 0
         return n

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from fedalert.matcher import scoring
-from fedalert.matcher._index import TokenIndex
+from fedalert.matcher._index import TokenIndex, key_of
 from fedalert.matcher._tokens import RecordIn, check_handle, pack, unpack
 from fedalert.matcher.queues import Queues
 from fedalert.v1 import matcher_pb2 as pb
@@ -185,13 +185,15 @@ class Engine:
 
     def _candidates_batch(self, area: str, changed) -> dict[str, set[tuple[str, str]]]:
         """handle -> other-area (area, handle) pairs sharing a token (same kind, same key id)."""
-        values = list({v for _, toks, _ in changed for _, v in toks})
+        owners: dict[int, list[tuple[int, str, str]]] = {}
+        for rec, toks, _ in changed:
+            for kid, v in toks:
+                owners.setdefault(key_of(v), []).append((kid, rec.key_id, rec.handle))
         found: dict[str, set[tuple[str, str]]] = defaultdict(set)
-        # Shared tokens are rare: find their owners in the batch only when one comes back.
-        for v, kid, key_id, other_area, other_handle in self.index.lookup(values, area):
-            for rec, toks, _ in changed:
-                if rec.key_id == key_id and (kid, v) in toks:
-                    found[rec.handle].add((other_area, other_handle))
+        for key, kid, key_id, other_area, other_handle in self.index.lookup(owners, area):
+            for my_kid, my_key_id, my_handle in owners[key]:
+                if my_kid == kid and my_key_id == key_id:
+                    found[my_handle].add((other_area, other_handle))
         return found
 
     def _rescore_batch(self, area: str, handles: list[str], found: dict[str, set[tuple[str, str]]],
@@ -225,9 +227,8 @@ class Engine:
         """Other-area (area, handle) pairs sharing at least one token with `mine`."""
         found: set[tuple[str, str]] = set()
         for key_id, (_, toks) in mine.items():
-            want = {v: kid for kid, v in toks}
-            values = list(want)
-            rids = {rid for v, rid, kid in self.index.record_ids(values) if want.get(v) == kid}
+            want = {key_of(v): kid for kid, v in toks}
+            rids = {rid for key, rid, kid in self.index.record_ids(list(want)) if want.get(key) == kid}
             rid_list = list(rids)
             for i in range(0, len(rid_list), _IN_CHUNK):
                 chunk = rid_list[i:i + _IN_CHUNK]
