@@ -77,3 +77,23 @@ def test_republish_unchanged_touches_nothing(tmp_path):
     _publish(engine, "a", record("handleA0001", name_dob="p1", pnc="x1"))
     res = _publish(engine, "a", record("handleA0001", name_dob="p1", pnc="x1"), batch="again")
     assert res.changed == 0 and _tables(engine) == (2, 0)
+
+
+def test_migration_rebuilds_the_index_from_records(tmp_path):
+    from fedalert.matcher import store
+    from fedalert.migrations import migrate, open_db
+    from tests.helpers import tok
+
+    # A store as main had it before 003: blob-keyed tokens, one record.
+    db = open_db(tmp_path / "old.db")
+    migrate(db, store.MIGRATIONS[:2])
+    db.execute("INSERT INTO kinds (id, name) VALUES (1, 'name_dob'), (2, 'pnc')")
+    from fedalert.matcher._tokens import pack
+    packed = pack([(1, tok("k1/name_dob/p1")), (2, tok("k1/pnc/x1"))])
+    db.execute("INSERT INTO records (id, area, handle, key_id, kinds, packed, updated_ms)"
+               " VALUES (7, 'a', 'handleA0001', 'k1', '[\"name_dob\", \"pnc\"]', ?, 0)", [packed])
+    db.conn.close()
+    engine = Engine(open_store(tmp_path / "old.db"))
+    assert _tables(engine) == (2, 0)
+    _publish(engine, "b", record("handleB0001", name_dob="p1", pnc="x1"))
+    assert _alerts(engine, "b") == [("ALERT_TYPE_NEW", "high")]
