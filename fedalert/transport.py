@@ -108,12 +108,17 @@ class TlsFiles:
 
 
 def create_server(address: str, credentials: grpc.ServerCredentials, *, max_workers: int = MAX_WORKERS,
-                  interceptors=()) -> tuple[grpc.Server, int]:
-    """Create a server bound to ``address`` (``host:0`` picks a free port)."""
+                  max_concurrent_rpcs: int = MAX_CONCURRENT_RPCS, interceptors=()) -> tuple[grpc.Server, int]:
+    """Create a server bound to ``address`` (``host:0`` picks a free port).
+
+    Each open server stream holds one worker thread for as long as it is
+    open, so a server that keeps a stream per client needs more workers
+    than clients (see matcher.server.pool_sizes).
+    """
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="rpc"),
         options=SERVER_OPTIONS,
-        maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
+        maximum_concurrent_rpcs=max_concurrent_rpcs,
         interceptors=list(interceptors),
     )
     try:
