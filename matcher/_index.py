@@ -47,10 +47,9 @@ class TokenIndex:
         self.staged_max = staged_max
         self.staged = db.execute("SELECT count(*) FROM tokens_staged").fetchone()[0]
 
-    def add(self, rows: list[tuple[bytes, int, int]]) -> None:
-        """Insert (value, record id, kind id) rows."""
-        self.db.conn.executemany("INSERT OR IGNORE INTO tokens_staged (key, record_id, kind) VALUES (?,?,?)",
-                                 [(key_of(v), rid, kid) for v, rid, kid in rows])
+    def add(self, rows: list[tuple[int, int, int]]) -> None:
+        """Insert (key, record id, kind id) rows; key = key_of(value)."""
+        self.db.conn.executemany("INSERT OR IGNORE INTO tokens_staged (key, record_id, kind) VALUES (?,?,?)", rows)
         self.staged += len(rows)
 
     def remove(self, pairs: list[tuple[bytes, int]]) -> None:

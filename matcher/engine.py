@@ -151,9 +151,9 @@ class Engine:
         returns the batch's own rows; all token deletes and inserts then go
         in as one executemany each, through the token index (_index.py).
         """
-        changed: list[tuple[RecordIn, set, bool]] = []
+        changed: list[tuple[RecordIn, list[tuple[int, int]]]] = []
         deletes: list[tuple[bytes, int]] = []
-        inserts: list[tuple[bytes, int, int]] = []
+        inserts: list[tuple[int, int, int]] = []
         kind_ids = self._kind_ids
         for rec in records:
             for k in rec.kinds - kind_ids.keys():
@@ -174,21 +174,23 @@ class Engine:
                 rid = self.db.execute(
                     "INSERT INTO records (area, handle, key_id, kinds, packed, updated_ms) VALUES (?,?,?,?,?,?)",
                     [area, rec.handle, rec.key_id, kinds, new, now]).lastrowid
-            inserts.extend((v, rid, kid) for kid, v in toks)
-            changed.append((rec, toks, row is not None))
+            keyed = [(key_of(v), kid) for kid, v in toks]  # index key computed once per token
+            inserts.extend([(key, rid, kid) for key, kid in keyed])
+            changed.append((rec, keyed))
         found = self._candidates_batch(area, changed)
         if deletes:
             self.index.remove(deletes)
         if inserts:
             self.index.add(inserts)
-        return [(rec.handle, rec.key_id) for rec, _, _ in changed], found
+        return [(rec.handle, rec.key_id) for rec, _ in changed], found
 
     def _candidates_batch(self, area: str, changed) -> dict[str, set[tuple[str, str]]]:
         """handle -> other-area (area, handle) pairs sharing a token (same kind, same key id)."""
         owners: dict[int, list[tuple[int, str, str]]] = {}
-        for rec, toks, _ in changed:
-            for kid, v in toks:
-                owners.setdefault(key_of(v), []).append((kid, rec.key_id, rec.handle))
+        for rec, keyed in changed:
+            mine = (rec.key_id, rec.handle)
+            for key, kid in keyed:
+                owners.setdefault(key, []).append((kid, *mine))
         found: dict[str, set[tuple[str, str]]] = defaultdict(set)
         for key, kid, key_id, other_area, other_handle in self.index.lookup(owners, area):
             for my_kid, my_key_id, my_handle in owners[key]:
