@@ -112,13 +112,18 @@ class TlsFiles:
 
 
 def create_server(address: str, credentials: grpc.ServerCredentials, *, max_workers: int = MAX_WORKERS,
-                  interceptors=()) -> tuple[grpc.Server, int]:
-    """Create a server bound to ``address`` (``host:0`` picks a free port)."""
+                  max_concurrent_rpcs: int = MAX_CONCURRENT_RPCS, interceptors=()) -> tuple[grpc.Server, int]:
+    """Create a server bound to ``address`` (``host:0`` picks a free port).
+
+    Each open server stream holds one worker thread for as long as it is
+    open, so a server that keeps a stream per client needs more workers
+    than clients (see matcher.server.pool_sizes).
+    """
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="rpc"),
         options=SERVER_OPTIONS,
         # Bounded: calls beyond this are refused (RESOURCE_EXHAUSTED), never queued without end.
-        maximum_concurrent_rpcs=max(MAX_CONCURRENT_RPCS, 2 * max_workers),
+        maximum_concurrent_rpcs=max_concurrent_rpcs or max(MAX_CONCURRENT_RPCS, 2 * max_workers),
         interceptors=list(interceptors),
     )
     return server, add_port(server, address, credentials)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as _dt
-import hashlib
 import hmac
 import json
 import os
@@ -187,7 +186,7 @@ class TokenKeyset:
         key = self._get(key_id)
         if key.status != ENABLED:
             raise KeysetError(f"token key {key_id} is disabled and computes no tokens; use {self._primary}")
-        return hmac.new(key._secret, bytes(message), hashlib.sha256).digest()
+        return hmac.digest(key._secret, bytes(message), "sha256")
 
     # -- rotation -----------------------------------------------------------------
     def add_key(self, *, enabled: bool = True) -> str:

@@ -122,7 +122,7 @@ def _status(args) -> int:
     q = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
     print(json.dumps({
         "records": q("SELECT count(*) FROM records"),
-        "tokens": q("SELECT count(*) FROM tokens"),
+        "tokens": q("SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM tokens_staged)"),
         "matches_live": q("SELECT count(*) FROM matches WHERE status='live'"),
         "matches_withdrawn": q("SELECT count(*) FROM matches WHERE status='withdrawn'"),
         "alerts_queued": q("SELECT count(*) FROM alerts"),

@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from fedalert.matcher import scoring
+from fedalert.matcher._index import TokenIndex, key_of
 from fedalert.matcher._tokens import RecordIn, check_handle, pack, unpack
 from fedalert.matcher.queues import Queues
 from fedalert.v1 import matcher_pb2 as pb
@@ -50,6 +51,7 @@ class Engine:
         self._audit_pending: list[tuple[str, dict]] = []
         self.queues = Queues(db, self.lock, clock)
         self.quota_guard = None  # a matcher.quotas.QuotaGuard, set by matcher.server
+        self.index = TokenIndex(db)
         self._kind_ids: dict[str, int] = {r[1]: r[0] for r in db.execute("SELECT id, name FROM kinds")}
         self._kind_names = {v: k for k, v in self._kind_ids.items()}
 
@@ -62,10 +64,10 @@ class Engine:
                 return res
             if self.quota_guard is not None:  # refuses the whole batch before any write
                 self.quota_guard.check(self.db, area, now, batch_id, res.records, res.tokens)
-            for rec in records:
-                if self._replace(area, rec, now):
-                    res.changed += 1
-                    self._rescore(area, rec.handle, now)
+            changed, found = self._replace_batch(area, records, now)
+            res.changed = len(changed)
+            if changed:
+                self._rescore_batch(area, [h for h, _ in changed], found, now)
             self.db.execute(
                 "INSERT INTO batches (area, batch_id, applied_ms, records, tokens) VALUES (?,?,?,?,?)",
                 [area, batch_id, now, res.records, res.tokens],
@@ -74,7 +76,20 @@ class Engine:
             self._audit("publish", area=area, batch_id=batch_id, records=res.records,
                         token_count=res.tokens, changed=res.changed)
         self.queues.notify()
+        self._maybe_merge()
         return res
+
+    def _maybe_merge(self) -> None:
+        """Fold staged tokens into the main index once enough have gathered (after the alerts are out)."""
+        if not self.index.needs_merge():
+            return
+        try:
+            with self.lock, self._tx():
+                if self.index.needs_merge():
+                    n = self.index.merge()
+                    log.info("merged %d staged tokens into the index", n)
+        except Exception as exc:  # noqa: BLE001 - the publish is committed; lookups read both tables
+            log.error("token index merge failed (%s); will retry after the next publish", type(exc).__name__)
 
     def withdraw(self, area: str, handle: str, reason: str) -> int:
         check_handle(handle)
@@ -149,28 +164,86 @@ class Engine:
         return kid
 
     def _delete_tokens(self, rid: int, packed: bytes) -> None:
-        self.db.conn.executemany("DELETE FROM tokens WHERE value=? AND record_id=?",
-                                 [(v, rid) for _, v in unpack(packed)])
+        self.index.remove([(v, rid) for _, v in unpack(packed)])
 
-    def _replace(self, area: str, rec: RecordIn, now: int) -> bool:
-        """Store the record's new token set; False when nothing changed."""
-        new = pack([(self._kind_id(k), v) for k, v in rec.tokens])
-        row = self.db.execute("SELECT id, packed FROM records WHERE area=? AND handle=? AND key_id=?",
-                              [area, rec.handle, rec.key_id]).fetchone()
-        if row and row[1] == new:
-            return False
-        kinds = json.dumps(sorted(rec.kinds))
-        if row:
-            rid = row[0]
-            self._delete_tokens(rid, row[1])
-            self.db.execute("UPDATE records SET kinds=?, packed=?, updated_ms=? WHERE id=?", [kinds, new, now, rid])
-        else:
-            rid = self.db.execute(
-                "INSERT INTO records (area, handle, key_id, kinds, packed, updated_ms) VALUES (?,?,?,?,?,?)",
-                [area, rec.handle, rec.key_id, kinds, new, now]).lastrowid
-        self.db.conn.executemany("INSERT OR IGNORE INTO tokens (value, record_id, kind) VALUES (?,?,?)",
-                                 [(v, rid, kid) for kid, v in unpack(new)])
-        return True
+    def _replace_batch(self, area: str, records: list[RecordIn], now: int):
+        """Store a batch's new token sets with set-at-a-time SQL.
+
+        Returns the changed records as (handle, key id) and, per changed
+        handle, the other-area records sharing a token with it. Candidates
+        are looked up before this batch's tokens go in, so the lookup never
+        returns the batch's own rows; all token deletes and inserts then go
+        in as one executemany each, through the token index (_index.py).
+        """
+        changed: list[tuple[RecordIn, list[tuple[int, int]]]] = []
+        deletes: list[tuple[bytes, int]] = []
+        inserts: list[tuple[int, int, int]] = []
+        kind_ids = self._kind_ids
+        for rec in records:
+            for k in rec.kinds - kind_ids.keys():
+                self._kind_id(k)
+            toks = {(kind_ids[k], v) for k, v in rec.tokens}
+            new = pack(toks)
+            row = self.db.execute("SELECT id, packed FROM records WHERE area=? AND handle=? AND key_id=?",
+                                  [area, rec.handle, rec.key_id]).fetchone()
+            if row and row[1] == new:
+                continue
+            kinds = json.dumps(sorted(rec.kinds))
+            if row:
+                rid = row[0]
+                deletes.extend((v, rid) for _, v in unpack(row[1]))
+                self.db.execute("UPDATE records SET kinds=?, packed=?, updated_ms=? WHERE id=?",
+                                [kinds, new, now, rid])
+            else:
+                rid = self.db.execute(
+                    "INSERT INTO records (area, handle, key_id, kinds, packed, updated_ms) VALUES (?,?,?,?,?,?)",
+                    [area, rec.handle, rec.key_id, kinds, new, now]).lastrowid
+            keyed = [(key_of(v), kid) for kid, v in toks]  # index key computed once per token
+            inserts.extend([(key, rid, kid) for key, kid in keyed])
+            changed.append((rec, keyed))
+        found = self._candidates_batch(area, changed)
+        if deletes:
+            self.index.remove(deletes)
+        if inserts:
+            self.index.add(inserts)
+        return [(rec.handle, rec.key_id) for rec, _ in changed], found
+
+    def _candidates_batch(self, area: str, changed) -> dict[str, set[tuple[str, str]]]:
+        """handle -> other-area (area, handle) pairs sharing a token (same kind, same key id)."""
+        owners: dict[int, list[tuple[int, str, str]]] = {}
+        for rec, keyed in changed:
+            mine = (rec.key_id, rec.handle)
+            for key, kid in keyed:
+                owners.setdefault(key, []).append((kid, *mine))
+        found: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for key, kid, key_id, other_area, other_handle in self.index.lookup(owners, area):
+            for my_kid, my_key_id, my_handle in owners[key]:
+                if my_kid == kid and my_key_id == key_id:
+                    found[my_handle].add((other_area, other_handle))
+        return found
+
+    def _rescore_batch(self, area: str, handles: list[str], found: dict[str, set[tuple[str, str]]],
+                       now: int) -> None:
+        """Re-evaluate the pairs of every changed handle: token candidates plus live matches."""
+        handles = list(dict.fromkeys(handles))
+        for i in range(0, len(handles), _IN_CHUNK):
+            chunk = handles[i:i + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for my_handle, other_area, other_handle in self.db.execute(
+                f"SELECT handle_a, area_b, handle_b FROM matches WHERE area_a=? AND handle_a IN ({marks})"
+                " AND status='live' UNION ALL "
+                f"SELECT handle_b, area_a, handle_a FROM matches WHERE area_b=? AND handle_b IN ({marks})"
+                " AND status='live'", [area, *chunk, area, *chunk]):
+                found.setdefault(my_handle, set()).add((other_area, other_handle))
+        for handle in handles:
+            counterparts = found.get(handle)
+            if not counterparts:
+                continue
+            mine = self._records_of(area, handle)
+            for other_area, other_handle in sorted(counterparts):
+                theirs = self._records_of(other_area, other_handle)
+                verdict, kinds = self._verdict(mine, theirs) if mine and theirs else (None, [])
+                self._apply(area, handle, other_area, other_handle, verdict, kinds, now)
 
     def _records_of(self, area: str, handle: str) -> dict[str, tuple[set[str], set[tuple[int, bytes]]]]:
         rows = self.db.execute("SELECT key_id, kinds, packed FROM records WHERE area=? AND handle=?", [area, handle])
@@ -180,13 +253,8 @@ class Engine:
         """Other-area (area, handle) pairs sharing at least one token with `mine`."""
         found: set[tuple[str, str]] = set()
         for key_id, (_, toks) in mine.items():
-            want = {v: kid for kid, v in toks}
-            values = list(want)
-            rids = set()
-            for i in range(0, len(values), _IN_CHUNK):
-                chunk = values[i:i + _IN_CHUNK]
-                q = f"SELECT value, record_id, kind FROM tokens WHERE value IN ({','.join('?' * len(chunk))})"
-                rids.update(rid for v, rid, kid in self.db.execute(q, chunk) if want.get(v) == kid)
+            want = {key_of(v): kid for kid, v in toks}
+            rids = {rid for key, rid, kid in self.index.record_ids(list(want)) if want.get(key) == kid}
             rid_list = list(rids)
             for i in range(0, len(rid_list), _IN_CHUNK):
                 chunk = rid_list[i:i + _IN_CHUNK]

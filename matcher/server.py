@@ -16,7 +16,7 @@ from fedalert.matcher.service import MatcherService
 from fedalert.matcher.store import open_store
 from fedalert.matcher.streams import DEFAULT_MAX_LIFETIME_S, DEFAULT_MAX_STREAMS, UNARY_RESERVE, StreamRegistry
 from fedalert.serving import add_health
-from fedalert.transport import TlsFiles, add_port, create_server
+from fedalert.transport import MAX_CONCURRENT_RPCS, MAX_WORKERS, TlsFiles, add_port, create_server
 from fedalert.v1 import matcher_pb2_grpc as pb_grpc
 
 
@@ -37,14 +37,32 @@ class MatcherApp:
         self.engine.db.conn.close()
 
 
+#: Open streams each area may hold (WatchAlerts, WatchEnvelopes).
+STREAMS_PER_AREA = 2
+
+
+def pool_sizes(areas: int, max_streams: int = DEFAULT_MAX_STREAMS) -> tuple[int, int, int]:
+    """(stream cap, worker threads, concurrent RPCs) for a federation of `areas` areas.
+
+    A sync gRPC server runs each open stream on a worker thread until it
+    closes. The stream cap is at least every area's streams (so a large
+    federation is never refused), the workers are the cap plus a reserve that
+    streams can never take (matcher/streams.py), and all of it is bounded,
+    since the signed directory is.
+    """
+    streams = max(max_streams, STREAMS_PER_AREA * max(areas, 1))
+    workers = streams + UNARY_RESERVE
+    return streams, workers, max(MAX_CONCURRENT_RPCS, 2 * workers)
+
+
 def build_matcher(keys_dir: Path, db_path: Path, listen: str, audit_path: Path | None = None, *,
                   extra_listen: list[str] = (), quotas: Quotas | None = None,
                   max_streams: int = DEFAULT_MAX_STREAMS,
                   stream_lifetime_s: float = DEFAULT_MAX_LIFETIME_S) -> MatcherApp:
     """Create and start a matcher bound to `listen` (use port 0 in tests).
 
-    Worker threads are ``max_streams + UNARY_RESERVE``: streams can never hold
-    the threads unary calls need (see matcher/streams.py).
+    Worker threads are the stream cap plus UNARY_RESERVE: streams can never
+    hold the threads unary calls need (see matcher/streams.py and pool_sizes).
     """
     keys_dir = Path(keys_dir)
     tls = TlsFiles.for_matcher(keys_dir)
@@ -55,9 +73,10 @@ def build_matcher(keys_dir: Path, db_path: Path, listen: str, audit_path: Path |
     engine = Engine(db, audit=audit)
     engine.quota_guard = QuotaGuard(quotas, audit)
     lifecycle = Lifecycle(engine, authz, tls)  # key ids, keyset relay, revocation, cert expiry
+    max_streams, workers, concurrent = pool_sizes(len(authz.directory().areas), max_streams)
     streams = StreamRegistry(max_streams, max_lifetime_s=stream_lifetime_s, on_supersede=engine.queues.notify)
     creds = tls.server_credentials()
-    server, port = create_server(listen, creds, max_workers=max_streams + UNARY_RESERVE)
+    server, port = create_server(listen, creds, max_workers=workers, max_concurrent_rpcs=concurrent)
     for address in extra_listen:  # e.g. a loopback-only port for container health checks
         add_port(server, address, creds)
     pb_grpc.add_MatcherServicer_to_server(

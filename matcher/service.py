@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 
 from fedalert.matcher._tokens import validate_records
@@ -23,6 +24,10 @@ STREAM_RECHECK_S = 1.0
 MAX_CURSOR = 2**63 - 1
 _BATCH_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _REASON = re.compile(r"^[A-Za-z0-9_. -]{1,64}$")
+#: Publish batches validated and waiting for the engine at once. The engine
+#: applies one batch at a time; admitting more only holds more batches'
+#: token sets in memory (seen at 32 areas: 24 batches waiting, matcher RSS 530 MB).
+PUBLISH_SLOTS = 2
 
 
 def _alert_pb(a) -> pb.Alert:
@@ -42,16 +47,18 @@ class MatcherService(pb_grpc.MatcherServicer):
         self.authz = authz
         self.streams = streams or StreamRegistry(on_supersede=engine.queues.notify)
         self.key_guard = key_guard  # matcher.keyids.KeyIdGuard: refuses retired key ids
+        self._publish_slots = threading.BoundedSemaphore(PUBLISH_SLOTS)
 
     @rpc_errors
     def Publish(self, request, context):
         area = self.authz.area_of(context)
         if not _BATCH_ID.match(request.batch_id):
             raise InvalidRequestError("batch_id must be 1-64 characters of A-Z a-z 0-9 _ . : -")
-        records = validate_records(request.records)
-        if self.key_guard is not None:
-            records = self.key_guard.before_publish(records)
-        res = self.engine.publish(area, request.batch_id, records)
+        with self._publish_slots:
+            records = validate_records(request.records)
+            if self.key_guard is not None:
+                records = self.key_guard.before_publish(records)
+            res = self.engine.publish(area, request.batch_id, records)
         return pb.PublishResponse(records_accepted=res.records, tokens_accepted=res.tokens, duplicate=res.duplicate)
 
     @rpc_errors

@@ -97,13 +97,54 @@ def _m002_area_activity(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m003_token_index(db: sqlite_utils.Database) -> None:
+    # The token index keyed by the token's first 8 bytes as a signed 64-bit
+    # integer, in two tables: ``tokens`` (large, merged in sorted runs) and
+    # ``tokens_staged`` (new tokens). matcher/_index.py explains both. The
+    # full 16-byte values stay in records.packed, which scoring compares, so
+    # a prefix collision (odds ~2**-64 per pair) can only add a candidate.
+    # Rebuilt from records.packed, the source of truth.
+    from fedalert.matcher._index import key_of
+    from fedalert.matcher._tokens import unpack
+
+    run_script(db,
+        """
+        DROP TABLE tokens;
+        CREATE TABLE tokens (
+            key INTEGER NOT NULL,
+            record_id INTEGER NOT NULL,
+            kind INTEGER NOT NULL,
+            PRIMARY KEY (key, record_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE tokens_staged (
+            key INTEGER NOT NULL,
+            record_id INTEGER NOT NULL,
+            kind INTEGER NOT NULL,
+            PRIMARY KEY (key, record_id)
+        ) WITHOUT ROWID;
+        """
+    )
+    rows = []
+    for rid, packed in db.execute("SELECT id, packed FROM records"):
+        rows.extend((key_of(v), rid, kid) for kid, v in unpack(packed))
+    rows.sort()
+    db.conn.executemany("INSERT OR IGNORE INTO tokens (key, record_id, kind) VALUES (?,?,?)", rows)
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_area_activity", _m002_area_activity),
+    ("003_token_index", _m003_token_index),
 ]
+
+#: SQLite page cache of the matcher's connection (KiB). Fixed, so memory
+#: stays flat however large the index grows; big enough to hold the staged
+#: tokens and the upper levels of the main index.
+CACHE_KIB = 64 * 1024
 
 
 def open_store(path) -> sqlite_utils.Database:
     db = open_db(path)
+    db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     migrate(db, MIGRATIONS)
     return db

@@ -64,37 +64,78 @@ def _call(fn, request, retries: int):
     raise AssertionError("unreachable")
 
 
+@dataclass
+class _InFlight:
+    request: pb.PublishRequest
+    sent: list[tuple[str, int]]
+    tokens: int
+    future: object
+
+
 def publish_pending(store, stub, keyset, *, batch_records: int = BATCH_RECORDS, retries: int = 2,
                     progress: Callable[[int, int], None] | None = None, audit=None,
                     key_ids: list[str] | None = None) -> PublishStats:
-    """Send every pending change; stops when nothing is pending (bounded)."""
+    """Send every pending change; stops when nothing is pending (bounded).
+
+    Records go out under each of `key_ids` (default: the primary only; during
+    a key rotation also the previous key, see node/rotation.py).
+
+    At most one Publish is in flight: the next batch is tokenised while the
+    matcher applies the previous one, so the node's hashing and the
+    matcher's indexing overlap. A batch is marked published only once the
+    matcher has acknowledged it; if anything fails, what was not
+    acknowledged stays pending and is sent again (the matcher ignores an
+    unchanged record).
+    """
     key_ids = list(key_ids or [keyset.primary_id])
     batch_records = max(1, batch_records // len(key_ids))  # a batch stays within the matcher's record limit
     stats = PublishStats()
     total = store.pending_count()
     max_rounds = total // max(batch_records, 1) + 10
+    inflight: _InFlight | None = None
+
+    def finish(batch: _InFlight) -> None:
+        try:
+            batch.future.result()
+        except grpc.RpcError as exc:
+            if exc.code() not in _RETRYABLE:
+                raise
+            _call(stub.Publish, batch.request, retries)  # same batch id: the matcher tells a retry
+        store.mark_published(batch.sent)
+        stats.records += len(batch.sent)
+        stats.tokens += batch.tokens
+        stats.batches += 1
+        if audit is not None:
+            audit.append("publish", batch_id=batch.request.batch_id, records=len(batch.sent),
+                         token_count=batch.tokens, key_id=keyset.primary_id, key_ids=key_ids)
+
     for _ in range(max_rounds):
-        pending = store.pending(batch_records)
+        busy = {rid for rid, _ in inflight.sent} if inflight else set()
+        pending = [p for p in store.pending(batch_records + len(busy)) if p.record_id not in busy][:batch_records]
         if not pending:
             break
         active = [p for p in pending if p.status == "active"]
         gone = [p for p in pending if p.status == "withdrawn"]
+        nxt = None
         if active:
             req, sent, n_tokens = build_batch(keyset, active, key_ids)
-            _call(stub.Publish, req, retries)
-            store.mark_published(sent)
-            stats.records += len(sent)
-            stats.tokens += n_tokens
-            stats.batches += 1
-            if audit is not None:
-                audit.append("publish", batch_id=req.batch_id, records=len(sent), token_count=n_tokens,
-                             key_id=keyset.primary_id, key_ids=key_ids)
+            nxt = (req, sent, n_tokens)
+        if inflight is not None:
+            finish(inflight)
+            inflight = None
+        if nxt is not None:
+            req, sent, n_tokens = nxt
+            inflight = _InFlight(req, sent, n_tokens, stub.Publish.future(req, timeout=RPC_TIMEOUT_S))
         for p in gone:
             _call(stub.Withdraw, pb.WithdrawRequest(handle=p.handle, reason=p.withdraw_reason or "withdrawn"), retries)
             store.mark_published([(p.record_id, p.version)])
             stats.withdrawn += 1
             if audit is not None:
                 audit.append("withdraw", handle=p.handle, reason=p.withdraw_reason or "withdrawn")
+        if progress:
+            progress(stats.records + stats.withdrawn, total)
+    if inflight is not None:
+        finish(inflight)
         if progress:
             progress(stats.records + stats.withdrawn, total)
     return stats

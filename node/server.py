@@ -48,7 +48,10 @@ class NodeConfig:
     # TLS name checked on the matcher's certificate. Only the matcher's cert
     # carries DNS 'matcher' (area certs also name localhost/127.0.0.1).
     matcher_name: str = MATCHER_DNS_NAME
-    poll_interval: float = 1.0
+    # How often the publisher checks for new records while idle (s). The
+    # check is one count over a partial index (records_pending), so polling
+    # often is cheap, and a new record is published within this delay.
+    poll_interval: float = 0.05
     # The information sharing protocol: the national file (default: the one
     # shipped in fedalert.node/data) and this area's overlay (partners, sign-offs).
     protocol: Path | None = None

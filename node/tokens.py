@@ -23,7 +23,14 @@ def token(keyset, key_id: str, kind: str, matchkey: str) -> bytes:
 
 def tokenise_keys(keyset, match_keys: dict[str, set[str]], key_id: str | None = None) -> dict[str, set[bytes]]:
     kid = key_id or keyset.primary_id
-    return {kind: {token(keyset, kid, kind, mk) for mk in keys} for kind, keys in match_keys.items() if keys}
+    head = _PREFIX + kid.encode() + b"\x00"
+    mac = keyset.mac
+    out: dict[str, set[bytes]] = {}
+    for kind, keys in match_keys.items():
+        if keys:
+            prefix = head + kind.encode() + b"\x00"  # same bytes as token(), built once per kind
+            out[kind] = {mac(kid, prefix + mk.encode("utf-8"))[:TOKEN_BYTES] for mk in keys}
+    return out
 
 
 def tokenise(keyset, identity: Identity, key_id: str | None = None) -> dict[str, set[bytes]]:

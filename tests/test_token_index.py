@@ -1,0 +1,99 @@
+"""The matcher's two-level token index (matcher/_index.py) on a real SQLite file.
+
+A tiny merge threshold forces merges between publishes, so every path
+(lookup, replace, withdraw, upgrade) runs against tokens that sit in the
+main table, in the staging table, and in both.
+"""
+
+from __future__ import annotations
+
+from fedalert.matcher._tokens import validate_records
+from fedalert.matcher.engine import Engine
+from fedalert.matcher.store import open_store
+from fedalert.v1 import matcher_pb2 as pb
+from tests.helpers import record
+
+
+def _engine(tmp_path, staged_max: int) -> Engine:
+    engine = Engine(open_store(tmp_path / "matcher.db"))
+    engine.index.staged_max = staged_max
+    return engine
+
+
+def _publish(engine, area, *records, batch="b"):
+    return engine.publish(area, f"{batch}-{area}-{records[0].handle}", validate_records(records))
+
+
+def _alerts(engine, area):
+    return [(pb.AlertType.Name(a.type), a.tier) for a in engine.queues.alerts_after(area, 0)]
+
+
+def _tables(engine):
+    q = lambda t: engine.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: E731
+    return q("tokens"), q("tokens_staged")
+
+
+def test_match_found_against_merged_tokens(tmp_path):
+    engine = _engine(tmp_path, staged_max=2)
+    _publish(engine, "a", record("handleA0001", name_dob="p1", pnc="x1"))
+    assert _tables(engine) == (2, 0)  # merged: 2 tokens reached the threshold
+    _publish(engine, "b", record("handleB0001", name_dob="p1", pnc="x1"))
+    assert _tables(engine) == (4, 0)
+    assert _alerts(engine, "a") == [("ALERT_TYPE_NEW", "high")]
+    assert _alerts(engine, "b") == [("ALERT_TYPE_NEW", "high")]
+
+
+def test_match_found_across_staged_and_merged(tmp_path):
+    engine = _engine(tmp_path, staged_max=3)
+    _publish(engine, "a", record("handleA0001", name_dob="p1", pnc="x1"))
+    assert _tables(engine) == (0, 2)  # still staged
+    _publish(engine, "b", record("handleB0001", name_dob="p1", pnc="x1"))
+    assert _tables(engine) == (4, 0)  # the second publish tipped a merge
+    _publish(engine, "c", record("handleC0001", name_dob="p1"))
+    assert _tables(engine) == (4, 1)
+    assert len(_alerts(engine, "c")) == 2  # both earlier records, from the main table
+    _publish(engine, "d", record("handleD0001", name_dob="p1"))
+    assert len(_alerts(engine, "d")) == 3  # a and b from main, c from staging
+
+
+def test_replace_and_withdraw_remove_tokens_from_both_tables(tmp_path):
+    engine = _engine(tmp_path, staged_max=2)
+    _publish(engine, "a", record("handleA0001", name_dob="p1", pnc="x1"))  # merged
+    engine.index.staged_max = 100
+    _publish(engine, "b", record("handleB0001", name_dob="p1"))  # staged
+    assert _tables(engine) == (2, 1)
+    # Replacing a's record drops its merged tokens; the match is withdrawn.
+    _publish(engine, "a", record("handleA0001", name_dob="other"), batch="b2")
+    assert _tables(engine) == (0, 2)
+    assert [t for t, _ in _alerts(engine, "b")] == ["ALERT_TYPE_NEW", "ALERT_TYPE_WITHDRAWN"]
+    # Withdrawing b removes its staged token.
+    engine.withdraw("b", "handleB0001", "closed")
+    assert _tables(engine) == (0, 1)
+    assert engine.index.count() == 1
+
+
+def test_republish_unchanged_touches_nothing(tmp_path):
+    engine = _engine(tmp_path, staged_max=2)
+    _publish(engine, "a", record("handleA0001", name_dob="p1", pnc="x1"))
+    res = _publish(engine, "a", record("handleA0001", name_dob="p1", pnc="x1"), batch="again")
+    assert res.changed == 0 and _tables(engine) == (2, 0)
+
+
+def test_migration_rebuilds_the_index_from_records(tmp_path):
+    from fedalert.matcher import store
+    from fedalert.migrations import migrate, open_db
+    from tests.helpers import tok
+
+    # A store as main had it before 003: blob-keyed tokens, one record.
+    db = open_db(tmp_path / "old.db")
+    migrate(db, store.MIGRATIONS[:2])
+    db.execute("INSERT INTO kinds (id, name) VALUES (1, 'name_dob'), (2, 'pnc')")
+    from fedalert.matcher._tokens import pack
+    packed = pack([(1, tok("k1/name_dob/p1")), (2, tok("k1/pnc/x1"))])
+    db.execute("INSERT INTO records (id, area, handle, key_id, kinds, packed, updated_ms)"
+               " VALUES (7, 'a', 'handleA0001', 'k1', '[\"name_dob\", \"pnc\"]', ?, 0)", [packed])
+    db.conn.close()
+    engine = Engine(open_store(tmp_path / "old.db"))
+    assert _tables(engine) == (2, 0)
+    _publish(engine, "b", record("handleB0001", name_dob="p1", pnc="x1"))
+    assert _alerts(engine, "b") == [("ALERT_TYPE_NEW", "high")]
