@@ -41,23 +41,23 @@ class MatcherApp:
 STREAMS_PER_AREA = 2
 
 
-def pool_sizes(areas: int, max_streams: int = DEFAULT_MAX_STREAMS) -> tuple[int, int, int]:
+def pool_sizes(areas: int, max_streams: int | None = None) -> tuple[int, int, int]:
     """(stream cap, worker threads, concurrent RPCs) for a federation of `areas` areas.
 
     A sync gRPC server runs each open stream on a worker thread until it
-    closes. The stream cap is at least every area's streams (so a large
-    federation is never refused), the workers are the cap plus a reserve that
-    streams can never take (matcher/streams.py), and all of it is bounded,
-    since the signed directory is.
+    closes. By default the stream cap fits every area's streams (so a large
+    federation is never refused); an operator's explicit cap is kept as
+    given. The workers are the cap plus a reserve that streams can never take
+    (matcher/streams.py); all of it is bounded, since the directory is.
     """
-    streams = max(max_streams, STREAMS_PER_AREA * max(areas, 1))
+    streams = max_streams or max(DEFAULT_MAX_STREAMS, STREAMS_PER_AREA * max(areas, 1))
     workers = streams + UNARY_RESERVE
     return streams, workers, max(MAX_CONCURRENT_RPCS, 2 * workers)
 
 
 def build_matcher(keys_dir: Path, db_path: Path, listen: str, audit_path: Path | None = None, *,
                   extra_listen: list[str] = (), quotas: Quotas | None = None,
-                  max_streams: int = DEFAULT_MAX_STREAMS,
+                  max_streams: int | None = None,
                   stream_lifetime_s: float = DEFAULT_MAX_LIFETIME_S) -> MatcherApp:
     """Create and start a matcher bound to `listen` (use port 0 in tests).
 
