@@ -12,11 +12,17 @@
 # 2. For every role volume mounted at /export/<role>, replaces its contents with
 #    exactly that role's folder: /export/matcher <- /ceremony/matcher (no token
 #    keyset), /export/area-<id> <- /ceremony/areas/<id>. Nothing else is copied.
+# 3. For every area config volume mounted at /config/area-<id>, writes the
+#    area's protocol overlay overlay.toml (invented partners <id>-police,
+#    <id>-council, <id>-ida, signed off 30 days before the first run; see
+#    fedalert.demo_data.overlay_text) unless one is already there, so an
+#    edited overlay survives restarts (`down -v` forgets it).
 set -eu
 
 VOLUME=/ceremony
 CEREMONY=${FEDALERT_CEREMONY_DIR:-/ceremony/federation}
 EXPORT=${FEDALERT_EXPORT_DIR:-/export}
+CONFIG=${FEDALERT_CONFIG_DIR:-/config}
 RUN_AS=${FEDALERT_USER:-fedalert}
 
 say() { printf 'keys-job: %s\n' "$*" >&2; }
@@ -49,4 +55,25 @@ for dest in "$EXPORT"/*; do
   chown -R "$RUN_AS:$RUN_AS" "$dest"
   chmod 0700 "$dest"
   say "exported $src -> $dest ($(ls "$dest" | tr '\n' ' '))"
+done
+
+for dest in "$CONFIG"/*; do
+  [ -d "$dest" ] || continue
+  role=$(basename "$dest")
+  case $role in
+    area-*) area=${role#area-} ;;
+    *) die "unknown config volume $dest (want area-<id>)" ;;
+  esac
+  if [ -s "$dest/overlay.toml" ]; then
+    say "kept $dest/overlay.toml"
+  else
+    # Written to a temporary name and renamed: never a half-written overlay.
+    python3 -c 'import datetime, sys; from fedalert.demo_data import overlay_text
+sys.stdout.write(overlay_text(sys.argv[1], datetime.date.today()))' "$area" >"$dest/.overlay.toml.tmp"
+    chmod 0644 "$dest/.overlay.toml.tmp"
+    mv "$dest/.overlay.toml.tmp" "$dest/overlay.toml"
+    say "wrote the protocol overlay $dest/overlay.toml (area $area)"
+  fi
+  chown -R "$RUN_AS:$RUN_AS" "$dest"
+  chmod 0700 "$dest"
 done

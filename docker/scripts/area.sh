@@ -4,18 +4,52 @@
 #   area.sh alerts AREA            print the area's alert inbox as JSON
 #   area.sh show-alerts AREA       print the area's alert inbox for people
 #   area.sh matches AREA           print the area's current matches as JSON
-# FEDALERT_PROJECT picks the compose project (default fedalert).
-# The node commands live here, in one place.
+# Disclosure (docs/PROTOCOL.md section 5; invented coordinator ids coord-AREA1,
+# partner AREA-council from the area's overlay /config/overlay.toml):
+#   area.sh request AREA MATCH_ID FIELDS [FLAG...]
+#                                  ask the other area of MATCH_ID for FIELDS (comma-
+#                                  separated), purpose MARAC, basis UK GDPR 6(1)(e);
+#                                  FLAGs go to `fedalert disclose request`; JSON
+#   area.sh approve AREA REQUEST_ID [FLAG...]
+#                                  approve a received request (consent not sought, with
+#                                  reasons); FLAGs go to `fedalert disclose approve`; JSON
+#   area.sh requests AREA          every disclosure request, both directions, as JSON
+#   area.sh request-show AREA REQUEST_ID   one request as JSON (no case values)
+#   area.sh release-show AREA RELEASE_ID   open a received release as JSON (audited view)
+#   area.sh audit-verify AREA      verify the area's hash-chained audit log
+# The running node sends what these commands queue. FEDALERT_PROJECT picks the
+# compose project (default fedalert). The node commands live here, in one place.
 set -euo pipefail
 source "$(dirname "$0")/_lib.sh"
 
 NODE_DB=/var/lib/fedalert/node.db
-node_import()  { echo fedalert node import --db "$NODE_DB" "$1"; }
+NODE_AUDIT=/var/lib/fedalert/node.audit.jsonl
+OVERLAY=/config/overlay.toml
+RATIONALE="The perpetrator is now known in both areas; current risk and any conditions are needed to plan the victim's safety at this week's MARAC."
+node_import()  { echo fedalert node import --db "$NODE_DB" --overlay "$OVERLAY" "$1"; }
 node_alerts()  { echo fedalert node alerts --db "$NODE_DB" --json; }
 node_show()    { echo fedalert node alerts --db "$NODE_DB"; }
 node_matches() { echo fedalert node matches --db "$NODE_DB" --json; }
+# Arrays, not echo: the rationale and reasons hold spaces.
+disclose_request() {  # AREA MATCH_ID FIELDS
+  cmd=(fedalert disclose request "$2" --db "$NODE_DB" --keys /keys --overlay "$OVERLAY"
+       --partner "$1-council" --requester "coord-${1}1" --purpose marac --basis uk_gdpr_6_1_e
+       --statutory-power "Crime and Disorder Act 1998 s115" --art9 uk_gdpr_9_2_g_sch1_para18
+       --fields "$3" --rationale "$RATIONALE" --channel meeting --json)
+}
+disclose_approve() {  # AREA REQUEST_ID
+  cmd=(fedalert disclose approve "$2" --db "$NODE_DB" --keys /keys --overlay "$OVERLAY" --by "coord-${1}1"
+       --consent "victim:not_sought:seeking consent would increase the risk to the victim"
+       --consent "perpetrator:not_sought:would prejudice the prevention of crime" --json)
+}
+disclose_list()    { cmd=(fedalert disclose list --db "$NODE_DB" --overlay "$OVERLAY" --json); }
+disclose_show()    { cmd=(fedalert disclose show "$1" --db "$NODE_DB" --overlay "$OVERLAY" --json); }
+disclose_release() { cmd=(fedalert disclose release-show "$2" --db "$NODE_DB" --keys /keys --overlay "$OVERLAY"
+                          --viewer "coord-${1}1" --json); }
+audit_verify()     { cmd=(fedalert audit verify "$NODE_AUDIT"); }
 
-[[ $# -ge 2 ]] || die "usage: area.sh import|alerts|show-alerts|matches AREA [FILE]"
+verbs="import, alerts, show-alerts, matches, request, approve, requests, request-show, release-show, audit-verify"
+[[ $# -ge 2 ]] || die "usage: area.sh VERB AREA [ARG...] (verbs: $verbs)"
 verb=$1 area=$2
 [[ $area =~ ^[a-z0-9][a-z0-9-]{0,31}$ ]] || die "bad area id '$area'"
 cid=$(container_of "area-$area")
@@ -30,5 +64,25 @@ case $verb in
   alerts)  docker exec "$cid" $(node_alerts) ;;
   show-alerts) docker exec "$cid" $(node_show) ;;
   matches) docker exec "$cid" $(node_matches) ;;
-  *) die "unknown verb '$verb' (import, alerts, show-alerts, matches)" ;;
+  request)
+    [[ $# -ge 4 ]] || die "usage: area.sh request AREA MATCH_ID FIELDS [FLAG...]"
+    disclose_request "$area" "$3" "$4"
+    docker exec "$cid" "${cmd[@]}" "${@:5}"
+    ;;
+  approve)
+    [[ $# -ge 3 ]] || die "usage: area.sh approve AREA REQUEST_ID [FLAG...]"
+    disclose_approve "$area" "$3"
+    docker exec "$cid" "${cmd[@]}" "${@:4}"
+    ;;
+  requests) disclose_list; docker exec "$cid" "${cmd[@]}" ;;
+  request-show)
+    [[ $# -eq 3 ]] || die "usage: area.sh request-show AREA REQUEST_ID"
+    disclose_show "$3"; docker exec "$cid" "${cmd[@]}"
+    ;;
+  release-show)
+    [[ $# -eq 3 ]] || die "usage: area.sh release-show AREA RELEASE_ID"
+    disclose_release "$area" "$3"; docker exec "$cid" "${cmd[@]}"
+    ;;
+  audit-verify) audit_verify; docker exec "$cid" "${cmd[@]}" ;;
+  *) die "unknown verb '$verb' ($verbs)" ;;
 esac

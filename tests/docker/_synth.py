@@ -3,7 +3,10 @@
 Names are built from made-up syllables, one distinct name per index, so no
 two generated people collide by accident; PNC ids are made up with a valid
 check letter; phone numbers come from Ofcom's drama range. Columns are the
-node's canonical CSV import columns.
+node's canonical CSV import columns, plus the case-field columns when a row
+carries case values (``with_case_values``: invented values from
+``fedalert.demo_data.case_values``, supplied by the partners of the area's
+overlay that the docker keys job writes).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+
+from fedalert.demo_data import CASE_COLUMNS, case_values
 
 COLUMNS = ["record_id", "forename", "middle_names", "surname", "date_of_birth", "aliases", "alias_dobs",
            "pnc_id", "chi_number", "ni_number", "phone", "email", "postcode", "address"]
@@ -64,10 +69,16 @@ def background(prefix: str, area: str, start: int, count: int) -> list[dict]:
     return [{"record_id": f"{prefix}-{area}-{i}", **person(i)} for i in range(start, start + count)]
 
 
+def with_case_values(row: dict, area: str, today) -> dict:
+    """*row* plus invented case values for area *area* (partners ``<area>-police`` etc.)."""
+    return {**row, **case_values(area, today, row["record_id"])}
+
+
 def write_csv(path: Path, rows: list[dict]) -> Path:
+    columns = COLUMNS + (CASE_COLUMNS if any(c in r for r in rows for c in CASE_COLUMNS) else [])
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS)
+        w = csv.DictWriter(fh, fieldnames=columns)
         w.writeheader()
         for r in rows:
-            w.writerow({c: r.get(c, "") for c in COLUMNS})
+            w.writerow({c: r.get(c, "") for c in columns})
     return path

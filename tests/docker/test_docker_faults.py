@@ -9,15 +9,21 @@ The promise under test (DESIGN.md section 5): alerts are durable, persisted
 before acknowledgement, delivered at least once with a resume cursor,
 idempotent by alert id, and matcher restarts and node outages lose nothing.
 Each test uses its own record ids, so they share one network.
+
+The disclosure test drives the relay of sealed envelopes through the same
+matcher (DESIGN.md section 5, docs/PROTOCOL.md section 5): a request or a
+release in flight when the matcher dies completes after its restart.
 """
 
 from __future__ import annotations
 
 import collections
+import datetime as _dt
+import json
 import sqlite3
 
 from _dockernet import ROLE_SERVICES, run, wait_for
-from _synth import background, pairs, write_csv
+from _synth import background, pairs, with_case_values, write_csv
 
 ALERT_WAIT = 180  # seconds; bounded waits, no timed assertions
 CATCH_UP_WAIT = 600  # a whole large import republished after a matcher restart
@@ -173,3 +179,99 @@ def test_every_container_restarted_state_survives(federation, tmp_path):
     _wait_alerted(federation, "a", {p.left["record_id"] for p in ac}, "c")
     for area in ("a", "b", "c"):
         _assert_once_per_match(federation, area)
+
+
+# --- disclosure in flight ----------------------------------------------------------
+
+DISCLOSE_FIELDS = ["risk_level", "current_risk_summary", "conditions", "gender_history"]
+SEND_FAILED = "envelope send failed"  # the node's log line when the matcher did not take an envelope
+_NODE_DB = "/var/lib/fedalert/node.db"
+
+
+def _requests(net, area: str, request_id: str) -> list[dict]:
+    return [r for r in json.loads(net.area("requests", area) or "[]") if r["request_id"] == request_id]
+
+
+def _node_log(net, service: str) -> str:
+    proc = run(["docker", "logs", net.cid(service)], timeout=60)
+    return (proc.stdout + proc.stderr).decode(errors="replace")
+
+
+def _outbox_pending(net, area: str) -> int:
+    return int(net.exec(f"area-{area}", "python", "-c", _SQL_ONE, _NODE_DB,
+                        "SELECT count(*) FROM disclosure_outbox WHERE sent_at IS NULL").stdout.decode().strip())
+
+
+def _in_flight_then_kill_matcher(net, area: str, queue) -> object:
+    """Freeze the matcher, run `queue` (it writes envelopes to `area`'s outbox), wait
+    until `area`'s node has tried to hand them over and failed, SIGKILL the frozen
+    matcher and start it again. Returns what `queue` returned."""
+    failures_before = _node_log(net, f"area-{area}").count(SEND_FAILED)
+    run(["docker", "pause", net.cid("matcher")])
+    try:
+        result = queue()
+        assert _outbox_pending(net, area) > 0, f"area {area} queued no envelope"
+        wait_for(lambda: _node_log(net, f"area-{area}").count(SEND_FAILED) > failures_before, timeout=ALERT_WAIT,
+                 interval=2, what=f"area {area}'s node to try the frozen matcher")
+        # Still in flight: the matcher never acknowledged the envelope(s).
+        assert _outbox_pending(net, area) > 0, f"area {area}'s envelopes left the outbox while the matcher was frozen"
+    finally:
+        run(["docker", "kill", "--signal", "KILL", net.cid("matcher")], check=False)
+    net.compose("start", "matcher")
+    net.wait_healthy("matcher")
+    return result
+
+
+def test_disclosure_in_flight_survives_matcher_restart(federation, tmp_path):
+    """A request, then a release, each in flight when the matcher is SIGKILLed.
+
+    Area a asks b for four fields on a high-tier match while the matcher is
+    frozen, then killed and restarted: the request reaches b once. b approves
+    while the matcher is frozen again, then killed and restarted: gender
+    history is withheld (no consent or statutory exception), a ends with the
+    request released and opens the release, and both audit logs verify.
+    """
+    today = _dt.date.today()
+    (pair,) = pairs("disc", 6000, 1, "a", "b")
+    federation.area("import", "a", str(write_csv(tmp_path / "a.csv", [with_case_values(pair.left, "a", today)])))
+    federation.area("import", "b", str(write_csv(tmp_path / "b.csv", [with_case_values(pair.right, "b", today)])))
+    _wait_alerted(federation, "a", {pair.left["record_id"]}, "b")
+    _wait_alerted(federation, "b", {pair.right["record_id"]}, "a")
+    (match,) = [m for m in json.loads(federation.area("matches", "a"))
+                if m["record_id"] == pair.left["record_id"] and m["other_area"] == "b"]
+    assert match["tier"] == "high", match
+
+    # 1. The request is in flight when the matcher dies.
+    sent = _in_flight_then_kill_matcher(
+        federation, "a", lambda: json.loads(federation.area("request", "a", match["match_id"],
+                                                            ",".join(DISCLOSE_FIELDS))))
+    request_id = sent["request_id"]
+    assert sent["to_area"] == "b"
+    got = wait_for(lambda: _requests(federation, "b", request_id), timeout=ALERT_WAIT, interval=2,
+                   what=f"request {request_id} in area b")
+    assert len(got) == 1 and got[0]["direction"] == "incoming" and got[0]["status"] == "requested", got
+    assert got[0]["record_id"] == pair.right["record_id"] and got[0]["fields"] == DISCLOSE_FIELDS, got
+    assert _outbox_pending(federation, "a") == 0
+
+    # 2. The release is in flight when the matcher dies.
+    decided = _in_flight_then_kill_matcher(
+        federation, "b", lambda: json.loads(federation.area("approve", "b", request_id)))
+    assert decided["status"] == "partially_approved" and decided["withheld"] == ["gender_history"], decided
+    done = wait_for(lambda: [r for r in _requests(federation, "a", request_id) if r["status"] == "released"],
+                    timeout=ALERT_WAIT, interval=2, what=f"request {request_id} released in area a")
+    assert len(done) == 1 and done[0]["release_id"], done
+    assert _outbox_pending(federation, "b") == 0
+    (held,) = _requests(federation, "b", request_id)
+    assert held["status"] == "released" and held["fields_withheld"] == ["gender_history"], held
+
+    release = json.loads(federation.area("release-show", "a", done[0]["release_id"]))
+    assert release["request_id"] == request_id and release["from_area"] == "b"
+    assert sorted(i["field"] for i in release["items"]) == sorted(DISCLOSE_FIELDS[:3]), release["items"]
+    assert [w["field"] for w in release["withheld"]] == ["gender_history"], release["withheld"]
+    # The values are b's (invented) case values for its own record, sealed and relayed intact.
+    by_field = {i["field"]: i for i in release["items"]}
+    assert by_field["conditions"]["value"] == with_case_values(pair.right, "b", today)["conditions"]
+    assert by_field["conditions"]["source_partner"] == "b-police"
+
+    for area in ("a", "b"):
+        federation.area("audit-verify", area)  # exits non-zero (run() fails) unless the chain verifies
