@@ -61,7 +61,10 @@ class RunResult:
 
 def import_all(fed: Federation, csvs: dict[str, Path], parallel: int = 2,
                timeout_s: float = 3600.0) -> tuple[float, int]:
-    """Run `fedalert node import` for every area, `parallel` at a time; return (seconds, peak RSS kB)."""
+    """Run `fedalert node import` for every area, `parallel` at a time; return (seconds, peak RSS kB).
+
+    The peak is sampled from /proc every 20 ms while each import runs.
+    """
     queue = list(fed.areas)
     running: list[tuple[str, subprocess.Popen, object]] = []
     peak = 0
@@ -80,13 +83,15 @@ def import_all(fed: Federation, csvs: dict[str, Path], parallel: int = 2,
             running.append((area, p, logf))
         for item in list(running):
             area, p, logf = item
-            pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+            # VmHWM of the running importer (ru_maxrss from wait4 would count
+            # this process's memory, copied at fork, before the exec).
+            peak = max(peak, proc_status_kb(p.pid, "VmHWM"))
+            pid, status, _ = os.wait4(p.pid, os.WNOHANG)
             if pid == 0:
                 continue
             running.remove(item)
             logf.close()
             p.returncode = os.waitstatus_to_exitcode(status)
-            peak = max(peak, usage.ru_maxrss)
             if p.returncode != 0:
                 raise RuntimeError(f"import for {area} failed; see {fed.log('import-' + area)}")
         time.sleep(0.02)

@@ -1,0 +1,43 @@
+"""bench/federation.py --quick runs end to end and reports every figure.
+
+No timing is asserted (figures depend on the machine): only that the run
+completes against real processes, that every key is there and numeric, and
+that every planted duplicate was delivered.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NUMERIC = [
+    "records_per_s", "tokens_per_s", "publish_tokens_per_s", "all_alerts_s", "matcher_bytes_per_token",
+    "pipeline_s", "baseline_s", "pipeline_vs_baseline", "psi_s", "fedalert_pairwise_s", "psi_speedup",
+    "psi_federation_s_extrapolated", "fedalert_federation_s",
+]
+
+
+def _number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and x == x and x >= 0
+
+
+@pytest.mark.slow
+def test_quick_benchmark_prints_every_key(tmp_path):
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "federation.py"), "--quick",
+                          "--workdir", str(tmp_path / "work")],
+                         capture_output=True, text=True, timeout=900, cwd=ROOT, stdin=subprocess.DEVNULL)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout)  # stdout is the JSON document and nothing else
+    for key in NUMERIC:
+        assert _number(result[key]), (key, result.get(key))
+    assert _number(result["alert_latency_ms"]["p50"]) and _number(result["alert_latency_ms"]["p99"])
+    assert result["alert_latency_ms"]["n"] == result["config"]["probes"] > 0
+    assert set(result["peak_rss_mb"]) >= {"matcher", "node"}
+    assert all(_number(v) and v > 0 for v in result["peak_rss_mb"].values())
+    assert result["planted_delivered"] == result["config"]["planted_pairs"] > 0
+    assert result["matcher_tokens"] > 0 and result["psi_detail"]["intersection"] > 0
