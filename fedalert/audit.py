@@ -389,7 +389,6 @@ def verify(
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-_LEADING_BLANKS = " \t\r\n\x0b\x0c\u00a0\u3000"
 
 
 def neutralise_cell(value: str) -> str:
@@ -397,9 +396,10 @@ def neutralise_cell(value: str) -> str:
 
     A cell whose first character, or first character after leading blanks,
     could start a formula (= + - @, their full-width forms, tab, CR, LF) is
+    (blanks are everything str.isspace() calls white space, separators included)
     prefixed with an apostrophe, which spreadsheets show as text.
     """
-    if value and (value.startswith(_FORMULA_START) or value.lstrip(_LEADING_BLANKS).startswith(_FORMULA_START)):
+    if value and (value.startswith(_FORMULA_START) or value.lstrip().startswith(_FORMULA_START)):
         return "'" + value
     return value
 

@@ -39,6 +39,7 @@ class MatcherApp:
 
 #: Open streams each area may hold (WatchAlerts, WatchEnvelopes).
 STREAMS_PER_AREA = 2
+STREAM_HEADROOM = 8
 
 
 def pool_sizes(areas: int, max_streams: int | None = None) -> tuple[int, int, int]:
@@ -50,7 +51,8 @@ def pool_sizes(areas: int, max_streams: int | None = None) -> tuple[int, int, in
     given. The workers are the cap plus a reserve that streams can never take
     (matcher/streams.py); all of it is bounded, since the directory is.
     """
-    streams = max_streams or max(DEFAULT_MAX_STREAMS, STREAMS_PER_AREA * max(areas, 1))
+    # Headroom: a reconnecting node briefly holds a new stream beside its old one.
+    streams = max_streams or max(DEFAULT_MAX_STREAMS, STREAMS_PER_AREA * max(areas, 1) + STREAM_HEADROOM)
     workers = streams + UNARY_RESERVE
     return streams, workers, max(MAX_CONCURRENT_RPCS, 2 * workers)
 

@@ -12,7 +12,8 @@ import pytest
 
 from fedalert.keys import init_federation
 from fedalert.matcher.server import build_matcher, pool_sizes
-from fedalert.transport import MAX_WORKERS, TlsFiles, secure_channel
+from fedalert.matcher.streams import UNARY_RESERVE
+from fedalert.transport import TlsFiles, secure_channel
 from fedalert.v1 import matcher_pb2 as pb
 from fedalert.v1 import matcher_pb2_grpc as pb_grpc
 from tests.helpers import drain, publish, record
@@ -21,8 +22,9 @@ AREAS = [f"x{i:02d}" for i in range(18)]
 
 
 def test_pool_leaves_workers_for_unary_calls():
-    workers, concurrent = pool_sizes(40)
-    assert workers == 80 + MAX_WORKERS and concurrent > workers - MAX_WORKERS
+    streams, workers, concurrent = pool_sizes(40)
+    assert streams >= 80 and workers == streams + UNARY_RESERVE and concurrent > workers
+    assert pool_sizes(40, max_streams=10)[0] == 10  # an operator's explicit cap is kept
 
 
 @pytest.mark.slow
