@@ -58,14 +58,31 @@ def drain_once(store, stub, audit=None, idle_timeout: float = 2.0) -> int:
     return new
 
 
-class AlertWatcher(threading.Thread):
-    """Background thread that keeps the inbox up to date until stopped."""
+class StreamWatcher(threading.Thread):
+    """Keep one matcher server stream open until stopped (alerts, envelopes).
 
-    def __init__(self, store, stub, audit=None, on_alert=None):
-        super().__init__(name="alert-watcher", daemon=True)
-        self.store, self.stub, self.audit, self.on_alert = store, stub, audit, on_alert
+    Each item goes to :meth:`handle`; a stream that ends (lifetime reached or
+    deadline) is reopened at once from the stored cursor; other failures are
+    retried with bounded backoff. A refusal (PERMISSION_DENIED: revoked, or
+    not yet in the matcher's directory) is logged once and retried only after
+    REFUSED_RETRY_S, so a refused node never hammers the matcher. A failure
+    while handling an item is logged by type only (a message could echo
+    content) and the item is left unacknowledged, to be delivered again.
+    """
+
+    what = "stream"
+
+    def __init__(self, name: str):
+        super().__init__(name=name, daemon=True)
         self.stopping = threading.Event()
         self._call = None
+        self._log = logging.getLogger(type(self).__module__)
+
+    def open_stream(self):
+        raise NotImplementedError
+
+    def handle(self, item) -> None:
+        raise NotImplementedError
 
     def stop(self) -> None:
         self.stopping.set()
@@ -76,25 +93,46 @@ class AlertWatcher(threading.Thread):
         backoff = 0.2
         while not self.stopping.is_set():
             try:
-                self._call = self.stub.WatchAlerts(
-                    pb.WatchAlertsRequest(after_cursor=self.store.alert_cursor()), timeout=STREAM_DEADLINE_S)
-                for alert in self._call:
-                    if receive(self.store, self.stub, alert, self.audit) and self.on_alert:
-                        self.on_alert(alert)
+                self._call = self.open_stream()
+                for item in self._call:
+                    self.handle(item)
                     backoff = 0.2
+                continue  # the server ended the stream: reopen from the stored cursor
             except grpc.RpcError as exc:
                 if self.stopping.is_set():
                     break
                 code = exc.code()
                 if code == grpc.StatusCode.PERMISSION_DENIED:
-                    # Revoked (or not yet in the matcher's directory): say so, and do not hammer the matcher.
-                    log.error("matcher refused this area: %s", exc.details())
+                    self._log.error("matcher refused this area's %s: %s", self.what, exc.details())
                     self.stopping.wait(REFUSED_RETRY_S)
-                elif code != grpc.StatusCode.DEADLINE_EXCEEDED:
-                    log.info("alert stream interrupted (%s); reconnecting", code.name)
-                    self.stopping.wait(backoff)
-                    backoff = min(backoff * 2, 5.0)
-            except Exception:  # noqa: BLE001 - keep the watcher alive; log type only
-                log.exception("alert watcher error")
-                self.stopping.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
+                    continue
+                if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+                    continue
+                self._log.info("%s interrupted (%s); reconnecting", self.what, code.name)
+            except Exception as exc:  # noqa: BLE001 - keep receiving; type only (messages may echo content)
+                if self.stopping.is_set():
+                    break
+                self._log.error("%s item not processed (%s); it will be delivered again", self.what,
+                                type(exc).__name__)
+                if self._call is not None:
+                    self._call.cancel()
+            self.stopping.wait(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+
+class AlertWatcher(StreamWatcher):
+    """Background thread that keeps the inbox up to date until stopped."""
+
+    what = "alert stream"
+
+    def __init__(self, store, stub, audit=None, on_alert=None):
+        super().__init__("alert-watcher")
+        self.store, self.stub, self.audit, self.on_alert = store, stub, audit, on_alert
+
+    def open_stream(self):
+        return self.stub.WatchAlerts(pb.WatchAlertsRequest(after_cursor=self.store.alert_cursor()),
+                                     timeout=STREAM_DEADLINE_S)
+
+    def handle(self, alert) -> None:
+        if receive(self.store, self.stub, alert, self.audit) and self.on_alert:
+            self.on_alert(alert)

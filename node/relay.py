@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +35,7 @@ import grpc
 
 from fedalert.node import disclosure as D
 from fedalert.node.errors import NodeError
+from fedalert.node.inbox import STREAM_DEADLINE_S, StreamWatcher
 from fedalert.node.trust import NodeTrust
 from fedalert.v1 import matcher_pb2 as pb
 
@@ -43,9 +43,6 @@ log = logging.getLogger(__name__)
 
 SEND_TIMEOUT_S = 10.0
 ACK_TIMEOUT_S = 10.0
-STREAM_DEADLINE_S = 300.0
-#: Wait before re-opening the stream after the matcher refused this area.
-REFUSED_RETRY_S = 30.0
 ENVELOPE_CURSOR_KEY = "envelope_cursor"
 #: Codes after which resending the same envelope cannot succeed until something changes.
 _PERMANENT = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED,
@@ -233,53 +230,23 @@ def drain_envelopes(receiver: Receiver, stub, idle_timeout: float = 2.0) -> list
     return out
 
 
-class EnvelopeWatcher(threading.Thread):
+class EnvelopeWatcher(StreamWatcher):
     """Background thread: keep the envelope stream open and dispatch what arrives."""
 
+    what = "envelope stream"
+
     def __init__(self, receiver: Receiver, stub, on_envelope=None):
-        super().__init__(name="envelope-watcher", daemon=True)
+        super().__init__("envelope-watcher")
         self.receiver, self.stub, self.on_envelope = receiver, stub, on_envelope
-        self.stopping = threading.Event()
-        self._call = None
 
-    def stop(self) -> None:
-        self.stopping.set()
-        if self._call is not None:
-            self._call.cancel()
+    def open_stream(self):
+        return self.stub.WatchEnvelopes(pb.WatchEnvelopesRequest(after_cursor=envelope_cursor(self.receiver.db)),
+                                        timeout=STREAM_DEADLINE_S)
 
-    def run(self) -> None:
-        backoff = 0.2
-        while not self.stopping.is_set():
-            try:
-                self._call = self.stub.WatchEnvelopes(
-                    pb.WatchEnvelopesRequest(after_cursor=envelope_cursor(self.receiver.db)),
-                    timeout=STREAM_DEADLINE_S)
-                for env in self._call:
-                    got = receive_one(self.receiver, self.stub, env)
-                    if self.on_envelope is not None:
-                        self.on_envelope(env, got)
-                    backoff = 0.2
-            except grpc.RpcError as exc:
-                if self.stopping.is_set():
-                    break
-                code = exc.code()
-                if code == grpc.StatusCode.PERMISSION_DENIED:
-                    # Revoked (or not yet in the matcher's directory): say so, and do not hammer the matcher.
-                    log.error("matcher refused this area's envelope stream")
-                    self.stopping.wait(REFUSED_RETRY_S)
-                    continue
-                if code != grpc.StatusCode.DEADLINE_EXCEEDED:
-                    log.info("envelope stream interrupted (%s); reconnecting", code.name)
-                self.stopping.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-            except Exception as exc:  # noqa: BLE001 - keep receiving; type only (messages may echo content)
-                if self.stopping.is_set():
-                    break
-                log.error("envelope not processed (%s); it will be delivered again", type(exc).__name__)
-                if self._call is not None:
-                    self._call.cancel()
-                self.stopping.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
+    def handle(self, env) -> None:
+        got = receive_one(self.receiver, self.stub, env)
+        if self.on_envelope is not None:
+            self.on_envelope(env, got)
 
 
 # --- housekeeping -----------------------------------------------------------------
