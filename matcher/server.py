@@ -16,7 +16,7 @@ from fedalert.matcher.service import MatcherService
 from fedalert.matcher.store import open_store
 from fedalert.matcher.streams import DEFAULT_MAX_LIFETIME_S, DEFAULT_MAX_STREAMS, UNARY_RESERVE, StreamRegistry
 from fedalert.serving import add_health
-from fedalert.transport import MAX_CONCURRENT_RPCS, MAX_WORKERS, TlsFiles, add_port, create_server
+from fedalert.transport import MAX_CONCURRENT_RPCS, TlsFiles, add_port, create_server
 from fedalert.v1 import matcher_pb2_grpc as pb_grpc
 
 

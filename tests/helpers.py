@@ -1,13 +1,16 @@
-"""Test helpers (not fixtures): build token batches and drain alert streams."""
+"""Test helpers (not fixtures): token batches, alert streams, and a real matcher on port 0."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from pathlib import Path
 
 import grpc
 
+from fedalert.transport import TlsFiles, secure_channel
 from fedalert.v1 import matcher_pb2 as pb
+from fedalert.v1 import matcher_pb2_grpc as pb_grpc
 
 
 def tok(label: str) -> bytes:
@@ -38,3 +41,45 @@ def drain(stub, after: int = 0, idle: float = 1.0) -> list[pb.Alert]:
         if exc.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
             raise
     return out
+
+
+class MatcherHandle:
+    def __init__(self, keys: Path, db: Path, **opts):
+        self.keys, self.db, self.opts = keys, db, opts
+        self.app = None
+        self._channels: list[grpc.Channel] = []
+
+    def start(self):
+        from fedalert.matcher.server import build_matcher
+
+        self.app = build_matcher(self.keys / "matcher", self.db, "127.0.0.1:0", **self.opts)
+        self.port = self.app.port
+        return self
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def stub(self, area: str, keys: Path | None = None) -> pb_grpc.MatcherStub:
+        tls = TlsFiles.for_area((keys or self.keys) / "areas" / area)
+        ch = secure_channel(self.target, tls, server_name="matcher")
+        self._channels.append(ch)
+        return pb_grpc.MatcherStub(ch)
+
+    def stop(self):
+        for ch in self._channels:
+            ch.close()
+        self._channels.clear()
+        if self.app:
+            self.app.stop()
+            self.app = None
+
+    def restart(self):
+        self.stop()
+        return self.restart_same_port()
+
+    def restart_same_port(self):
+        from fedalert.matcher.server import build_matcher
+
+        self.app = build_matcher(self.keys / "matcher", self.db, f"127.0.0.1:{self.port}", **self.opts)
+        return self

@@ -27,7 +27,7 @@ from fedalert.node import disclosure as D
 from fedalert.node.server import NodeApp, NodeConfig
 from fedalert.v1 import matcher_pb2 as pb
 
-from conftest import MatcherHandle
+from tests.helpers import MatcherHandle
 
 pytestmark = pytest.mark.slow
 
