@@ -186,9 +186,6 @@ def run_federation(fed: Federation, csvs: dict[str, Path], planted, expected_tok
     the first import to the last planted alert stored by both of its areas.
     """
     res = RunResult()
-    fed.start_matcher()
-    start_nodes(fed)
-    log(f"matcher on port {fed.matcher.port} and {len(fed.areas)} nodes up; importing")
     watch = Watch(fed)
     box: dict = {}
 
@@ -199,6 +196,9 @@ def run_federation(fed: Federation, csvs: dict[str, Path], planted, expected_tok
             box["error"] = exc
 
     try:
+        fed.start_matcher()
+        start_nodes(fed)
+        log(f"matcher on port {fed.matcher.port} and {len(fed.areas)} nodes up; importing")
         t0 = time.perf_counter()
         importer = threading.Thread(target=_imports, name="imports", daemon=True)
         importer.start()
