@@ -119,23 +119,18 @@ class Federation:
 def _summarise(fed: Federation, planted) -> dict:
     seen = {area: fed.node_matches(area) for area in fed.areas}
     matches: dict[str, dict] = {}
+    members: dict[str, set[tuple[str, str]]] = {}  # match id -> (area, record id) ends seen so far
     for area, rows in seen.items():
         for m in rows:
             entry = matches.setdefault(m["match_id"], {"match_id": m["match_id"], "tier": m["tier"],
                                                        "areas": set(), "key_kinds": m["kinds"]})
             entry["areas"].add(area)
-    by_record = {(area, m["record_id"]): m["match_id"] for area, rows in seen.items() for m in rows}
-    by_pair = {}
-    for area, rows in seen.items():
-        for m in rows:
-            by_pair.setdefault(m["match_id"], set()).add((area, m["record_id"]))
+            members.setdefault(m["match_id"], set()).add((area, m["record_id"]))
     planted_out = []
     for p in planted:
-        ends = [tuple(x) for x in p.records]
-        found = any(set(ends) <= members for members in by_pair.values())
+        ends = {tuple(x) for x in p.records}
         planted_out.append({"records": [list(x) for x in p.records], "kind": p.kind,
-                            "expect_match": p.expect_match, "found": found})
-    del by_record
+                            "expect_match": p.expect_match, "found": any(ends <= m for m in members.values())})
     return {
         "areas": fed.areas,
         "matches": [{**m, "areas": sorted(m["areas"])} for m in sorted(matches.values(), key=lambda x: x["match_id"])],
