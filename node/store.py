@@ -101,11 +101,7 @@ class NodeStore:
         self.db = open_db(path)
         self.clock = clock
         self.lock = threading.RLock()
-        self.extra_migrations: list[Migration] = []
         migrate(self.db, MIGRATIONS)
-
-    def add_migrations(self, migrations: list[Migration]) -> None:
-        migrate(self.db, migrations)
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
