@@ -223,8 +223,10 @@ class Engine:
         return found
 
     def _rescore_batch(self, area: str, handles: list[str], found: dict[str, set[tuple[str, str]]],
-                       now: int) -> None:
-        """Re-evaluate the pairs of every changed handle: token candidates plus live matches."""
+                       now: int) -> int:
+        """Re-evaluate the pairs of every changed handle: token candidates plus live matches.
+
+        Returns how many matches this withdrew."""
         handles = list(dict.fromkeys(handles))
         for i in range(0, len(handles), _IN_CHUNK):
             chunk = handles[i:i + _IN_CHUNK]
@@ -235,6 +237,7 @@ class Engine:
                 f"SELECT handle_b, area_a, handle_a FROM matches WHERE area_b=? AND handle_b IN ({marks})"
                 " AND status='live'", [area, *chunk, area, *chunk]):
                 found.setdefault(my_handle, set()).add((other_area, other_handle))
+        withdrawn = 0
         for handle in handles:
             counterparts = found.get(handle)
             if not counterparts:
@@ -243,7 +246,9 @@ class Engine:
             for other_area, other_handle in sorted(counterparts):
                 theirs = self._records_of(other_area, other_handle)
                 verdict, kinds = self._verdict(mine, theirs) if mine and theirs else (None, [])
-                self._apply(area, handle, other_area, other_handle, verdict, kinds, now)
+                if self._apply(area, handle, other_area, other_handle, verdict, kinds, now) == "withdrawn":
+                    withdrawn += 1
+        return withdrawn
 
     def _records_of(self, area: str, handle: str) -> dict[str, tuple[set[str], set[tuple[int, bytes]]]]:
         rows = self.db.execute("SELECT key_id, kinds, packed FROM records WHERE area=? AND handle=?", [area, handle])
@@ -280,20 +285,8 @@ class Engine:
     def _rescore(self, area: str, handle: str, now: int) -> int:
         """Re-evaluate every pair involving (area, handle); return matches withdrawn."""
         mine = self._records_of(area, handle)
-        counterparts = self._candidates(area, mine) if mine else set()
-        for row in self.db.execute(
-            "SELECT area_b, handle_b FROM matches WHERE area_a=? AND handle_a=? AND status='live' "
-            "UNION SELECT area_a, handle_a FROM matches WHERE area_b=? AND handle_b=? AND status='live'",
-            [area, handle, area, handle],
-        ):
-            counterparts.add((row[0], row[1]))
-        withdrawn = 0
-        for other_area, other_handle in sorted(counterparts):
-            theirs = self._records_of(other_area, other_handle)
-            verdict, kinds = self._verdict(mine, theirs) if mine and theirs else (None, [])
-            if self._apply(area, handle, other_area, other_handle, verdict, kinds, now) == "withdrawn":
-                withdrawn += 1
-        return withdrawn
+        found = {handle: self._candidates(area, mine)} if mine else {}
+        return self._rescore_batch(area, [handle], found, now)
 
     def _apply(self, area, handle, other_area, other_handle, verdict, kinds, now) -> str | None:
         (aa, ha), (ab, hb) = sorted([(area, handle), (other_area, other_handle)])
