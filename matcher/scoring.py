@@ -5,33 +5,37 @@ each published and on which kinds they share a token. evaluate() turns that
 pattern into a Fellegi-Sunter score (log2 likelihood ratio, in bits) and a
 tier. docs/MATCHING.md explains the model; in short:
 
-* Comparisons. The name and DOB kinds form one comparison, "person", read as
-  an ordered decision list from the most to the least exact kind: each kind
-  both records carry but do not share adds its disagreement weight
-  log2((1-m)/(1-u)); the first shared kind adds its agreement weight
-  log2(m/u) and ends the list (weaker kinds are implied by it). m is
-  conditional on the earlier kinds both records carry having failed; a
-  kind that is the first both records carry (the other record lacks a
-  forename, say) uses its plain m_first instead. Each strong
-  identifier, each contact identifier and place are further comparisons,
-  read the same way. A kind only one record carries is no evidence.
+* Fields, not kinds. Most kinds join two or three fields (forename,
+  surname, date of birth, address), so kinds are not independent evidence.
+  The pattern is first read back into one agreement level per field: the
+  best level any shared kind implies (``name_dob`` shared means forename,
+  surname and DOB exact; ``edit_surname_dob`` shared means surname within
+  one edit and DOB exact). A field both records carry that no shared kind
+  covers is a disagreement, read only when another field of the person
+  agrees (a shared ``surname_dob`` and an unshared ``forename_dob`` mean
+  the forenames differ). A field only one record carries is no evidence.
+  Each field then adds log2(m/u) of its level, once.
 * Household evidence. Place (address, postcode) and phone are shared by
-  people who live together. They count only when the person comparison
-  agrees on a forename (or its initial) together with a full DOB: never
-  on their own, and never with a name alone (a same-named parent or child
-  at the same address whose DOB is missing on one record looks the same).
-* Family signatures. Surname and DOB shared while the forenames (or
-  initials) both records carry differ is what twins show; forename and
-  surname shared while the DOBs both carry differ is what a same-named
-  parent and child show. Either gets the fixed family weight (below the
-  alert threshold) and household evidence adds nothing.
+  people who live together. They count only when the forename (or its
+  initial) and a full DOB agree: never on their own and never with a name
+  alone (a same-named parent or child at the same address whose DOB is
+  missing on one record looks the same).
+* Family signatures. Surname and DOB agreeing, the forenames both records
+  carry differing, at a shared address or phone, is what twins show;
+  forename and surname agreeing, the DOBs differing, at a shared address
+  or phone, is what a same-named parent and child show. Either gets the
+  fixed family weight (below the alert threshold) in place of the person
+  score, and household evidence adds nothing.
+* Identifiers. Each strong identifier (PNC, CHI, NI) and each contact
+  identifier (phone, e-mail) is its own comparison: shared, it adds its
+  agreement weight; carried by both and not shared, its disagreement weight.
 * Tiers. The score sets a band (low >= threshold, medium, high); the tier is
-  capped by the best grade of the kinds that agreed, so a weak agreement
+  capped by the best grade of the kinds that counted, so a weak agreement
   (phonetic name + year of birth, place) never raises high; two medium
-  comparisons together may. A shared strong identifier (PNC, CHI, NI)
-  above the threshold is high.
+  comparisons together may. A shared strong identifier above the
+  threshold is high.
 
-m and u are documented per kind below, set from stated assumptions about
+m and u are documented per level below, set from stated assumptions about
 error rates and name/DOB frequencies, not fitted on truth labels.
 """
 
@@ -44,9 +48,11 @@ __all__ = [
     "ALERT_THRESHOLD",
     "HIGH_THRESHOLD",
     "KINDS",
+    "LEVELS",
     "MEDIUM_THRESHOLD",
     "TIERS",
     "Kind",
+    "Level",
     "Explanation",
     "Verdict",
     "evaluate",
@@ -65,87 +71,127 @@ MEDIUM_THRESHOLD = 22.0
 HIGH_THRESHOLD = 27.0
 
 TIERS = ("low", "medium", "high")
+PERSON_FIELDS = ("fn", "sn", "dob")
 STRONG = ("pnc", "chi", "ni")
-HOUSEHOLD = ("place", "phone")
+CONTACT = ("phone", "email")
+
+
+@dataclass(frozen=True)
+class Level:
+    """One agreement level of one field, with its documented m and u."""
+
+    field: str
+    name: str
+    m: float  # P(this level | same person), the field carried by both records
+    u: float  # P(this level | different people)
+
+    @property
+    def weight(self) -> float:
+        return math.log2(self.m / self.u)
+
+
+# u: chance two different people reach the level, from frequencies: a full
+# DOB 1 in 22,000 (60 birth years); a surname 1 in 1,250 and a forename 1 in
+# 200 (inverse of the sum of squared frequencies of UK names); one-edit,
+# phonetic and prefix forms are 1.5-10 times coarser. m: chance a true pair
+# shows exactly this level, from typical error rates (a name or DOB error in
+# about one record in four, nickname 3%, swapped day/month 2%, a changed or
+# replaced surname 7%, a forename that differs beyond every variant 5%).
+# Each field's m add up to 1 over its levels, and so do its u.
+_LEVELS = (
+    Level("fn", "exact", 0.83, 0.005),
+    Level("fn", "nick", 0.03, 0.002),
+    Level("fn", "edit", 0.04, 0.003),
+    Level("fn", "phon", 0.02, 0.005),
+    Level("fn", "prefix", 0.02, 0.01),
+    Level("fn", "initial", 0.02, 0.08),
+    Level("fn", "differ", 0.04, 0.895),
+    Level("sn", "exact", 0.83, 0.0008),
+    Level("sn", "edit", 0.06, 0.001),
+    Level("sn", "phon", 0.02, 0.002),
+    Level("sn", "prefix", 0.02, 0.005),
+    Level("sn", "differ", 0.07, 0.9912),
+    Level("dob", "exact", 0.91, 4.5e-5),
+    Level("dob", "swap", 0.02, 4.5e-5),
+    Level("dob", "edit", 0.03, 2e-3),
+    Level("dob", "ym", 0.01, 1.4e-3),
+    Level("dob", "year", 0.01, 0.015),
+    Level("dob", "differ", 0.02, 0.98151),
+    # address: first line (house number + street, or number + street prefix).
+    # People move (m); households share (see the module doc).
+    Level("address", "exact", 0.60, 2e-5),
+    Level("postcode", "exact", 0.60, 1e-4),
+)
+LEVELS: dict[tuple[str, str], Level] = {(lv.field, lv.name): lv for lv in _LEVELS}
+_RANK = {f: [lv.name for lv in _LEVELS if lv.field == f] for f in ("fn", "sn", "dob", "address", "postcode")}
 
 
 @dataclass(frozen=True)
 class Kind:
-    """Documented m and u of one key kind, and what it is built from."""
+    """What a key kind shows when two records share it, and the best tier it may raise."""
 
     name: str
-    m: float  # P(shared | same person, an earlier kind of its comparison was compared and failed)
-    u: float  # P(shared | different people)
     grade: str  # best tier this kind can raise on its own: high, medium or low
-    fields: frozenset[str]  # fn forename, fi forename initial, sn surname, dob, ...
-    comparison: str
-    m_first: float  # P(shared | same person) when it is the first kind both records carry
+    shows: tuple[tuple[str, str], ...]  # (field, level) pairs implied by a shared token
+    m: float = 0.0  # identifiers only: P(shared | same person, both carry it)
+    u: float = 0.0  # identifiers only: P(shared | different people)
 
-    def agree(self, first: bool = False) -> float:
-        return math.log2((self.m_first if first else self.m) / self.u)
-
-    def disagree(self, first: bool = False) -> float:
-        return math.log2((1 - (self.m_first if first else self.m)) / (1 - self.u))
+    @property
+    def fields(self) -> frozenset[str]:
+        return frozenset(f for f, _ in self.shows)
 
 
-def _k(name: str, m: float, u: float, grade: str, fields: str, comparison: str, m_first: float | None = None) -> Kind:
-    fs = frozenset(fields.split())
-    if "fn" in fs:
-        fs |= {"fi"}
-    return Kind(name, m, u, grade, fs, comparison, m if m_first is None else m_first)
+def _k(name: str, grade: str, shows: str, m: float = 0.0, u: float = 0.0) -> Kind:
+    pairs = tuple(tuple(part.split("=")) for part in shows.split())
+    return Kind(name, grade, pairs, m, u)  # type: ignore[arg-type]
 
 
-# u: chance two different people agree, from frequencies: a full DOB 1 in
-# 22,000 (60 birth years); a surname 1 in 1,250 and a forename 1 in 200
-# (inverse of the sum of squared frequencies of UK names); phonetic codes and
-# 3-letter prefixes are 2-4 times coarser; relatives lift some u (see
-# FAMILY_*). m: conditional chance a true pair agrees here after every
-# earlier kind failed, from typical error rates (a record with a name or
-# DOB error about 30%, nickname 5%, swapped day/month 2%, and so on).
 KINDS: tuple[Kind, ...] = (
-    # person, strongest first
-    _k("name_dob", 0.70, 1e-10, "high", "fn sn dob", "person"),
-    _k("name_swap_dob", 0.05, 1e-10, "high", "fn sn dob", "person"),
-    _k("name_dob_swap", 0.05, 1e-10, "high", "fn sn dob", "person"),
-    _k("edit_forename", 0.15, 1e-9, "high", "fn sn dob", "person"),
-    _k("edit_surname", 0.15, 1e-9, "high", "fn sn dob", "person"),
-    _k("edit_dob", 0.15, 1e-8, "medium", "fn sn dob", "person"),
-    _k("nick_name_dob", 0.10, 1e-9, "medium", "fn sn dob", "person"),
-    _k("phon_name_dob", 0.20, 2e-9, "medium", "fn sn dob", "person"),
-    _k("prefix_name_dob", 0.20, 3e-9, "medium", "fn sn dob", "person"),
-    _k("name_ym", 0.10, 1e-8, "medium", "fn sn dob", "person"),
-    _k("init_name_dob", 0.10, 2e-8, "low", "fi sn dob", "person", 0.8),
-    _k("surname_dob", 0.20, 5e-8, "low", "sn dob", "person", 0.8),
-    _k("edit_surname_dob", 0.10, 1.5e-7, "low", "sn dob", "person", 0.8),
-    _k("forename_dob", 0.20, 2e-7, "low", "fn dob", "person", 0.8),
-    _k("edit_forename_dob", 0.10, 6e-7, "low", "fn dob", "person", 0.8),
-    _k("phon_name_yob", 0.10, 1e-6, "low", "fn sn", "person", 0.8),
-    _k("full_name", 0.30, 5e-6, "low", "fn sn", "person", 0.8),
+    _k("name_dob", "high", "fn=exact sn=exact dob=exact"),
+    _k("name_swap_dob", "high", "fn=exact sn=exact dob=exact"),
+    _k("name_dob_swap", "high", "fn=exact sn=exact dob=swap"),
+    _k("edit_forename", "high", "fn=edit sn=exact dob=exact"),
+    _k("edit_surname", "high", "fn=exact sn=edit dob=exact"),
+    _k("edit_dob", "medium", "fn=exact sn=exact dob=edit"),
+    _k("nick_name_dob", "medium", "fn=nick sn=exact dob=exact"),
+    _k("phon_name_dob", "medium", "fn=phon sn=phon dob=exact"),
+    _k("prefix_name_dob", "medium", "fn=prefix sn=prefix dob=exact"),
+    _k("name_ym", "medium", "fn=exact sn=exact dob=ym"),
+    _k("init_name_dob", "low", "fn=initial sn=exact dob=exact"),
+    _k("surname_dob", "low", "sn=exact dob=exact"),
+    _k("edit_surname_dob", "low", "sn=edit dob=exact"),
+    _k("forename_dob", "low", "fn=exact dob=exact"),
+    _k("edit_forename_dob", "low", "fn=edit dob=exact"),
+    _k("phon_name_yob", "low", "fn=phon sn=phon dob=year"),
+    _k("full_name", "low", "fn=exact sn=exact"),
     # strong identifiers: each its own comparison; a mistyped id is rare
-    _k("pnc", 0.95, 1e-10, "high", "pnc", "pnc"),
-    _k("chi", 0.95, 1e-10, "high", "chi", "chi"),
-    _k("ni", 0.95, 1e-10, "high", "ni", "ni"),
+    _k("pnc", "high", "pnc=exact", 0.95, 1e-10),
+    _k("chi", "high", "chi=exact", 0.95, 1e-10),
+    _k("ni", "high", "ni=exact", 0.95, 1e-10),
     # contact identifiers: people change them; households share a landline
-    _k("phone", 0.50, 1e-7, "medium", "phone", "phone"),
-    _k("email", 0.50, 1e-8, "medium", "email", "email"),
-    # place: people move (m), households share addresses (see HOUSEHOLD)
-    _k("address_forename", 0.60, 1e-8, "medium", "address fn", "place"),
-    _k("postcode_name", 0.30, 1e-7, "medium", "postcode fn sn", "place", 0.6),
-    _k("address_dob", 0.10, 1e-7, "medium", "address dob", "place", 0.6),
-    _k("address_name", 0.10, 1e-6, "low", "address sn", "place", 0.6),
+    _k("phone", "medium", "phone=exact", 0.50, 1e-7),
+    _k("email", "medium", "email=exact", 0.50, 1e-8),
+    # place
+    _k("address_forename", "medium", "address=exact fn=exact"),
+    _k("postcode_name", "medium", "postcode=exact fn=exact sn=exact"),
+    _k("address_dob", "medium", "address=exact dob=exact"),
+    _k("address_name", "low", "address=exact sn=exact"),
 )
-
-_COMPARISONS: dict[str, list[Kind]] = {}
-for _kind in KINDS:
-    _COMPARISONS.setdefault(_kind.comparison, []).append(_kind)
+_BY_NAME = {k.name: k for k in KINDS}
+_CARRIES: dict[str, frozenset[str]] = {
+    f: frozenset(k.name for k in KINDS if f in k.fields) for f in ("fn", "sn", "dob", "address", "postcode")
+}
+_FULL_FORENAME = frozenset(k.name for k in KINDS if ("fn", "exact") in k.shows)
+_FN_AT_LEAST_INITIAL = set(_RANK["fn"][:-1])
+_FN_SAME_NAME = {"exact", "nick", "edit", "phon"}  # a forename that is the same name, not a relative's
+_SN_SAME = {"exact", "edit", "phon"}
+_DOB_FULL = {"exact", "swap", "edit"}
 
 #: Weight of a family signature: m, a true pair whose forename (or DOB)
-#: differs beyond every typo, nickname, phonetic and swapped form (1 in
-#: 100); u, relatives showing that pattern among different people (1 in
-#: 10**6). 13.3 bits: below the alert threshold on its own.
+#: differs beyond every typo, nickname, phonetic and swapped form, at the
+#: same address (1 in 100); u, relatives showing that pattern among
+#: different people (1 in 10**6). 13.3 bits: below the alert threshold.
 FAMILY_M, FAMILY_U = 0.01, 1e-6
-_FORENAME_WITH_DOB = ("name_dob", "forename_dob", "init_name_dob")  # kinds that show a forename or initial
-_WITH_DOB = ("name_dob", "surname_dob", "forename_dob")  # kinds that show a DOB
 
 
 @dataclass(frozen=True)
@@ -154,71 +200,107 @@ class Verdict:
     tier: str | None  # "high", "medium", "low" or None (below the alert threshold)
 
 
-def _family(person: Kind | None, both: set[str]) -> bool:
-    """True when the person comparison shows what relatives show (module doc)."""
-    if person is None:
-        return False
-    f = person.fields
-    if {"sn", "dob"} <= f and "fi" not in f:  # twins: forename or initial differs
-        return any(k in both for k in _FORENAME_WITH_DOB)
-    if "fi" not in f and "fn" not in f:
-        return False
-    if person.name == "init_name_dob":  # same initial, forename differs (Jack / James twins)
-        return "forename_dob" in both or "name_dob" in both
-    if "dob" not in f and "sn" in f:  # same-named relatives: DOB differs
-        return any(k in both for k in _WITH_DOB)
-    return False
-
-
 @dataclass(frozen=True)
 class Explanation:
-    """Why a pattern scored as it did (kind names only, safe to log)."""
+    """Why a pattern scored as it did (field and kind names only, safe to log)."""
 
     score: float
-    best: dict[str, str | None]  # comparison -> first shared kind, or None
+    levels: dict[str, str | None]  # field -> agreement level, "differ", or None (no evidence)
+    best: dict[str, str | None]  # comparison -> strongest shared kind, or None
     family: bool  # twins / same-named relatives signature
     household_counted: bool  # whether place and phone added evidence
 
 
-def _analyse(agreed: set[str], kinds_a: set[str], kinds_b: set[str]):
-    agreed = set(agreed)
-    both = (set(kinds_a) & set(kinds_b)) | agreed
-    score = 0.0
-    best: dict[str, Kind | None] = {}
-    firsts: dict[str, bool] = {}
-    for comparison, kinds in _COMPARISONS.items():
-        best[comparison] = None
-        first = True
-        for kind in kinds:
-            if kind.name not in both:
-                continue
-            if kind.name in agreed:
-                best[comparison] = kind
-                firsts[comparison] = first
-                break
-            score += kind.disagree(first)
-            first = False
-
-    person = best["person"]
-    family = _family(person, both)
-    # Household evidence needs a forename (or initial) and DOB agreement.
-    household_blind = family or not (person and {"fi", "dob"} <= person.fields)
-    for comparison, kind in best.items():
+def _levels(agreed: set[str], kinds_a: set[str], kinds_b: set[str]) -> dict[str, str | None]:
+    """One agreement level per field, read from the shared kinds (module doc)."""
+    best: dict[str, str] = {}
+    for name in agreed:
+        kind = _BY_NAME.get(name)
         if kind is None:
             continue
-        if comparison == "person" and family:
-            score += math.log2(FAMILY_M / FAMILY_U)
-        elif comparison in HOUSEHOLD and household_blind:
-            continue  # housemates and relatives share these: no evidence here
+        for f, level in kind.shows:
+            rank = _RANK.get(f)
+            if rank is None:
+                continue
+            if f not in best or rank.index(level) < rank.index(best[f]):
+                best[f] = level
+    person_agrees = any(f in best for f in PERSON_FIELDS)
+    out: dict[str, str | None] = {}
+    for f in _RANK:
+        if f == "fn" and best.get(f) == "initial" and kinds_a & _FULL_FORENAME and kinds_b & _FULL_FORENAME:
+            out[f] = "differ"  # two full forenames that share only the initial (Jack / James)
+        elif f in best:
+            out[f] = best[f]
+        elif person_agrees and f in PERSON_FIELDS and kinds_a & _CARRIES[f] and kinds_b & _CARRIES[f]:
+            out[f] = "differ"  # both carry it and a shared field would have exposed agreement
         else:
-            score += kind.agree(firsts[comparison])
-    return round(score, 3), best, family, household_blind
+            out[f] = None
+    return out
+
+
+def _family(lv: dict[str, str | None], household: bool) -> bool:
+    """True when the pattern is what twins or same-named relatives at one address show."""
+    if not household:
+        return False
+    fn, sn, dob = lv["fn"], lv["sn"], lv["dob"]
+    twins = sn in _SN_SAME and dob in ("exact", "swap") and fn in ("differ", "prefix")
+    junior = fn in _FN_SAME_NAME and sn in _SN_SAME and dob in ("differ", "year")
+    return twins or junior
+
+
+def _analyse(agreed: set[str], kinds_a: set[str], kinds_b: set[str]):
+    agreed = {k for k in agreed if k in _BY_NAME}
+    kinds_a, kinds_b = set(kinds_a) | agreed, set(kinds_b) | agreed
+    lv = _levels(agreed, kinds_a, kinds_b)
+    household_shared = bool(lv["address"] or lv["postcode"] or "phone" in agreed)
+    family = _family(lv, household_shared)
+    household_counted = (not family and lv["fn"] in _FN_AT_LEAST_INITIAL and lv["dob"] in _DOB_FULL)
+
+    score = 0.0
+    if family:
+        score += math.log2(FAMILY_M / FAMILY_U)
+    else:
+        for f in PERSON_FIELDS:
+            if lv[f] is not None:
+                score += LEVELS[(f, lv[f])].weight
+        if household_counted:
+            for f in ("address", "postcode"):
+                if lv[f] is not None:
+                    score += LEVELS[(f, lv[f])].weight
+    for name in (*STRONG, *CONTACT):
+        kind = _BY_NAME[name]
+        if name in agreed:
+            if name == "phone" and not household_counted:
+                continue  # housemates and relatives share a landline: no evidence here
+            score += math.log2(kind.m / kind.u)
+        elif name in kinds_a and name in kinds_b:
+            score += math.log2((1 - kind.m) / (1 - kind.u))
+
+    best = _best(agreed, family, household_counted)
+    return round(score, 3), lv, best, family, household_counted
+
+
+def _best(agreed: set[str], family: bool, household_counted: bool) -> dict[str, Kind | None]:
+    """Strongest shared kind per comparison: person, place, and each identifier."""
+    order = {k.name: i for i, k in enumerate(KINDS)}
+    best: dict[str, Kind | None] = {c: None for c in ("person", "place", *STRONG, *CONTACT)}
+    for name in sorted(agreed, key=order.__getitem__):
+        kind = _BY_NAME[name]
+        comparison = name if name in STRONG or name in CONTACT else (
+            "place" if kind.fields & {"address", "postcode"} else "person")
+        if comparison in ("place", "phone") and not household_counted:
+            continue
+        if comparison == "person" and family:
+            kind = Kind("family", "low", ())
+        if best[comparison] is None:
+            best[comparison] = kind
+    return best
 
 
 def explain(agreed: set[str], kinds_a: set[str], kinds_b: set[str]) -> Explanation:
     """The score and the reading behind it, for reports and debugging."""
-    score, best, family, blind = _analyse(agreed, kinds_a, kinds_b)
-    return Explanation(score, {c: (k.name if k else None) for c, k in best.items()}, family, not blind)
+    score, lv, best, family, counted = _analyse(agreed, kinds_a, kinds_b)
+    return Explanation(score, lv, {c: (k.name if k else None) for c, k in best.items()}, family, counted)
 
 
 def evaluate(
@@ -233,27 +315,18 @@ def evaluate(
     ``agreed``: kinds on which the two records share a token; ``kinds_a`` /
     ``kinds_b``: kinds each record published. Unknown kinds are ignored.
     """
-    score, best, family, household_blind = _analyse(agreed, kinds_a, kinds_b)
+    score, _, best, _, _ = _analyse(agreed, kinds_a, kinds_b)
     if score < threshold:
         return Verdict(score, None)
     if any(best[c] is not None for c in STRONG):
         return Verdict(score, "high")
     band = 2 if score >= max(HIGH_THRESHOLD, threshold) else 1 if score >= max(MEDIUM_THRESHOLD, threshold) else 0
-    return Verdict(score, TIERS[min(band, _cap(best, family, household_blind))])
+    return Verdict(score, TIERS[min(band, _cap(best))])
 
 
-def _cap(best: dict[str, Kind | None], family: bool, household_blind: bool) -> int:
-    """Highest tier the agreeing kinds may raise (see module doc)."""
-    grades = []
-    for comparison, kind in best.items():
-        if kind is None:
-            continue
-        if comparison == "person" and family:
-            grades.append(0)
-        elif comparison in HOUSEHOLD and household_blind:
-            continue
-        else:
-            grades.append(TIERS.index(kind.grade))
+def _cap(best: dict[str, Kind | None]) -> int:
+    """Highest tier the counted kinds may raise (see module doc)."""
+    grades = [TIERS.index(k.grade) for k in best.values() if k is not None]
     if not grades:
         return 0
     top = max(grades)

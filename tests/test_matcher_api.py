@@ -45,11 +45,11 @@ def test_no_match_within_one_area_and_no_leak_of_non_matches(matcher):
 
 def test_match_is_upgraded_not_duplicated(matcher):
     a, b = matcher.stub("a"), matcher.stub("b")
-    publish(a, record("handleA0001", phon_name_dob="p1", name_dob="exact-a"))
-    publish(b, record("handleB0001", phon_name_dob="p1", name_dob="exact-b"))
+    publish(a, record("handleA0001", nick_name_dob="p1", name_dob="exact-a"))
+    publish(b, record("handleB0001", nick_name_dob="p1", name_dob="exact-b"))
     first = drain(a)
     assert _types(first) == ["ALERT_TYPE_NEW"] and first[0].tier != "high"
-    publish(b, record("handleB0001", phon_name_dob="p1", name_dob="exact-a"))
+    publish(b, record("handleB0001", nick_name_dob="p1", name_dob="exact-a"))
     second = drain(a, after=first[-1].cursor)
     assert _types(second) == ["ALERT_TYPE_UPGRADED"]
     assert second[0].match_id == first[0].match_id and second[0].tier == "high"

@@ -25,7 +25,46 @@ def person(fn, sn, dob, **kw) -> Identity:
 def test_kinds_match_the_node():
     assert {k.name for k in scoring.KINDS} == set(mk.ALL_KINDS)
     for k in scoring.KINDS:
-        assert 0 < k.u < k.m < 1 and k.grade in scoring.TIERS
+        assert k.grade in scoring.TIERS and k.shows
+        for f, level in k.shows:
+            assert (f, level) in scoring.LEVELS or (f in ("pnc", "chi", "ni", "phone", "email") and 0 < k.u < k.m < 1)
+
+
+def test_levels_are_probabilities_per_field():
+    """Each field's m add up to 1 over its levels, and so do its u (module doc)."""
+    fields = {f for f, _ in scoring.LEVELS}
+    for f in fields:
+        levels = [lv for (g, _), lv in scoring.LEVELS.items() if g == f]
+        assert all(0 < lv.m < 1 and 0 < lv.u < 1 for lv in levels)
+        if len(levels) > 1:
+            assert sum(lv.m for lv in levels) == pytest.approx(1, abs=1e-6), f
+            assert sum(lv.u for lv in levels) == pytest.approx(1, abs=1e-6), f
+
+
+def test_levels_are_read_back_from_kinds():
+    """Shared kinds become one level per field; a field both carry and no shared kind covers differs."""
+    a = person("Stephen", "Exampel", "1975-06-30")
+    b = person("Steven", "Example", "1975-06-30")
+    e = scoring.explain(*pattern(a, b))
+    assert e.levels["dob"] == "exact" and e.levels["sn"] == "edit" and e.levels["fn"] in ("edit", "phon")
+    # Surname and DOB agree, forenames differ beyond every variant.
+    e = scoring.explain(*pattern(person("Oliver", "Example", "2001-09-14"), person("Harriet", "Example", "2001-09-14")))
+    assert e.levels == {**e.levels, "fn": "differ", "sn": "exact", "dob": "exact"}
+    # A field one record lacks is no evidence, not a disagreement.
+    e = scoring.explain(*pattern(person("", "Example", "2001-09-14"), person("Harriet", "Example", "2001-09-14")))
+    assert e.levels["fn"] is None
+
+
+def test_correlated_kinds_count_once():
+    """Many kinds sharing one field disagreement cost that field's weight once, not once per kind."""
+    home = dict(address="3 Mill Lane")
+    a = person("Oliver", "Example", "2001-09-14", **home)
+    b = person("Mabel", "Sample", "2001-09-14", **home)  # both names differ, DOB and address agree
+    agreed, ka, kb = pattern(a, b)
+    assert agreed == {"address_dob"}
+    e = scoring.explain(agreed, ka, kb)
+    expected = sum(scoring.LEVELS[(f, lv)].weight for f, lv in (("fn", "differ"), ("sn", "differ"), ("dob", "exact")))
+    assert e.score == pytest.approx(expected, abs=1e-3)  # household evidence does not count without a forename
 
 
 def test_exact_name_and_dob_is_high():
@@ -127,13 +166,39 @@ def test_same_named_parent_and_child_do_not_alert():
 
 
 def test_twins_are_a_family_signature_but_a_shared_strong_id_still_alerts():
-    a = person("Oliver", "Example", "2001-09-14", pnc_id="91/1234A")
-    b = person("Harriet", "Example", "2001-09-14")
+    home = dict(address="3 Mill Lane")
+    a = person("Oliver", "Example", "2001-09-14", pnc_id="91/1234A", **home)
+    b = person("Harriet", "Example", "2001-09-14", **home)
     agreed, ka, kb = pattern(a, b)
     assert scoring.explain(agreed, ka, kb).family
     same = person("Oliver", "Example", "2001-09-14", pnc_id="1991/0001234A")
     other = person("Olly", "Exampel", "2001-09-14", pnc_id="91/1234A")
     assert evaluate(*pattern(same, other)).tier == "high"
+
+
+def test_twin_signature_needs_a_shared_household():
+    """Twins are same surname and DOB, different forename, at one address (or phone).
+
+    Without a shared address the pattern is scored on its fields: the
+    differing forename costs its disagreement weight, which keeps it below the
+    threshold, but it is not read as a family.
+    """
+    a = person("Oliver", "Example", "2001-09-14")
+    b = person("Harriet", "Example", "2001-09-14")
+    e = scoring.explain(*pattern(a, b))
+    assert not e.family and e.score < ALERT_THRESHOLD
+    home = dict(address="3 Mill Lane")
+    at_home = scoring.explain(*pattern(person("Oliver", "Example", "2001-09-14", **home),
+                                       person("Harriet", "Example", "2001-09-14", **home)))
+    assert at_home.family and at_home.score < ALERT_THRESHOLD and not at_home.household_counted
+
+
+def test_jack_and_james_are_different_forenames():
+    """Two full forenames that share only the initial differ; one record with only an initial does not."""
+    twins = scoring.explain(*pattern(person("Jack", "Example", "2001-09-14"), person("James", "Example", "2001-09-14")))
+    assert twins.levels["fn"] == "differ"
+    initial = scoring.explain(*pattern(person("J", "Example", "2001-09-14"), person("James", "Example", "2001-09-14")))
+    assert initial.levels["fn"] == "initial" and initial.score > twins.score
 
 
 def test_missing_forename_with_surname_and_dob_alerts_low():
