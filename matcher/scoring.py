@@ -42,6 +42,7 @@ error rates and name/DOB frequencies, not fitted on truth labels.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "Level",
     "Explanation",
     "Verdict",
+    "describe",
     "evaluate",
     "explain",
 ]
@@ -301,6 +303,32 @@ def explain(agreed: set[str], kinds_a: set[str], kinds_b: set[str]) -> Explanati
     """The score and the reading behind it, for reports and debugging."""
     score, lv, best, family, counted = _analyse(agreed, kinds_a, kinds_b)
     return Explanation(score, lv, {c: (k.name if k else None) for c, k in best.items()}, family, counted)
+
+
+_WORDS = {
+    "fn": "forename", "sn": "surname", "dob": "date of birth", "address": "address", "postcode": "postcode",
+    "pnc": "PNC id", "chi": "CHI number", "ni": "NI number", "phone": "phone", "email": "e-mail",
+}
+_LEVEL_WORDS = {
+    "exact": "same", "nick": "nickname", "edit": "one typo", "phon": "sounds alike", "prefix": "first letters",
+    "initial": "initial", "swap": "day and month swapped", "ym": "year and month", "year": "year only",
+}
+
+
+def describe(agreed: Iterable[str]) -> str:
+    """What agreed, in plain words, from the shared kinds alone (for the people reading alerts).
+
+    "forename nickname, surname same, date of birth same". Only agreement is
+    described: what the other record lacks or disagrees on is the matcher's
+    to weigh, not the node's to see. Unknown kinds are ignored.
+    """
+    agreed = {k for k in agreed if k in _BY_NAME}
+    lv = _levels(agreed, agreed, agreed)
+    parts = [f"{_WORDS[f]} {_LEVEL_WORDS[level]}" for f, level in lv.items() if level and level != "differ"]
+    if "name_swap_dob" in agreed and "name_dob" not in agreed:
+        parts.append("forename and surname entered the wrong way round")
+    parts += [f"{_WORDS[k]} same" for k in (*STRONG, *CONTACT) if k in agreed]
+    return ", ".join(parts) or "nothing"
 
 
 def evaluate(

@@ -247,12 +247,16 @@ def _sync(args) -> int:
 
 
 def _print_rows(rows: list[dict], as_json: bool, empty: str, line) -> int:
+    from fedalert.matcher.scoring import describe
+
+    rows = [{**r, "evidence": describe(r["kinds"])} for r in rows]
     if as_json:
         print(json.dumps(rows, indent=2))
     elif not rows:
         print(empty)
     for r in [] if as_json else rows:
         print(line(r) + f"  record {r['record_id']}  other area {r['other_area']}  kinds {','.join(r['kinds'])}")
+        print(f"    agreed: {r['evidence']}")
     return 0
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 
 import pytest
@@ -55,6 +58,11 @@ def test_import_publish_alert_both_sides_then_withdraw(nodes, tmp_path):
     assert len(ma) == len(mb) == 1 and ma[0]["match_id"] == mb[0]["match_id"]
     assert ma[0]["record_id"] == "A1" and mb[0]["record_id"] == "B1"
     assert ma[0]["tier"] == "high" and "name_dob" in ma[0]["kinds"]
+    # The coordinator's listing says in plain words what agreed.
+    out = subprocess.run([sys.executable, "-m", "fedalert", "node", "matches", "--db", str(nodes["a"].cfg.db), "--json"],
+                         capture_output=True, text=True, timeout=60, check=True)
+    listed = json.loads(out.stdout)
+    assert listed[0]["evidence"] == "forename same, surname same, date of birth same"
     # Everything is published and nothing is pending.
     assert nodes["a"].store.pending_count() == 0
     # Withdraw B1: both sides learn that the match is withdrawn.

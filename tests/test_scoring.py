@@ -216,3 +216,16 @@ def test_address_counts_only_with_forename_and_dob():
     assert scoring.explain(agreed, ka, kb).household_counted
     moved = person("Ada", "Exmaple", "1984-03-09", postcode="EH1 2NG", address="9 Elm Road")
     assert evaluate(agreed, ka, kb).score > evaluate(*pattern(a, moved)).score
+
+
+def test_describe_says_what_agreed_in_plain_words():
+    a = person("Bob", "Example", "1975-06-30", pnc_id="91/1234A")
+    b = person("Robert", "Exampel", "1975-06-30", pnc_id="1991/0001234A")
+    agreed, _, _ = pattern(a, b)
+    words = scoring.describe(agreed)
+    assert "date of birth same" in words and "PNC id same" in words
+    assert "surname one typo" in words
+    swapped = pattern(person("Ada", "Example", "1990-01-02"), person("Example", "Ada", "1990-01-02"))[0]
+    assert "wrong way round" in scoring.describe(swapped)
+    assert "wrong way round" not in scoring.describe(pattern(a, a)[0])
+    assert scoring.describe({"not_a_kind"}) == "nothing"
