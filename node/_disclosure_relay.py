@@ -28,8 +28,17 @@ from fedalert.audit import AuditLog
 from fedalert.node import _disclosure_store as st
 from fedalert.node._disclosure_core import open_payload, seal_payload
 from fedalert.node._disclosure_store import transaction
-from fedalert.node._disclosure_errors import DisclosureError, PayloadError, ReleaseRejected
-from fedalert.node._disclosure_model import Consent, Decision, MatchInfo, Request, StatutoryException, decode
+from fedalert.node._disclosure_errors import DisclosureError, NotInMatch, PayloadError, PolicyError, ReleaseRejected
+from fedalert.node._disclosure_model import (
+    Consent,
+    Decision,
+    MatchInfo,
+    Request,
+    StatutoryException,
+    Withheld,
+    decode,
+    encode,
+)
 
 
 class _Directory(_Proto):  # the parts of fedalert.keys.Directory used here
@@ -266,23 +275,54 @@ def dispatch(
             )
         match = match_lookup(match_id)
         handle = req.holding_handle or (match.handle_of(keys.area) if match is not None else "")
-        req = receive_request(
-            db,
-            audit,
-            protocol,
-            payload,
-            sender_area=from_area,
-            my_area=keys.area,
-            match=match,
-            record_id=record_lookup(handle) if handle else None,
-            now=now,
-        )
+        try:
+            req = receive_request(
+                db,
+                audit,
+                protocol,
+                payload,
+                sender_area=from_area,
+                my_area=keys.area,
+                match=match,
+                record_id=record_lookup(handle) if handle else None,
+                now=now,
+            )
+        except PolicyError as exc:
+            if isinstance(exc, NotInMatch):
+                raise  # not from a party to this match: nothing goes back
+            _refuse_on_receipt(db, audit, keys, req, exc, match_id=match_id, to_area=from_area, now=now)
+            return Dispatched(kind, req.request_id, "refused")
         return Dispatched(kind, req.request_id, "requested")
     pending = decode("decision", payload)
     if get_request(db, pending.request_id).request.match_id != match_id:
         raise ReleaseRejected("misaddressed", f"decision for request {pending.request_id} came under another match")
     decision = receive_decision(db, audit, payload, sender_area=from_area, now=now)
     return Dispatched(kind, decision.request_id, decision.status)
+
+
+def _refuse_on_receipt(db, audit: AuditLog, keys: AreaKeys, req: Request, exc: PolicyError, *, match_id: str,
+                       to_area: str, now: _dt.datetime) -> None:
+    """A request this area's protocol refuses on receipt: seal a refusal back, so the requester is not left waiting.
+
+    Nothing of the request is stored here (it was never valid under this
+    area's protocol); the refusal names the rule and its message, which
+    carry policy terms only, never case values.
+    """
+    decision = Decision(
+        request_id=req.request_id,
+        decided_by=f"protocol check at {keys.area}",
+        decided_at=now,
+        outcome="refuse",
+        status="refused",
+        approved_fields=(),
+        reason=f"Refused on receipt under the holding area's protocol ({exc.rule}): {exc}",
+        withheld=tuple(Withheld(f, "refused", "refused on receipt") for f in req.fields),
+    )
+    env = outgoing("decision", encode(decision), match_id=match_id, to_area=to_area, keys=keys)
+    with _atomic(db, audit, req.request_id, "refuse_on_receipt"):
+        audit.append("disclosure.refusal_sent_on_receipt", request_id=req.request_id, match_id=match_id,
+                     to_area=to_area, rule=exc.rule)
+        _outbox_put(db, env, req.request_id, now)
 
 
 # --- outbox: envelopes are stored in the same transaction as the state change ---

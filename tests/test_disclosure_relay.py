@@ -281,3 +281,40 @@ def test_failed_release_rolls_back_the_decision_too(nodes, area_keys, monkeypatc
     events = [e["event"] for e in audit_mod.read_entries(a.audit_path)]
     assert events[-3:] == ["disclosure.decision", "disclosure.released", "disclosure.rolled_back"]
     assert audit_mod.read_entries(a.audit_path)[-1]["fields"]["step"] == "approve"
+
+
+def test_request_refused_on_receipt_gets_a_sealed_refusal_back(nodes, area_keys):  # noqa: F811
+    """A request the holder's protocol refuses on receipt is answered, so the requester is not left waiting."""
+    a, b = nodes
+    r, env = D.request_disclosure(
+        b.db, b.audit, b.protocol, area_keys["area-b"], MATCH, record_id="rec-b1", now=NOW, fields=["risk_level"], **REQ
+    )
+    # The holder no longer knows the match (withdrawn there): its protocol check refuses the request.
+    got = D.dispatch(a.db, a.audit, a.protocol, area_keys["area-a"], kind=env.kind, match_id=env.match_id,
+                     from_area="area-b", sealed=env.sealed, match_lookup=lambda m: None,
+                     record_lookup=lambda h: None, now=NOW)
+    assert got.status == "refused"
+    assert D.list_requests(a.db) == []  # nothing of the refused request is kept
+    back = D.outbox_pending(a.db)
+    assert [(e.kind, e.to_area) for e in back] == [("decision", "area-b")]
+    entries = audit_mod.read_entries(a.audit_path)
+    assert entries[-1]["event"] == "disclosure.refusal_sent_on_receipt" and entries[-1]["fields"]["rule"] == "no_match"
+    # The requester hears the refusal, with the rule, and its request is closed.
+    assert deliver(b, area_keys["area-b"], back[0]).status == "refused"
+    mine = D.get_request(b.db, r.request_id)
+    assert mine.status == "refused" and "no_match" in mine.status_reason
+
+
+def test_request_from_outside_the_match_gets_no_reply(nodes, area_keys):  # noqa: F811
+    """A request sent by an area that is not a party to the match is refused with nothing sent back."""
+    from fedalert.node._disclosure_model import encode
+
+    a, b = nodes
+    req = D.new_request(b.protocol, MATCH, my_area="area-b", now=NOW, fields=["risk_level"], **REQ)
+    sealed = D.outgoing("request", encode(req), match_id=MATCH.match_id, to_area="area-a",
+                        keys=area_keys["area-c"]).sealed  # area-c relays area-b's request as its own
+    with pytest.raises(E.NotInMatch):
+        D.dispatch(a.db, a.audit, a.protocol, area_keys["area-a"], kind="request", match_id=MATCH.match_id,
+                   from_area="area-c", sealed=sealed, match_lookup=lambda m: MATCH,
+                   record_lookup=lambda h: "rec-a1", now=NOW)
+    assert D.outbox_pending(a.db) == [] and D.list_requests(a.db) == []
