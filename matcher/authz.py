@@ -1,7 +1,9 @@
 """Who is calling: the area id from the verified client certificate, only.
 
 The matcher accepts area certificates of its own federation that the signed
-directory lists and has not revoked. The directory file is re-read when it
+directory lists and has not revoked, and only the certificate whose
+fingerprint the directory pins for that area: after `keys renew` the old
+certificate stops working as soon as the matcher holds the new directory. The directory file is re-read when it
 changes on disk, so a revocation takes effect without a restart, on open
 streams too (they re-check on every wake-up).
 """
@@ -71,6 +73,10 @@ class Authz:
         fingerprint = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
         if d.is_revoked(area) or d.is_cert_revoked(fingerprint):
             raise PermissionDeniedError(f"area {area!r} has been revoked")
+        if fingerprint != d.cert_sha256(area):
+            raise PermissionDeniedError(
+                f"area {area!r} presented a certificate that is not the one the federation directory pins "
+                "(renewed: use the new certificate)")
         return area
 
     def still_allowed(self, area: str) -> bool:

@@ -125,6 +125,5 @@ class MatcherService(pb_grpc.MatcherServicer):
             if rows:
                 continue
             queues.wait(gen, STREAM_RECHECK_S)
-            if not self.authz.still_allowed(area):
-                raise PermissionDeniedError(f"area {area!r} has been revoked")
+            self.authz.area_of(context)  # revoked, or its certificate renewed: the open stream ends too
         slot.raise_if_superseded()  # else: lifetime reached or client gone; end with OK

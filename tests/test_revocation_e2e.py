@@ -221,3 +221,38 @@ def test_a_revoked_node_does_not_hammer_the_matcher(matcher, ceremony, view, tmp
         assert per_watcher and max(per_watcher.values()) == 1, per_watcher
     finally:
         app.stop()
+
+
+def test_renewed_area_certificate_replaces_the_old_one_at_the_matcher(matcher, ceremony, view):
+    """After `keys renew`, the matcher pins the new certificate: the old one is refused, streams included."""
+    from fedalert.keys import renew_area
+
+    old_b = matcher.stub("b")  # b's certificate as held before the renewal
+    publish(old_b, record("handleB0001", pnc="x1"))
+    ended = {}
+
+    def watch():
+        call = old_b.WatchAlerts(pb.WatchAlertsRequest(after_cursor=0), timeout=30)
+        try:
+            for _ in call:
+                pass
+        except grpc.RpcError as exc:
+            ended["code"] = exc.code()
+
+    t = threading.Thread(target=watch)
+    t.start()
+    time.sleep(0.5)
+    renew_area(ceremony, "b")
+    _send_directory(ceremony, view / "matcher")
+    t.join(15)
+    assert not t.is_alive() and ended["code"] == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.RpcError) as err:
+        publish(old_b, record("handleB0002", pnc="x2"))
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED and "renewed" in err.value.details()
+    # The renewed certificate (the custodian's copy of areas/b) works, and b's data is untouched.
+    new_b = matcher.stub("b", keys=ceremony)
+    publish(new_b, record("handleB0002", pnc="x2"))
+    a = matcher.stub("a")
+    publish(a, record("handleA0001", pnc="x1"))
+    assert [x.other_area for x in drain(a)] == ["b"]
+    assert _records_of(matcher.db, "b") == 2
