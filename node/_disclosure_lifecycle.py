@@ -114,6 +114,27 @@ def close_for_partner_withdrawal(
     )
 
 
+def close_for_withdrawn_matches(db: sqlite_utils.Database, audit: AuditLog, *, now: _dt.datetime) -> list[RequestRow]:
+    """Close pending requests whose match this node's inbox shows as withdrawn.
+
+    The matcher withdraws a match when a record is withdrawn, when an area
+    is revoked (it tells both areas) and when rescoring drops the pair, so
+    this also covers an area leaving the federation without anyone running
+    ``close-withdrawn``. A node database without an alert inbox (the
+    disclosure tables alone) has nothing to close.
+    """
+    if not st.one(db, "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'matches'"):
+        return []
+    return _close_pending(
+        db,
+        audit,
+        "match_id IN (SELECT match_id FROM matches WHERE status = 'withdrawn')",
+        [],
+        "the match was withdrawn (a record was closed, an area left the federation, or the records no longer match)",
+        now,
+    )
+
+
 def _close_pending(db, audit, where: str, params: list, reason: str, now: _dt.datetime) -> list[RequestRow]:
     now = _utc(now)
     marks = ",".join("?" * len(PENDING))

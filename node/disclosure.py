@@ -61,6 +61,7 @@ from fedalert.node._disclosure_lifecycle import (
     OverdueRelease,
     close_for_area_withdrawal,
     close_for_partner_withdrawal,
+    close_for_withdrawn_matches,
     complete_emergency_record,
     overdue_emergency_releases,
 )
@@ -196,6 +197,7 @@ __all__ = [
     "replace_case_fields",
     "case_fields",
     "close_for_area_withdrawal",
+    "close_for_withdrawn_matches",
     "close_for_partner_withdrawal",
     "complete_emergency_record",
     "decide",

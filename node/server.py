@@ -21,6 +21,7 @@ from fedalert.node.rotation import publish_key_ids
 from fedalert.node.store import NodeStore
 from fedalert.serving import add_health
 from fedalert.transport import TlsFiles, create_server, secure_channel
+from fedalert.v1 import matcher_pb2 as pb
 from fedalert.v1 import matcher_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
@@ -89,8 +90,9 @@ class NodeApp:
                                        self.cfg.matcher_name, keyset_poll_s=max(1.0, 10 * self.cfg.poll_interval))
         self.server, self.port = create_server(self.cfg.listen, TlsFiles.for_area(keys).server_credentials())
         self.health = add_health(self.server, ["fedalert.v1.Node"])
-        self.watcher = AlertWatcher(self.store, self.stub, self.audit)
+        self.watcher = AlertWatcher(self.store, self.stub, self.audit, on_alert=self._on_alert)
         self.stopping = threading.Event()
+        self.sweep_now = threading.Event()  # a match was withdrawn: run housekeeping at once
         self.wake = threading.Event()
         self.publisher = threading.Thread(target=self._publish_loop, name="publisher", daemon=True)
         # Disclosure relay: the protocol, this area's keys, one SQLite connection per thread.
@@ -120,7 +122,7 @@ class NodeApp:
         allowed = self.lifecycle.matcher_allowed()
         if allowed and not self.watcher.is_alive() and not self.stopping.is_set():
             if self.watcher.ident is not None:  # a stopped watcher cannot restart: make a new one
-                self.watcher = AlertWatcher(self.store, self.stub, self.audit)
+                self.watcher = AlertWatcher(self.store, self.stub, self.audit, on_alert=self._on_alert)
             self.watcher.start()
         if allowed and not self.envelopes.is_alive() and not self.stopping.is_set():
             if self.envelopes.ident is not None:
@@ -133,6 +135,11 @@ class NodeApp:
                 self.envelopes.stop()
         return allowed
 
+    def _on_alert(self, alert) -> None:
+        if alert.type == pb.ALERT_TYPE_WITHDRAWN:
+            self.sweep_now.set()
+            self.send_wake.set()
+
     def _send_loop(self) -> None:
         """Send the disclosure outbox (written by the CLI) in order; retry with backoff; housekeeping."""
         backoff = self.cfg.poll_interval
@@ -140,7 +147,8 @@ class NodeApp:
         next_housekeeping = 0.0
         while not self.stopping.is_set():
             try:
-                if time.monotonic() >= next_housekeeping:
+                if time.monotonic() >= next_housekeeping or self.sweep_now.is_set():
+                    self.sweep_now.clear()
                     next_housekeeping = time.monotonic() + self.cfg.housekeeping_interval
                     relay.housekeeping(self._send_db, self.audit, now=relay.utcnow())
                 if self.lifecycle.matcher_state == "allowed":

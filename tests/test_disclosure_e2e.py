@@ -180,16 +180,29 @@ def test_both_audit_logs_verify_and_record_each_step(fed, flow):
         assert not any(v in text for v in VALUES.values())
 
 
+def _raw_bytes(paths) -> bytes:
+    """The files' raw bytes, read by a child process.
+
+    Opening and closing a live SQLite file in this process would drop the
+    POSIX locks the running nodes' connections hold on it (fcntl locks are
+    per process), after which a closing connection may delete the -shm file
+    under the others.
+    """
+    code = "import sys; [sys.stdout.buffer.write(open(p, 'rb').read()) for p in sys.argv[1:]]"
+    return subprocess.run([sys.executable, "-c", code, *map(str, paths)], capture_output=True, check=True,
+                          timeout=60).stdout
+
+
 def test_release_is_encrypted_at_rest_and_the_matcher_never_sees_values(fed, flow):
     fed.apps["b"].store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    blob_b = b"".join(p.read_bytes() for p in fed.root.glob("b.db*"))
-    blob_m = b"".join(p.read_bytes() for p in fed.root.glob("matcher.db*"))
+    blob_b = _raw_bytes(fed.root.glob("b.db*"))
+    blob_m = _raw_bytes(fed.root.glob("matcher.db*"))
     for v in VALUES.values():
         assert v.encode() not in blob_b  # stored sealed, opened only for an audited view
         assert v.encode() not in blob_m
     # The sanity check that the search works: a holds the values in clear.
     fed.apps["a"].store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    assert VALUES["conditions"].encode() in b"".join(p.read_bytes() for p in fed.root.glob("a.db*"))
+    assert VALUES["conditions"].encode() in _raw_bytes(fed.root.glob("a.db*"))
     # Nothing left in the relay queues: every envelope was delivered and acknowledged.
     m = sqlite3.connect(fed.root / "matcher.db")
     try:
@@ -270,3 +283,24 @@ def test_sar_and_sharing_statement_name_the_disclosure(fed, flow):
     assert "we shared information with b." in stm
     assert "Risk level" in stm and "Bail or order conditions" in stm and "gender history" in stm
     assert not any(v in stm for v in VALUES.values())  # categories, never values
+
+
+def test_pending_request_closes_on_both_sides_when_the_match_is_withdrawn(fed, flow):
+    """Runs last (it withdraws A1): a request still waiting when its match is withdrawn is closed at both ends."""
+    res = fedalert("disclose", "request", fed.match_id, *fed.args("b"), "--partner", "b-council",
+                   "--requester", "coord-b1", "--purpose", "marac", "--basis", "uk_gdpr_6_1_e",
+                   "--statutory-power", "Crime and Disorder Act 1998 s115", "--fields", "risk_level",
+                   "--rationale", RATIONALE, "--channel", "meeting", "--json")
+    rid = json.loads(res.stdout)["request_id"]
+    assert _wait(lambda: [r for r in fed.requests("a") if r.request.request_id == rid and r.status == "requested"])
+    # a closes its case: the record is withdrawn, the matcher withdraws the match and tells both areas.
+    with fed.apps["a"].store.transaction():
+        fed.apps["a"].store.withdraw_record("A1", "case closed")
+    fed.apps["a"].wake.set()
+    for area in ("a", "b"):
+        row = _wait(lambda: [r for r in fed.requests(area) if r.request.request_id == rid and r.status == "expired"])
+        assert row, f"the pending request was not closed at {area}"
+        assert "withdrawn" in row[0].status_reason
+        assert "disclosure.request_closed" in fed.events(area)
+    # The finished disclosure is left as it was.
+    assert [r.status for r in fed.requests("b") if r.request.request_id == flow["request_id"]] == ["released"]
