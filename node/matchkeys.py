@@ -17,6 +17,7 @@ Rules every kind follows (docs/MATCHING.md explains each kind):
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from collections.abc import Iterable
 
@@ -111,57 +112,109 @@ def _phon(code: str) -> str:
     return code.strip().upper()
 
 
+@functools.lru_cache(maxsize=65536)
+def _normal_name(name) -> nz.NormalName:
+    return nz.normalise_name(name)
+
+
+@functools.lru_cache(maxsize=65536)
+def _deletions(text: str) -> tuple[str, ...]:
+    return tuple(deletion_neighbourhood(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _digit_variants(digits: str) -> tuple[str, ...]:
+    return tuple(digit_neighbourhood(digits))
+
+
+@functools.lru_cache(maxsize=65536)
+def _phonetic(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple((tag, _phon(algo(text))) for tag, algo in _PHONETIC)
+
+
+@functools.lru_cache(maxsize=65536)
+def _metaphone(text: str) -> str:
+    return _phon(jellyfish.metaphone(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _nicknames(forename: str) -> tuple[str, ...]:
+    return tuple(nz.nickname_forms(forename))
+
+
 def build_match_keys(identity: Identity) -> dict[str, set[str]]:
-    """Map key kind -> plaintext match keys for one identity (see module doc)."""
+    """Map key kind -> plaintext match keys for one identity (see module doc).
+
+    Name parts, phonetic codes, deletion neighbourhoods and nickname forms
+    are cached (names repeat across records). Every field is checked once
+    for the separator before keys are joined.
+    """
     keys: dict[str, set[str]] = {}
 
-    def add(kind: str, *fields: str) -> None:
-        keys.setdefault(kind, set()).add(key(*fields))
+    def kind(name: str) -> set[str]:
+        out = keys.get(name)
+        if out is None:
+            out = keys[name] = set()
+        return out
 
-    names = [nz.normalise_name(n) for n in identity.names]
+    names = [_normal_name(n) for n in identity.names]
     names = [n for n in names if n.surname or n.forename]
-    dobs = list(dict.fromkeys(identity.dobs))
+    dobs = [_dob(d) for d in dict.fromkeys(identity.dobs)]
+    dates = list(dict.fromkeys(identity.dobs))
+    for n in names:
+        key(n.forename, n.surname, n.forename_as_surname, *n.surnames)  # raises if a field holds the separator
+    j = SEP
 
     for n in names:
         fn, sn = n.forename, n.surname
         full_fn = len(fn) >= 2
-        for d in dobs:
-            dob = _dob(d)
+        for d, dob in zip(dates, dobs):
             if sn:
+                sd = kind(SURNAME_DOB)
                 for form in n.surnames:
-                    add(SURNAME_DOB, form, dob)
-                    if n.initial:
-                        add(INIT_NAME_DOB, n.initial, form, dob)
-                for variant in deletion_neighbourhood(sn):
-                    add(EDIT_SURNAME_DOB, variant, dob)
+                    sd.add(f"{form}{j}{dob}")
+                if n.initial:
+                    ind = kind(INIT_NAME_DOB)
+                    for form in n.surnames:
+                        ind.add(f"{n.initial}{j}{form}{j}{dob}")
+                esd = kind(EDIT_SURNAME_DOB)
+                for variant in _deletions(sn):
+                    esd.add(f"{variant}{j}{dob}")
             if full_fn:
-                add(FORENAME_DOB, fn, dob)
-                for variant in deletion_neighbourhood(fn):
-                    add(EDIT_FORENAME_DOB, variant, dob)
+                kind(FORENAME_DOB).add(f"{fn}{j}{dob}")
+                efd = kind(EDIT_FORENAME_DOB)
+                for variant in _deletions(fn):
+                    efd.add(f"{variant}{j}{dob}")
             if not (full_fn and sn):
                 continue
+            nd, nick = kind(NAME_DOB), kind(NICK_NAME_DOB)
+            canons = _nicknames(fn)
             for form in n.surnames:
-                add(NAME_DOB, fn, form, dob)
-                for canon in nz.nickname_forms(fn):
-                    add(NICK_NAME_DOB, canon, form, dob)
-            add(NAME_SWAP_DOB, *sorted((n.forename_as_surname, sn)), dob)
-            add(PREFIX_NAME_DOB, *sorted((n.forename_as_surname[:3], sn[:3])), dob)
+                nd.add(f"{fn}{j}{form}{j}{dob}")
+                for canon in canons:
+                    nick.add(f"{canon}{j}{form}{j}{dob}")
+            kind(NAME_SWAP_DOB).add(j.join((*sorted((n.forename_as_surname, sn)), dob)))
+            kind(PREFIX_NAME_DOB).add(j.join((*sorted((n.forename_as_surname[:3], sn[:3])), dob)))
             if d.day != d.month and d.day <= 12:
                 lo, hi = sorted((d.day, d.month))
-                add(NAME_DOB_SWAP, fn, sn, f"{d.year:04d}", f"{lo:02d}{hi:02d}")
-            for variant in deletion_neighbourhood(fn):
-                add(EDIT_FORENAME, variant, sn, dob)
-            for variant in deletion_neighbourhood(sn):
-                add(EDIT_SURNAME, fn, variant, dob)
-            for variant in digit_neighbourhood(dob):
-                add(EDIT_DOB, fn, sn, variant)
-            for tag, algo in _PHONETIC:
-                add(PHON_NAME_DOB, tag, _phon(algo(fn)), _phon(algo(sn)), dob)
-            add(NAME_YM, fn, sn, dob[:6])
+                kind(NAME_DOB_SWAP).add(f"{fn}{j}{sn}{j}{d.year:04d}{j}{lo:02d}{hi:02d}")
+            ef = kind(EDIT_FORENAME)
+            for variant in _deletions(fn):
+                ef.add(f"{variant}{j}{sn}{j}{dob}")
+            es = kind(EDIT_SURNAME)
+            for variant in _deletions(sn):
+                es.add(f"{fn}{j}{variant}{j}{dob}")
+            ed = kind(EDIT_DOB)
+            for variant in _digit_variants(dob):
+                ed.add(f"{fn}{j}{sn}{j}{variant}")
+            pd = kind(PHON_NAME_DOB)
+            for (tag, pf), (_, ps) in zip(_phonetic(fn), _phonetic(sn)):
+                pd.add(f"{tag}{j}{pf}{j}{ps}{j}{dob}")
+            kind(NAME_YM).add(f"{fn}{j}{sn}{j}{dob[:6]}")
         if full_fn and sn:
-            add(FULL_NAME, fn, sn)
-            for d in dobs:
-                add(PHON_NAME_YOB, _phon(jellyfish.metaphone(fn)), _phon(jellyfish.metaphone(sn)), f"{d.year:04d}")
+            kind(FULL_NAME).add(f"{fn}{j}{sn}")
+            for d in dates:
+                kind(PHON_NAME_YOB).add(f"{_metaphone(fn)}{j}{_metaphone(sn)}{j}{d.year:04d}")
 
     _identifier(keys, PNC, identity.pnc_id, nz.normalise_pnc)
     _identifier(keys, CHI, identity.chi_number, nz.normalise_chi)
@@ -171,6 +224,10 @@ def build_match_keys(identity: Identity) -> dict[str, set[str]]:
 
     postcode = _clean(identity.postcode, nz.normalise_postcode)
     places = _address_forms(identity.address)
+
+    def add(kind_name: str, *fields: str) -> None:
+        kind(kind_name).add(key(*fields))
+
     for n in names:
         if postcode and len(n.forename) >= 2 and n.surname:
             add(POSTCODE_NAME, postcode, n.forename, n.surname)
@@ -180,8 +237,8 @@ def build_match_keys(identity: Identity) -> dict[str, set[str]]:
             if n.surname:
                 add(ADDRESS_NAME, *place, n.surname)
     for place in places:
-        for d in dobs:
-            add(ADDRESS_DOB, *place, _dob(d))
+        for dob in dobs:
+            add(ADDRESS_DOB, *place, dob)
     return keys
 
 
