@@ -407,9 +407,9 @@ ROW_BATCH = 500
 
 
 def _write_rows(store, rows: list[ParsedRow], result: ImportResult, protocol) -> int:
-    for row in rows:
-        ij = identity_to_json(row.identity)
-        outcome = store.upsert_record(row.record_id, ij, row_hash(ij))
+    jsons = [identity_to_json(row.identity) for row in rows]
+    outcomes = store.upsert_records([(row.record_id, ij, row_hash(ij)) for row, ij in zip(rows, jsons)])
+    for row, outcome in zip(rows, outcomes):
         setattr(result, outcome, getattr(result, outcome) + 1)
         if row.case_fields is not None:
             from fedalert.node.disclosure import replace_case_fields
