@@ -14,11 +14,11 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 
 from fedalert.matcher import scoring
 from fedalert.matcher._index import TokenIndex, key_of
-from fedalert.matcher._tokens import RecordIn, check_handle, index_keys, pack_groups, unpack
+from fedalert.matcher._tokens import RecordIn, check_handle, index_keys, pack_record, unpack
 from fedalert.matcher.queues import Queues
 from fedalert.v1 import matcher_pb2 as pb
 
@@ -186,8 +186,7 @@ class Engine:
             groups = rec.groups
             for k in groups.keys() - kind_ids.keys():
                 self._kind_id(k)
-            by_id = [(kind_ids[k], v) for k, v in groups.items()]
-            new = pack_groups(by_id)
+            new, values, runs = pack_record([(kind_ids[k], v) for k, v in groups.items()])
             row = self.db.execute("SELECT id, packed FROM records WHERE area=? AND handle=? AND key_id=?",
                                   [area, rec.handle, rec.key_id]).fetchone()
             if row and row[1] == new:
@@ -202,8 +201,7 @@ class Engine:
                 rid = self.db.execute(
                     "INSERT INTO records (area, handle, key_id, kinds, packed, updated_ms) VALUES (?,?,?,?,?,?)",
                     [area, rec.handle, rec.key_id, kinds, new, now]).lastrowid
-            for kid, values in by_id:
-                rows.extend(zip(index_keys(values), repeat(rid), repeat(kid)))
+            rows.extend(zip(index_keys(values), repeat(rid), chain.from_iterable([repeat(k, n) for k, n in runs])))
             handle_of[rid] = rec.handle
             changed.append(rec)
         if deletes:
