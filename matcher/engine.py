@@ -57,31 +57,7 @@ class Engine:
         self._kind_names = {v: k for k, v in self._kind_ids.items()}
 
     # -- public operations -------------------------------------------------
-    def prepare(self, records: list[RecordIn]) -> list[tuple | None]:
-        """Per record, what the publish transaction needs that does not depend on the store:
-        (packed list, index keys, kind id of each key, kinds JSON), or None for a record with a
-        kind this engine has not numbered yet (then the transaction does it).
-
-        Runs without the engine lock, on the calling RPC thread, so that one batch is
-        prepared while SQLite applies another (sqlite3 releases the GIL while a statement
-        runs). Kind ids, once given, never change, so a prepared record stays valid."""
-        kind_ids = self._kind_ids
-        out: list[tuple | None] = []
-        for rec in records:
-            groups = rec.groups
-            try:
-                by_id = [(kind_ids[k], v) for k, v in groups.items()]
-            except KeyError:
-                out.append(None)
-                continue
-            new, values, runs = pack_record(by_id)
-            out.append((new, index_keys(values), list(chain.from_iterable([repeat(k, n) for k, n in runs])),
-                        json.dumps(sorted(groups))))
-        return out
-
-    def publish(self, area: str, batch_id: str, records: list[RecordIn],
-                prepared: list[tuple | None] | None = None) -> PublishResult:
-        """Apply a batch; `prepared` is :meth:`prepare` of the same records (optional)."""
+    def publish(self, area: str, batch_id: str, records: list[RecordIn]) -> PublishResult:
         res = PublishResult(records=len(records), tokens=sum(r.n_tokens for r in records))
         with self.lock, self._tx() as now:
             if self.db.execute("SELECT 1 FROM batches WHERE area=? AND batch_id=?", [area, batch_id]).fetchone():
@@ -89,7 +65,7 @@ class Engine:
                 return res
             if self.quota_guard is not None:  # refuses the whole batch before any write
                 self.quota_guard.check(self.db, area, now, batch_id, res.records, res.tokens)
-            changed, found = self._replace_batch(area, records, now, prepared)
+            changed, found = self._replace_batch(area, records, now)
             res.changed = len(changed)
             if changed:
                 self._rescore_batch(area, [h for h, _ in changed], found, now)
@@ -191,33 +167,31 @@ class Engine:
     def _delete_tokens(self, rid: int, packed: bytes) -> None:
         self.index.remove([(v, rid) for _, v in unpack(packed)])
 
-    def _replace_batch(self, area: str, records: list[RecordIn], now: int, prepared=None):
+    def _replace_batch(self, area: str, records: list[RecordIn], now: int):
         """Store a batch's new token sets with set-at-a-time SQL.
 
         Returns the changed records as (handle, key id) and, per changed
         handle, the other-area records sharing a token with it. Each record's
         tokens arrive as packed groups (kind -> sorted values); the index rows
-        are made from them with one struct.unpack per record (see prepare(),
-        usually done before the lock is taken), and the candidate lookup and
-        the insert run in SQL over the whole batch (_index.py), so no Python
-        loop runs per token here.
+        are made from them with one struct.unpack per group, and the candidate
+        lookup and the insert run in SQL over the whole batch (_index.py), so
+        no Python loop runs per token here.
         """
         changed: list[RecordIn] = []
         deletes: list[tuple[bytes, int]] = []
         rows: list[tuple[int, int, int]] = []
         handle_of: dict[int, str] = {}
         kind_ids = self._kind_ids
-        prepared = prepared if prepared is not None and len(prepared) == len(records) else [None] * len(records)
-        existing = self._existing(area, records)
-        for rec, prep in zip(records, prepared):
-            if prep is None:
-                for k in rec.groups.keys() - kind_ids.keys():
-                    self._kind_id(k)
-                prep = self.prepare([rec])[0]
-            new, keys, kid_col, kinds = prep
-            row = existing.get((rec.handle, rec.key_id))
+        for rec in records:
+            groups = rec.groups
+            for k in groups.keys() - kind_ids.keys():
+                self._kind_id(k)
+            new, values, runs = pack_record([(kind_ids[k], v) for k, v in groups.items()])
+            row = self.db.execute("SELECT id, packed FROM records WHERE area=? AND handle=? AND key_id=?",
+                                  [area, rec.handle, rec.key_id]).fetchone()
             if row and row[1] == new:
                 continue
+            kinds = json.dumps(sorted(groups))
             if row:
                 rid = row[0]
                 deletes.extend((v, rid) for _, v in unpack(row[1]))
@@ -227,7 +201,7 @@ class Engine:
                 rid = self.db.execute(
                     "INSERT INTO records (area, handle, key_id, kinds, packed, updated_ms) VALUES (?,?,?,?,?,?)",
                     [area, rec.handle, rec.key_id, kinds, new, now]).lastrowid
-            rows.extend(zip(keys, repeat(rid), kid_col))
+            rows.extend(zip(index_keys(values), repeat(rid), chain.from_iterable([repeat(k, n) for k, n in runs])))
             handle_of[rid] = rec.handle
             changed.append(rec)
         if deletes:
@@ -237,17 +211,6 @@ class Engine:
             for rid, other_area, other_handle in self.index.add_batch(rows, area):
                 found[handle_of[rid]].add((other_area, other_handle))
         return [(rec.handle, rec.key_id) for rec in changed], found
-
-    def _existing(self, area: str, records: list[RecordIn]) -> dict[tuple[str, str], tuple[int, bytes]]:
-        """(handle, key id) -> (record id, packed) of the batch's records already stored."""
-        handles = list(dict.fromkeys(r.handle for r in records))
-        out = {}
-        for i in range(0, len(handles), _IN_CHUNK):
-            chunk = handles[i:i + _IN_CHUNK]
-            q = (f"SELECT handle, key_id, id, packed FROM records WHERE area=? AND handle IN"
-                 f" ({','.join('?' * len(chunk))})")
-            out.update(((h, k), (rid, packed)) for h, k, rid, packed in self.db.execute(q, [area, *chunk]))
-        return out
 
     def _rescore_batch(self, area: str, handles: list[str], found: dict[str, set[tuple[str, str]]],
                        now: int) -> int:

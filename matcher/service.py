@@ -58,8 +58,7 @@ class MatcherService(pb_grpc.MatcherServicer):
             records = validate_records(request.records)
             if self.key_guard is not None:
                 records = self.key_guard.before_publish(records)
-            prepared = self.engine.prepare(records)  # outside the engine lock: overlaps the batch being applied
-            res = self.engine.publish(area, request.batch_id, records, prepared)
+            res = self.engine.publish(area, request.batch_id, records)
         return pb.PublishResponse(records_accepted=res.records, tokens_accepted=res.tokens, duplicate=res.duplicate)
 
     @rpc_errors

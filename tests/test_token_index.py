@@ -97,34 +97,3 @@ def test_migration_rebuilds_the_index_from_records(tmp_path):
     assert _tables(engine) == (2, 0)
     _publish(engine, "b", record("handleB0001", name_dob="p1", pnc="x1"))
     assert _alerts(engine, "b") == [("ALERT_TYPE_NEW", "high")]
-
-
-def test_prepared_batches_store_exactly_what_unprepared_ones_do(tmp_path):
-    """Engine.prepare (run by the RPC handler outside the engine lock) changes nothing in what is stored.
-
-    Two stores get the same publishes, one through prepare() and one without;
-    a kind unknown when the batch is prepared falls back to the transaction."""
-    plain = Engine(open_store(tmp_path / "plain.db"))
-    prepped = Engine(open_store(tmp_path / "prepped.db"))
-    batches = [
-        ("a", [record("handleA0001", name_dob="p1", pnc="x1"), record("handleA0002", name_dob="p2")]),
-        ("b", [record("handleB0001", name_dob="p1", email="e1"), record("handleB0002", pnc="x2")]),
-        ("a", [record("handleA0001", name_dob="p1", pnc="x9"), record("handleA0003", phone="t1", pnc="x2")]),
-    ]
-    for i, (area, recs) in enumerate(batches):
-        plain.publish(area, f"b{i}", validate_records(recs))
-        records = validate_records(recs)
-        prepared = prepped.prepare(records)
-        if i == 1:
-            assert prepared[0] is None  # "email" has no kind id yet: numbered inside the transaction
-        prepped.publish(area, f"b{i}", records, prepared)
-
-    def state(engine):
-        q = lambda sql: sorted(engine.db.execute(sql).fetchall())  # noqa: E731
-        return (q("SELECT area, handle, key_id, kinds, packed FROM records"),
-                q("SELECT t.key, r.handle, k.name FROM (SELECT * FROM tokens UNION ALL SELECT * FROM tokens_staged) t"
-                  " JOIN records r ON r.id = t.record_id JOIN kinds k ON k.id = t.kind"),
-                q("SELECT area_a, handle_a, area_b, handle_b, tier, kinds, status FROM matches"))
-
-    assert state(prepped) == state(plain)
-    assert state(plain)[2]  # the batches did make matches
