@@ -148,7 +148,7 @@ def index_keys(values: bytes) -> tuple[int, ...]:
 
 def pack_record(groups: list[tuple[int, bytes]]) -> tuple[bytes, bytes, list[tuple[int, int]]]:
     """One record's (kind id, concatenated values) groups in the forms the engine needs:
-    the packed list (the same bytes as :func:`pack_groups`), all values concatenated by
+    the packed list (for sorted values, the same bytes as :func:`pack` of the pairs), all values concatenated by
     kind id, and (kind id, count) per group in that order. Built with a fixed number of
     slice operations per group and per byte position, not per token."""
     groups = sorted(groups)
@@ -161,16 +161,6 @@ def pack_record(groups: list[tuple[int, bytes]]) -> tuple[bytes, bytes, list[tup
     for j in range(TOKEN_BYTES):
         out[2 + j::step] = values[j::TOKEN_BYTES]
     return bytes(out), values, runs
-
-
-def pack_groups(groups: list[tuple[int, bytes]]) -> bytes:
-    """Pack (kind id, concatenated values) groups as 2-byte kind id + value, by kind id, values in
-    the order given (for sorted values, the same bytes as :func:`pack`)."""
-    out = []
-    for kid, values in sorted(groups):
-        head = kid.to_bytes(2, "big")
-        out.extend([head + values[i:i + TOKEN_BYTES] for i in range(0, len(values), TOKEN_BYTES)])
-    return b"".join(out)
 
 
 def pack(tokens: list[tuple[int, bytes]]) -> bytes:
