@@ -44,6 +44,16 @@ def proc_status_kb(pid: int, field_name: str) -> int:
     return 0
 
 
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds a live process has used so far (from /proc/<pid>/stat)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 @dataclass
 class RunResult:
     records: int = 0
@@ -57,6 +67,7 @@ class RunResult:
     matcher_rss_samples: list[tuple[int, float]] = field(default_factory=list)  # (tokens, MB)
     peak_rss_kb: dict[str, int] = field(default_factory=dict)
     matcher_bytes: int = 0
+    cpu_s: dict[str, float] = field(default_factory=dict)  # CPU seconds per role when every alert was in
 
 
 def import_all(fed: Federation, csvs: dict[str, Path], parallel: int = 2,
@@ -223,6 +234,8 @@ def run_federation(fed: Federation, csvs: dict[str, Path], planted, expected_tok
                 res.planted_delivered = watch.delivered(planted)
                 if res.planted_delivered >= len(planted):
                     res.all_alerts_s = time.perf_counter() - t0
+                    res.cpu_s = {"matcher": round(proc_cpu_s(fed.matcher.popen.pid), 2),
+                                 "nodes": round(sum(proc_cpu_s(p.popen.pid) for p in fed.nodes.values()), 2)}
                     log(f"all {len(planted)} planted alerts delivered after {res.all_alerts_s:.1f}s")
                     break
             time.sleep(POLL_S)

@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from make_people import csv_bytes, make_people  # noqa: E402
+from fed_people import csv_bytes, make_people  # noqa: E402
 
 from fedalert.keys import TokenKeyset  # noqa: E402
 from fedalert.matcher._tokens import validate_records  # noqa: E402

@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as _dt
+import hashlib
 import hmac
 import json
 import os
@@ -38,6 +39,9 @@ from fedalert.keys.secretfile import read_secret, write_secret
 
 KEY_BYTES = 32
 MAC_BYTES = 32
+_SHA256_BLOCK = 64
+_IPAD = bytes(i ^ 0x36 for i in range(256))  # byte -> byte XOR 0x36, for bytes.translate
+_OPAD = bytes(i ^ 0x5C for i in range(256))
 ENABLED = "enabled"
 DISABLED = "disabled"
 _KEY_ID_RE = re.compile(r"^k[0-9a-f]{8}$")
@@ -187,6 +191,32 @@ class TokenKeyset:
         if key.status != ENABLED:
             raise KeysetError(f"token key {key_id} is disabled and computes no tokens; use {self._primary}")
         return hmac.digest(key._secret, bytes(message), "sha256")
+
+    def mac_many(self, key_id: str, messages: list[bytes], length: int = MAC_BYTES) -> list[bytes]:
+        """HMAC-SHA256 of each message under key ``key_id``, each cut to ``length`` bytes.
+
+        The same values as :meth:`mac`, made faster for many messages: the key
+        is checked once and the keyed inner and outer SHA-256 states of
+        RFC 2104 (key XOR ipad, key XOR opad) are computed once and copied per
+        message, instead of hashing the padded key twice per message.
+        """
+        key = self._get(key_id)
+        if key.status != ENABLED:
+            raise KeysetError(f"token key {key_id} is disabled and computes no tokens; use {self._primary}")
+        secret = key._secret
+        if len(secret) > _SHA256_BLOCK:  # RFC 2104: a key longer than a block is hashed first
+            secret = hashlib.sha256(secret).digest()
+        block = secret.ljust(_SHA256_BLOCK, b"\0")
+        inner0 = hashlib.sha256(block.translate(_IPAD))
+        outer0 = hashlib.sha256(block.translate(_OPAD))
+        out = []
+        for m in messages:
+            inner = inner0.copy()
+            inner.update(m)
+            outer = outer0.copy()
+            outer.update(inner.digest())
+            out.append(outer.digest()[:length])
+        return out
 
     # -- rotation -----------------------------------------------------------------
     def add_key(self, *, enabled: bool = True) -> str:

@@ -46,6 +46,37 @@ class TokenIndex:
         self.db = db
         self.staged_max = staged_max
         self.staged = db.execute("SELECT count(*) FROM tokens_staged").fetchone()[0]
+        # A publish batch's new rows, per connection, in memory: looked up against
+        # the index and then moved into tokens_staged in SQL, not row by row in Python.
+        db.execute("PRAGMA temp_store=MEMORY")
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS batch_rows"
+                   " (key INTEGER NOT NULL, record_id INTEGER NOT NULL, kind INTEGER NOT NULL)")
+
+    def add_batch(self, rows, not_area: str) -> list[tuple[int, str, str]]:
+        """Insert a batch's (key, record id, kind id) rows; return its candidates.
+
+        Candidates are (batch record id, area, handle) of every record outside
+        `not_area` that holds one of the batch's keys under the same kind and
+        the same key id, each pair once. They are found before the rows go in
+        (so a batch never finds itself), by joining the batch's rows with both
+        index tables in SQL.
+        """
+        conn = self.db.conn
+        conn.execute("DELETE FROM temp.batch_rows")
+        conn.executemany("INSERT INTO temp.batch_rows (key, record_id, kind) VALUES (?,?,?)", rows)
+        found = []
+        for table in _TABLES:
+            found.extend(conn.execute(
+                f"SELECT DISTINCT b.record_id, r.area, r.handle FROM temp.batch_rows b"
+                f" JOIN {table} t ON t.key = b.key AND t.kind = b.kind"
+                f" JOIN records r ON r.id = t.record_id"
+                f" JOIN records m ON m.id = b.record_id"
+                f" WHERE r.area != ? AND r.key_id = m.key_id", [not_area]))
+        n = conn.execute("INSERT OR IGNORE INTO tokens_staged (key, record_id, kind)"
+                         " SELECT key, record_id, kind FROM temp.batch_rows ORDER BY key, record_id").rowcount
+        conn.execute("DELETE FROM temp.batch_rows")
+        self.staged += max(n, 0)
+        return found
 
     def add(self, rows: list[tuple[int, int, int]]) -> None:
         """Insert (key, record id, kind id) rows; key = key_of(value)."""

@@ -1,30 +1,76 @@
-"""Validation and packing of published token sets (private to the matcher)."""
+"""Validation and packing of published token sets (private to the matcher).
+
+A record arrives packed (see RecordTokens in proto/fedalert/v1/matcher.proto):
+its kinds, a count per kind and one bytes field holding every 16-byte value,
+grouped by kind. Validation works on whole groups (slices of that field), so
+the matcher makes no Python object per token until it needs one.
+"""
 
 from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+import struct
+from dataclasses import dataclass, field
 
 from fedalert.matcher.errors import InvalidRequestError
 
 TOKEN_BYTES = 16
 MAX_BATCH_RECORDS = 1000
 MAX_TOKENS_PER_RECORD = 2048
+MAX_KINDS_PER_RECORD = 64
 _HANDLE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
+def _split(values: bytes) -> list[bytes]:
+    return [values[i:i + TOKEN_BYTES] for i in range(0, len(values), TOKEN_BYTES)]
+
+
 @dataclass(frozen=True)
 class RecordIn:
+    """One record's token set under one key id.
+
+    Built either from (kind, value) pairs (``RecordIn(handle, key_id, pairs)``)
+    or, on the publish path, from packed groups (:meth:`from_groups`): kind ->
+    that kind's distinct values concatenated (sorted, as nodes send them).
+    Each form is derived from the other only when asked for.
+    """
+
     handle: str
     key_id: str
-    tokens: frozenset[tuple[str, bytes]]  # (kind, value)
+    pairs: frozenset[tuple[str, bytes]] | None = None  # (kind, value)
+    packed_groups: dict[str, bytes] | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def from_groups(cls, handle: str, key_id: str, groups: dict[str, bytes]) -> RecordIn:
+        return cls(handle, key_id, None, groups)
+
+    @functools.cached_property
+    def groups(self) -> dict[str, bytes]:
+        """kind -> the kind's distinct values, sorted, concatenated (TOKEN_BYTES each)."""
+        if self.packed_groups is not None:
+            return self.packed_groups
+        by_kind: dict[str, list[bytes]] = {}
+        for kind, value in self.pairs or ():
+            by_kind.setdefault(kind, []).append(value)
+        return {k: b"".join(sorted(v)) for k, v in by_kind.items()}
+
+    @functools.cached_property
+    def tokens(self) -> frozenset[tuple[str, bytes]]:
+        """The (kind, value) pairs."""
+        if self.pairs is not None:
+            return self.pairs
+        return frozenset((k, v) for k, vals in self.groups.items() for v in _split(vals))
 
     @functools.cached_property
     def kinds(self) -> frozenset[str]:
-        return frozenset(k for k, _ in self.tokens)
+        return frozenset(self.groups)
+
+    @functools.cached_property
+    def n_tokens(self) -> int:
+        return sum(len(v) for v in self.groups.values()) // TOKEN_BYTES
 
 
 def check_handle(handle: str) -> str:
@@ -34,7 +80,16 @@ def check_handle(handle: str) -> str:
 
 
 def validate_records(records) -> list[RecordIn]:
-    """Turn protobuf RecordTokens into RecordIn, enforcing every limit."""
+    """Turn protobuf RecordTokens into RecordIn, enforcing every limit.
+
+    Per record: kinds and counts of equal length, at most
+    MAX_KINDS_PER_RECORD kinds, each a well-formed name and listed once,
+    every count at least 1, at most MAX_TOKENS_PER_RECORD tokens, and
+    ``values`` exactly TOKEN_BYTES x the sum of the counts. Within a kind the
+    values must be distinct. They are stored in the order sent (nodes send
+    them sorted, so an unchanged record packs to the same bytes and is
+    skipped; another order only costs a re-index).
+    """
     if len(records) > MAX_BATCH_RECORDS:
         raise InvalidRequestError(f"a batch holds at most {MAX_BATCH_RECORDS} records, got {len(records)}")
     out: list[RecordIn] = []
@@ -47,20 +102,65 @@ def validate_records(records) -> list[RecordIn]:
         if (rec.handle, rec.key_id) in seen:
             raise InvalidRequestError(f"record {i}: handle appears twice in one batch")
         seen.add((rec.handle, rec.key_id))
-        if len(rec.tokens) > MAX_TOKENS_PER_RECORD:
+        kinds, counts, values = list(rec.kinds), list(rec.counts), rec.values
+        if len(kinds) != len(counts):
+            raise InvalidRequestError(f"record {i}: kinds and counts must have the same length "
+                                      f"({len(kinds)} kinds, {len(counts)} counts)")
+        if len(kinds) > MAX_KINDS_PER_RECORD:
+            raise InvalidRequestError(f"record {i}: at most {MAX_KINDS_PER_RECORD} key kinds per record")
+        total = sum(counts)
+        if total > MAX_TOKENS_PER_RECORD:
             raise InvalidRequestError(f"record {i}: at most {MAX_TOKENS_PER_RECORD} tokens per record")
-        toks = set()
-        for tok in rec.tokens:
-            kind, value = tok.kind, tok.value
+        if len(values) % TOKEN_BYTES:
+            raise InvalidRequestError(f"record {i}: values must be whole {TOKEN_BYTES}-byte tokens "
+                                      f"(got {len(values)} bytes); a token value is {TOKEN_BYTES} bytes")
+        if len(values) != total * TOKEN_BYTES:
+            raise InvalidRequestError(f"record {i}: counts add up to {total} tokens but values holds "
+                                      f"{len(values) // TOKEN_BYTES}")
+        # Distinct values within a kind. One set over the whole record first (a value shared by two
+        # kinds is allowed, as (kind, value) pairs were); only when that finds a repeat is each kind checked.
+        check_kinds = total > 1 and len(set(_split(values))) != total
+        groups: dict[str, bytes] = {}
+        at = 0
+        for kind, n in zip(kinds, counts):
             if kind not in good_kinds:
                 if not _KIND.match(kind or ""):
                     raise InvalidRequestError(f"record {i}: key kind must match [a-z][a-z0-9_]{{0,31}}")
                 good_kinds.add(kind)
-            if len(value) != TOKEN_BYTES:
-                raise InvalidRequestError(f"record {i}: a token value is {TOKEN_BYTES} bytes")
-            toks.add((kind, value))
-        out.append(RecordIn(rec.handle, rec.key_id, frozenset(toks)))
+            if n < 1:
+                raise InvalidRequestError(f"record {i}: kind {kind} has a count of 0; leave the kind out")
+            if kind in groups:
+                raise InvalidRequestError(f"record {i}: kind {kind} is listed twice; list each kind once")
+            end = at + n * TOKEN_BYTES
+            chunk = values[at:end]
+            at = end
+            if check_kinds and n > 1 and len(set(_split(chunk))) != n:
+                raise InvalidRequestError(f"record {i}: a token of kind {kind} appears twice; send each value once")
+            groups[kind] = chunk
+        out.append(RecordIn.from_groups(rec.handle, rec.key_id, groups))
     return out
+
+
+def index_keys(values: bytes) -> tuple[int, ...]:
+    """The index key (first 8 bytes, signed big-endian) of every value in a packed group."""
+    return struct.unpack(f">{len(values) // 8}q", values)[::2]
+
+
+def pack_record(groups: list[tuple[int, bytes]]) -> tuple[bytes, bytes, list[tuple[int, int]]]:
+    """One record's (kind id, concatenated values) groups in the forms the engine needs:
+    the packed list (for sorted values, the same bytes as :func:`pack` of the pairs), all values concatenated by
+    kind id, and (kind id, count) per group in that order. Built with a fixed number of
+    slice operations per group and per byte position, not per token."""
+    groups = sorted(groups)
+    values = b"".join([v for _, v in groups])
+    runs = [(kid, len(v) // TOKEN_BYTES) for kid, v in groups]
+    step = 2 + TOKEN_BYTES
+    out = bytearray(step * (len(values) // TOKEN_BYTES))
+    out[0::step] = b"".join([bytes((kid >> 8,)) * n for kid, n in runs])
+    out[1::step] = b"".join([bytes((kid & 0xFF,)) * n for kid, n in runs])
+    for j in range(TOKEN_BYTES):
+        out[2 + j::step] = values[j::TOKEN_BYTES]
+    return bytes(out), values, runs
 
 
 def pack(tokens: list[tuple[int, bytes]]) -> bytes:

@@ -111,7 +111,10 @@ def _serve(args) -> int:
     app = build_matcher(args.keys, args.db, args.listen, args.audit, **extra)
     write_port_file(args.port_file, app.port)
     log.warning("matcher listening on port %d", app.port)
-    run_until_signal(app.server, app.health)
+    try:
+        run_until_signal(app.server, app.health)
+    finally:
+        app.stop(grace=0.5)  # folds the WAL back into the database file and closes it
     return 0
 
 

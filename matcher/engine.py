@@ -14,10 +14,11 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import chain, repeat
 
 from fedalert.matcher import scoring
 from fedalert.matcher._index import TokenIndex, key_of
-from fedalert.matcher._tokens import RecordIn, check_handle, pack, unpack
+from fedalert.matcher._tokens import RecordIn, check_handle, index_keys, pack_record, unpack
 from fedalert.matcher.queues import Queues
 from fedalert.v1 import matcher_pb2 as pb
 
@@ -57,7 +58,7 @@ class Engine:
 
     # -- public operations -------------------------------------------------
     def publish(self, area: str, batch_id: str, records: list[RecordIn]) -> PublishResult:
-        res = PublishResult(records=len(records), tokens=sum(len(r.tokens) for r in records))
+        res = PublishResult(records=len(records), tokens=sum(r.n_tokens for r in records))
         with self.lock, self._tx() as now:
             if self.db.execute("SELECT 1 FROM batches WHERE area=? AND batch_id=?", [area, batch_id]).fetchone():
                 res.duplicate = True
@@ -170,25 +171,27 @@ class Engine:
         """Store a batch's new token sets with set-at-a-time SQL.
 
         Returns the changed records as (handle, key id) and, per changed
-        handle, the other-area records sharing a token with it. Candidates
-        are looked up before this batch's tokens go in, so the lookup never
-        returns the batch's own rows; all token deletes and inserts then go
-        in as one executemany each, through the token index (_index.py).
+        handle, the other-area records sharing a token with it. Each record's
+        tokens arrive as packed groups (kind -> sorted values); the index rows
+        are made from them with one struct.unpack per group, and the candidate
+        lookup and the insert run in SQL over the whole batch (_index.py), so
+        no Python loop runs per token here.
         """
-        changed: list[tuple[RecordIn, list[tuple[int, int]]]] = []
+        changed: list[RecordIn] = []
         deletes: list[tuple[bytes, int]] = []
-        inserts: list[tuple[int, int, int]] = []
+        rows: list[tuple[int, int, int]] = []
+        handle_of: dict[int, str] = {}
         kind_ids = self._kind_ids
         for rec in records:
-            for k in rec.kinds - kind_ids.keys():
+            groups = rec.groups
+            for k in groups.keys() - kind_ids.keys():
                 self._kind_id(k)
-            toks = {(kind_ids[k], v) for k, v in rec.tokens}
-            new = pack(toks)
+            new, values, runs = pack_record([(kind_ids[k], v) for k, v in groups.items()])
             row = self.db.execute("SELECT id, packed FROM records WHERE area=? AND handle=? AND key_id=?",
                                   [area, rec.handle, rec.key_id]).fetchone()
             if row and row[1] == new:
                 continue
-            kinds = json.dumps(sorted(rec.kinds))
+            kinds = json.dumps(sorted(groups))
             if row:
                 rid = row[0]
                 deletes.extend((v, rid) for _, v in unpack(row[1]))
@@ -198,29 +201,16 @@ class Engine:
                 rid = self.db.execute(
                     "INSERT INTO records (area, handle, key_id, kinds, packed, updated_ms) VALUES (?,?,?,?,?,?)",
                     [area, rec.handle, rec.key_id, kinds, new, now]).lastrowid
-            keyed = [(key_of(v), kid) for kid, v in toks]  # index key computed once per token
-            inserts.extend([(key, rid, kid) for key, kid in keyed])
-            changed.append((rec, keyed))
-        found = self._candidates_batch(area, changed)
+            rows.extend(zip(index_keys(values), repeat(rid), chain.from_iterable([repeat(k, n) for k, n in runs])))
+            handle_of[rid] = rec.handle
+            changed.append(rec)
         if deletes:
             self.index.remove(deletes)
-        if inserts:
-            self.index.add(inserts)
-        return [(rec.handle, rec.key_id) for rec, _ in changed], found
-
-    def _candidates_batch(self, area: str, changed) -> dict[str, set[tuple[str, str]]]:
-        """handle -> other-area (area, handle) pairs sharing a token (same kind, same key id)."""
-        owners: dict[int, list[tuple[int, str, str]]] = {}
-        for rec, keyed in changed:
-            mine = (rec.key_id, rec.handle)
-            for key, kid in keyed:
-                owners.setdefault(key, []).append((kid, *mine))
         found: dict[str, set[tuple[str, str]]] = defaultdict(set)
-        for key, kid, key_id, other_area, other_handle in self.index.lookup(owners, area):
-            for my_kid, my_key_id, my_handle in owners[key]:
-                if my_kid == kid and my_key_id == key_id:
-                    found[my_handle].add((other_area, other_handle))
-        return found
+        if rows:
+            for rid, other_area, other_handle in self.index.add_batch(rows, area):
+                found[handle_of[rid]].add((other_area, other_handle))
+        return [(rec.handle, rec.key_id) for rec in changed], found
 
     def _rescore_batch(self, area: str, handles: list[str], found: dict[str, set[tuple[str, str]]],
                        now: int) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,8 @@ from fedalert.serving import add_health
 from fedalert.transport import MAX_CONCURRENT_RPCS, TlsFiles, add_port, create_server
 from fedalert.v1 import matcher_pb2_grpc as pb_grpc
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class MatcherApp:
@@ -34,7 +38,13 @@ class MatcherApp:
             self.lifecycle.stop()
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait(grace + 1)
-        self.engine.db.conn.close()
+        with self.engine.lock:
+            try:  # leave no WAL behind (it may hold up to store.WAL_LIMIT_BYTES between checkpoints)
+                self.engine.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as exc:
+                log.warning("WAL checkpoint at shutdown failed (%s); SQLite replays the WAL on next open",
+                            type(exc).__name__)
+            self.engine.db.conn.close()
 
 
 #: Open streams each area may hold (WatchAlerts, WatchEnvelopes).

@@ -141,10 +141,20 @@ MIGRATIONS: list[Migration] = [
 #: stays flat however large the index grows; big enough to hold the staged
 #: tokens and the upper levels of the main index.
 CACHE_KIB = 64 * 1024
+#: WAL pages before an automatic checkpoint (SQLite's default is 1,000, 4 MiB).
+#: A publish batch dirties most pages of the staged token table (random keys),
+#: so with the default every commit was followed by a checkpoint copying those
+#: pages back; checkpointing every 64 MiB copies a page rewritten by several
+#: batches once. Measured on the 2 x 10,000-record job: COMMIT 5.4 s -> 2.7 s.
+WAL_CHECKPOINT_PAGES = 16 * 1024
+#: The WAL file is cut back to this after a checkpoint (a merge can grow it far beyond).
+WAL_LIMIT_BYTES = 64 * 1024 * 1024
 
 
 def open_store(path) -> sqlite_utils.Database:
     db = open_db(path)
     db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+    db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+    db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
     migrate(db, MIGRATIONS)
     return db

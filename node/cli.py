@@ -155,8 +155,12 @@ def _serve(args) -> int:
     return 0
 
 
-def _progress(done: int, total: int) -> None:
-    print(f"\r  {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+def _progress(done: int, total: int | None) -> None:
+    """Rows done so far (total None: still reading a streamed file), then a newline when done == total."""
+    if total is None:
+        print(f"\r  {done} rows", end="", file=sys.stderr, flush=True)
+    else:
+        print(f"\r  {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
 
 def _import(args) -> int:

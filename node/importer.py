@@ -46,7 +46,7 @@ CASE_DEFAULTS = ("case_source", "case_recorded", "case_subject")
 DEFAULT_SUBJECT = "perpetrator"
 MAX_ALIASES = 20
 MAX_ROWS = 2_000_000
-#: Largest CSV file read (it is read whole into memory): 2M rows of real exports fit.
+#: Largest CSV file imported (import_file streams it; parse_csv holds it in memory): 2M rows of real exports fit.
 MAX_FILE_BYTES = 2 * 1024**3
 _RECORD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -220,28 +220,45 @@ def parse_csv(data: bytes, *, dob_format: str | None = None, lenient: bool = Fal
 
     *protocol* (``fedalert.node.protocol.Protocol``, with the area's overlay)
     is needed only when the file has case-field columns: it names the fields
-    and the partners that may supply values."""
+    and the partners that may supply values. A file on disk is better
+    imported with :func:`import_file`, which streams it."""
     parsed = ParsedFile(sha256=hashlib.sha256(data).hexdigest())
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        parsed.errors.append(RowError(line, "(file)", f"not UTF-8: byte 0x{data[exc.start]:02x} on line {line}"))
+        parsed.errors.append(_utf8_error(data, exc))
         return parsed
-    reader = csv.reader(io.StringIO(text, newline=""))
+    seen: dict[str, int] = {}
+    parsed.rows.extend(_rows(csv.reader(io.StringIO(text, newline="")), parsed, dob_format, lenient, protocol,
+                             seen.get, seen.__setitem__))
+    return parsed
+
+
+def _utf8_error(data: bytes, exc: UnicodeDecodeError, first_line: int = 1) -> RowError:
+    line = first_line + data[: exc.start].count(b"\n")
+    return RowError(line, "(file)", f"not UTF-8: byte 0x{data[exc.start]:02x} on line {line}")
+
+
+def _rows(reader, parsed: ParsedFile, dob_format: str | None, lenient: bool, protocol,
+          first_row: Callable[[str], int | None], remember: Callable[[str, int], None]):
+    """Validate rows as the reader yields them: good rows are yielded, bad ones go to parsed.errors.
+
+    Holds no row after yielding it. Duplicate record ids are found through
+    `first_row` (record id -> row it was first seen on, or None) and
+    `remember`, so the caller decides where the ids seen so far are kept."""
     try:
         header = next(reader, None)
         if header is None:
             parsed.errors.append(RowError(1, "(file)", "the file is empty: expected a header row"))
-            return parsed
+            return
         header = [h.strip() for h in header]
         if "record_id" not in header:
             parsed.errors.append(RowError(1, "(header)", "missing the required column record_id"))
-            return parsed
+            return
         dupes = {h for h in header if header.count(h) > 1}
         if dupes:
             parsed.errors.append(RowError(1, "(header)", f"duplicate column(s): {', '.join(sorted(dupes))}"))
-            return parsed
+            return
         catalogue = list(protocol.fields) if protocol is not None else _national_fields()
         case_cols = _case_columns(header, catalogue)
         case_known = {f"{f}{sfx}" for f in catalogue for sfx in CASE_SUFFIXES} | set(catalogue) | set(CASE_DEFAULTS)
@@ -249,16 +266,16 @@ def parse_csv(data: bytes, *, dob_format: str | None = None, lenient: bool = Fal
             parsed.errors.append(RowError(1, "(header)", "case-field columns ("
                                           + ", ".join(case_cols) + ") need this area's protocol overlay "
                                           "(--overlay), which lists the partners that supply values"))
-            return parsed
+            return
         unknown = [h for h in header if h not in COLUMNS and h not in case_known]
         if unknown:
             parsed.warnings.append(f"unknown column(s) ignored: {', '.join(unknown)}")
-        seen: dict[str, int] = {}
+        n_rows = 0
         for values in reader:
             row_no = reader.line_num
             if not any(v.strip() for v in values):
                 continue
-            if len(parsed.rows) + len(parsed.errors) >= MAX_ROWS:
+            if n_rows + len(parsed.errors) >= MAX_ROWS:
                 parsed.errors.append(RowError(row_no, "(file)", f"more than {MAX_ROWS} rows; split the file"))
                 break
             if len(values) != len(header):
@@ -266,16 +283,18 @@ def parse_csv(data: bytes, *, dob_format: str | None = None, lenient: bool = Fal
                 continue
             r, identity = _parse_row(row_no, dict(zip(header, values)), dob_format, lenient, parsed)
             cases = _parse_case_fields(r, case_cols, protocol, dob_format) if case_cols else None
-            if r.record_id in seen and not r.errors:
-                r.fail("record_id", f"duplicate: record_id already used on row {seen[r.record_id]}")
+            if not r.errors:
+                first = first_row(r.record_id)
+                if first is not None:
+                    r.fail("record_id", f"duplicate: record_id already used on row {first}")
             if r.errors:
                 parsed.errors.extend(r.errors)
                 continue
-            seen[r.record_id] = row_no
-            parsed.rows.append(ParsedRow(row_no, r.record_id, identity, cases))
+            remember(r.record_id, row_no)
+            n_rows += 1
+            yield ParsedRow(row_no, r.record_id, identity, cases)
     except csv.Error as exc:
         parsed.errors.append(RowError(reader.line_num, "(file)", f"CSV syntax error: {exc}"))
-    return parsed
 
 
 @functools.lru_cache(maxsize=1)
@@ -318,14 +337,154 @@ def import_records(store, parsed: ParsedFile, *, file_name: str, skip_bad: bool 
     return result
 
 
-def import_file(store, path: Path, *, dob_format: str | None = None, protocol=None, **kwargs) -> ImportResult:
+def import_file(store, path: Path, *, dob_format: str | None = None, protocol=None, skip_bad: bool = False,
+                withdraw_missing: bool = False, progress: Callable[[int, int | None], None] | None = None,
+                audit=None) -> ImportResult:
+    """Import a CSV file, streamed: rows are validated and written as they are read, in one transaction.
+
+    Same rules as :func:`parse_csv` + :func:`import_records` (one bad row and
+    nothing is written, unless `skip_bad`; the same row/field/reason
+    report; re-import is idempotent), but memory does not grow with the
+    file: no row is held after it is written, and the record ids seen so far
+    (for duplicates and `withdraw_missing`) live in a temporary SQLite table.
+    Once a bad row is found without `skip_bad`, the rest of the file is only
+    validated, to report every bad row, and the transaction is rolled back.
+    `progress(rows, None)` is called every ROW_BATCH rows and `progress(n, n)` at the end.
+    """
     path = Path(path)
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise ImportRejectedError([RowError(1, "(file)", f"the file is {size} bytes, over the limit of "
                                             f"{MAX_FILE_BYTES}; split it into smaller exports")])
-    parsed = parse_csv(path.read_bytes(), dob_format=dob_format, protocol=protocol)
-    return import_records(store, parsed, file_name=path.name, protocol=protocol, **kwargs)
+    parsed = ParsedFile()
+    result = ImportResult()
+    try:
+        with open(path, "rb") as raw, store.transaction():
+            hashed = _HashingReader(raw)
+            text = io.TextIOWrapper(io.BufferedReader(hashed, 1 << 16), encoding="utf-8-sig", newline="")
+            seen = _SeenIds(store.db)
+            batch: list[ParsedRow] = []
+            done = 0
+            for row in _rows(csv.reader(text), parsed, dob_format, False, protocol, seen.first_row, seen.add):
+                if parsed.errors and not skip_bad:
+                    batch.clear()  # nothing will be written; keep validating to report every bad row
+                    continue
+                batch.append(row)
+                if len(batch) >= ROW_BATCH:
+                    done += _write_rows(store, batch, result, protocol)
+                    batch.clear()
+                    if progress:
+                        progress(done, None)
+            if parsed.errors and not skip_bad:
+                raise ImportRejectedError(parsed.errors)
+            done += _write_rows(store, batch, result, protocol)
+            hashed.drain()
+            parsed.sha256 = hashed.hexdigest()
+            result.warnings, result.errors = list(parsed.warnings), list(parsed.errors)
+            result.rejected = len({e.row for e in parsed.errors})
+            if withdraw_missing:
+                # A record on a bad row is still in the export: never withdraw it.
+                keep = {e.record_id for e in parsed.errors if e.record_id}
+                for record_id in seen.active_not_seen(keep):
+                    store.withdraw_record(record_id, "not in export")
+                    result.withdrawn += 1
+            store.log_import(path.name, parsed.sha256, result.counts())
+            seen.clear()
+            if progress:
+                progress(done, done)
+    except UnicodeDecodeError:
+        # Rolled back. Report the exact line, as parse_csv does for a file in memory.
+        parsed = ParsedFile(sha256=_file_sha256(path), errors=[_utf8_error_in_file(path)])
+        return import_records(store, parsed, file_name=path.name, skip_bad=skip_bad,
+                              withdraw_missing=withdraw_missing, audit=audit, protocol=protocol)
+    if audit is not None:
+        audit.append("import", file_sha256=parsed.sha256, case_values=result.case_values, **result.counts())
+    return result
+
+
+#: Rows written per batch by import_file.
+ROW_BATCH = 500
+
+
+def _write_rows(store, rows: list[ParsedRow], result: ImportResult, protocol) -> int:
+    jsons = [identity_to_json(row.identity) for row in rows]
+    outcomes = store.upsert_records([(row.record_id, ij, row_hash(ij)) for row, ij in zip(rows, jsons)])
+    for row, outcome in zip(rows, outcomes):
+        setattr(result, outcome, getattr(result, outcome) + 1)
+        if row.case_fields is not None:
+            from fedalert.node.disclosure import replace_case_fields
+
+            replace_case_fields(store.db, protocol, row.record_id, row.case_fields)
+            result.case_values += len(row.case_fields)
+    return len(rows)
+
+
+class _HashingReader(io.RawIOBase):
+    """A binary file that hashes (SHA-256) every byte read through it."""
+
+    def __init__(self, raw):
+        self.raw, self.sha = raw, hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        n = self.raw.readinto(buf)
+        if n:
+            self.sha.update(memoryview(buf)[:n])
+        return n or 0
+
+    def drain(self) -> None:
+        """Hash the rest of the file (when reading stopped early)."""
+        while chunk := self.raw.read(1 << 20):
+            self.sha.update(chunk)
+
+    def hexdigest(self) -> str:
+        return self.sha.hexdigest()
+
+
+class _SeenIds:
+    """Record ids seen in this import, with their first row: a temporary table, not a dict in memory."""
+
+    def __init__(self, db):
+        self.db = db
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS import_seen (record_id TEXT PRIMARY KEY, row INTEGER NOT NULL)")
+        db.execute("DELETE FROM temp.import_seen")
+
+    def first_row(self, record_id: str) -> int | None:
+        row = self.db.execute("SELECT row FROM temp.import_seen WHERE record_id=?", [record_id]).fetchone()
+        return row[0] if row else None
+
+    def add(self, record_id: str, row: int) -> None:
+        self.db.execute("INSERT INTO temp.import_seen (record_id, row) VALUES (?,?)", [record_id, row])
+
+    def active_not_seen(self, keep: set[str]) -> list[str]:
+        """Active records of the store that this import did not see (sorted), except `keep`."""
+        rows = self.db.execute("SELECT record_id FROM records WHERE status='active' AND record_id NOT IN"
+                               " (SELECT record_id FROM temp.import_seen) ORDER BY record_id")
+        return [r[0] for r in rows if r[0] not in keep]
+
+    def clear(self) -> None:
+        self.db.execute("DELETE FROM temp.import_seen")
+
+
+def _file_sha256(path: Path) -> str:
+    sha = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            sha.update(chunk)
+    return sha.hexdigest()
+
+
+def _utf8_error_in_file(path: Path) -> RowError:
+    """The first line of a file that is not UTF-8, found line by line (the file is not read whole)."""
+    with open(path, "rb") as fh:
+        for line_no, line in enumerate(fh, 1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return _utf8_error(line, exc, first_line=line_no)
+    return RowError(1, "(file)", "not UTF-8")
 
 
 def write_report(errors: list[RowError], out: Path) -> None:

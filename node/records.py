@@ -10,8 +10,17 @@ import json
 from fedalert.node.identity import Identity, Name
 
 
+_IDENTITY_FIELDS = tuple(f.name for f in dataclasses.fields(Identity))
+_NAME_FIELDS = tuple(f.name for f in dataclasses.fields(Name))
+
+
 def identity_to_json(identity: Identity) -> str:
-    d = dataclasses.asdict(identity)
+    """The stored form of an identity (its row hash depends on these exact bytes)."""
+    d = {f: getattr(identity, f) for f in _IDENTITY_FIELDS}
+    if not all(type(v) is str for k, v in d.items() if k not in ("names", "dobs")):
+        d = dataclasses.asdict(identity)  # a field that is not a plain string: the general (slower) path
+    else:
+        d["names"] = [{f: getattr(n, f) for f in _NAME_FIELDS} for n in identity.names]
     d["dobs"] = [x.isoformat() for x in identity.dobs]
     return json.dumps(d, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
@@ -20,8 +29,7 @@ def identity_from_json(text: str) -> Identity:
     d = json.loads(text)
     d["names"] = [Name(**n) for n in d["names"]]
     d["dobs"] = [dt.date.fromisoformat(x) for x in d["dobs"]]
-    known = {f.name for f in dataclasses.fields(Identity)}
-    return Identity(**{k: v for k, v in d.items() if k in known})
+    return Identity(**{k: v for k, v in d.items() if k in _IDENTITY_FIELDS})
 
 
 def row_hash(identity_json: str) -> str:

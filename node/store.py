@@ -153,6 +153,37 @@ class NodeStore:
             " version=version+1, updated_ms=? WHERE record_id=?", [identity_json, row_hash, now, record_id])
         return "updated"
 
+    def upsert_records(self, rows: list[tuple[str, str, str]]) -> list[str]:
+        """:meth:`upsert_record` for many (record_id, identity_json, row_hash) rows with distinct
+        record ids, inside a transaction: one lookup per 500 ids, one executemany per change kind.
+        Returns each row's outcome (added|updated|unchanged), in order."""
+        now = self.now_ms()
+        known: dict[str, tuple[str, str]] = {}
+        for i in range(0, len(rows), 500):
+            ids = [r[0] for r in rows[i:i + 500]]
+            q = f"SELECT record_id, row_hash, status FROM records WHERE record_id IN ({','.join('?' * len(ids))})"
+            known.update((rid, (h, st)) for rid, h, st in self.db.execute(q, ids))
+        inserts, updates, outcomes = [], [], []
+        for record_id, identity_json, row_hash in rows:
+            old = known.get(record_id)
+            if old is None:
+                inserts.append((record_id, new_handle(), identity_json, row_hash, now, now))
+                outcomes.append("added")
+            elif old == (row_hash, "active"):
+                outcomes.append("unchanged")
+            else:
+                updates.append((identity_json, row_hash, now, record_id))
+                outcomes.append("updated")
+        if inserts:
+            self.db.conn.executemany(
+                "INSERT INTO records (record_id, handle, identity, row_hash, status, version, created_ms, updated_ms)"
+                " VALUES (?,?,?,?,'active',1,?,?)", inserts)
+        if updates:
+            self.db.conn.executemany(
+                "UPDATE records SET identity=?, row_hash=?, status='active', withdraw_reason=NULL,"
+                " version=version+1, updated_ms=? WHERE record_id=?", updates)
+        return outcomes
+
     def withdraw_record(self, record_id: str, reason: str) -> bool:
         cur = self.db.execute(
             "UPDATE records SET status='withdrawn', withdraw_reason=?, version=version+1, updated_ms=?"

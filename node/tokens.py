@@ -22,15 +22,42 @@ def token(keyset, key_id: str, kind: str, matchkey: str) -> bytes:
 
 
 def tokenise_keys(keyset, match_keys: dict[str, set[str]], key_id: str | None = None) -> dict[str, set[bytes]]:
+    """kind -> set of tokens, for every kind with match keys."""
+    kinds, counts, values = tokenise_packed(keyset, match_keys, key_id)
+    out: dict[str, set[bytes]] = {}
+    at = 0
+    for kind, n in zip(kinds, counts):
+        out[kind] = {values[i:i + TOKEN_BYTES] for i in range(at, at + n * TOKEN_BYTES, TOKEN_BYTES)}
+        at += n * TOKEN_BYTES
+    return out
+
+
+def tokenise_packed(keyset, match_keys: dict[str, set[str]], key_id: str | None = None
+                    ) -> tuple[list[str], list[int], bytes]:
+    """The record's tokens as the wire carries them (RecordTokens in proto/fedalert/v1/matcher.proto).
+
+    Returns (kinds, counts, values): the kinds that have match keys, sorted;
+    how many tokens each has; and every token, TOKEN_BYTES each, grouped by
+    kind in that order and sorted within a kind. One HMAC call per record
+    (TokenKeyset.mac_many), no Python object per token beyond its message and
+    MAC.
+    """
     kid = key_id or keyset.primary_id
     head = _PREFIX + kid.encode() + b"\x00"
-    mac = keyset.mac
-    out: dict[str, set[bytes]] = {}
-    for kind, keys in match_keys.items():
+    kinds, counts, msgs = [], [], []
+    for kind in sorted(match_keys):
+        keys = match_keys[kind]
         if keys:
             prefix = head + kind.encode() + b"\x00"  # same bytes as token(), built once per kind
-            out[kind] = {mac(kid, prefix + mk.encode("utf-8"))[:TOKEN_BYTES] for mk in keys}
-    return out
+            kinds.append(kind)
+            counts.append(len(keys))
+            msgs.extend([prefix + mk.encode("utf-8") for mk in keys])
+    macs = keyset.mac_many(kid, msgs, TOKEN_BYTES)
+    parts, at = [], 0
+    for n in counts:
+        parts.extend(sorted(macs[at:at + n]))
+        at += n
+    return kinds, counts, b"".join(parts)
 
 
 def tokenise(keyset, identity: Identity, key_id: str | None = None) -> dict[str, set[bytes]]:

@@ -18,11 +18,19 @@ def tok(label: str) -> bytes:
     return hashlib.sha256(label.encode()).digest()[:16]
 
 
+def add_group(rec: pb.RecordTokens, kind: str, values: list[bytes]) -> pb.RecordTokens:
+    """Append one kind's token values to a packed RecordTokens (kinds, counts, values)."""
+    rec.kinds.append(kind)
+    rec.counts.append(len(values))
+    rec.values += b"".join(values)
+    return rec
+
+
 def record(handle: str, key_id: str = "k1", **kinds: str) -> pb.RecordTokens:
     """A RecordTokens with one token per kind, value derived from the label."""
     rec = pb.RecordTokens(handle=handle, key_id=key_id)
     for kind, label in kinds.items():
-        rec.tokens.add(kind=kind, value=tok(f"{key_id}/{kind}/{label}"))
+        add_group(rec, kind, [tok(f"{key_id}/{kind}/{label}")])
     return rec
 
 

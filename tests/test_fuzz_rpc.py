@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from fedalert.v1 import matcher_pb2 as pb
 from tests.conftest import MatcherHandle
 from tests.dbsnap import db_snapshot
-from tests.helpers import publish, record
+from tests.helpers import add_group, publish, record
 
 RPC_FUZZ = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -61,13 +61,23 @@ def _check(matcher, fn, request):
     assert matcher.stub("c").AckAlert(pb.AckAlertRequest(alert_id="a-probe"), timeout=10).acknowledged is False
 
 
+counts = st.one_of(st.integers(0, 4), st.sampled_from([2**32 - 1, 2**31, 2049, 100000]))
+
+
 @st.composite
 def publish_requests(draw):
+    """Packed records: well-formed groups, and raw kinds/counts/values that need not agree."""
     req = pb.PublishRequest(batch_id=draw(texts))
     for _ in range(draw(st.integers(0, 3))):
         rec = req.records.add(handle=draw(texts), key_id=draw(texts))
-        for _ in range(draw(st.integers(0, 3))):
-            rec.tokens.add(kind=draw(texts), value=draw(blobs))
+        if draw(st.booleans()):
+            for _ in range(draw(st.integers(0, 3))):
+                values = draw(st.lists(st.binary(min_size=16, max_size=16), min_size=1, max_size=4))
+                add_group(rec, draw(texts), values)
+        else:
+            rec.kinds.extend(draw(st.lists(texts, max_size=3)))
+            rec.counts.extend(draw(st.lists(counts, max_size=3)))
+            rec.values = draw(st.one_of(blobs, st.binary(max_size=100)))
     return req
 
 

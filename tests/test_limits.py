@@ -20,7 +20,7 @@ from fedalert.node import importer, inbox, publisher
 from fedalert.node.errors import ImportRejectedError
 from fedalert.v1 import matcher_pb2 as pb
 from tests.dbsnap import db_snapshot
-from tests.helpers import publish, record, tok
+from tests.helpers import add_group, publish, record, tok
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,12 +48,33 @@ def test_limit_batch_records(matcher):
 def test_limit_tokens_per_record(matcher):
     a = matcher.stub("a")
     n = _tokens.MAX_TOKENS_PER_RECORD
-    rec = pb.RecordTokens(handle="handleA0001", key_id="k1")
-    for i in range(n + 1):
-        rec.tokens.add(kind="pnc", value=tok(str(i)))
+    values = [tok(str(i)) for i in range(n + 1)]
+    rec = add_group(pb.RecordTokens(handle="handleA0001", key_id="k1"), "pnc", values)
     assert f"at most {n} tokens" in _refused(a.Publish, pb.PublishRequest(batch_id="t", records=[rec]))
-    del rec.tokens[-1]
+    rec = add_group(pb.RecordTokens(handle="handleA0001", key_id="k1"), "pnc", values[:n])
     assert publish(a, rec).tokens_accepted == n
+
+
+def test_limit_kinds_per_record(matcher):
+    a = matcher.stub("a")
+    n = _tokens.MAX_KINDS_PER_RECORD
+
+    def rec(kinds):
+        r = pb.RecordTokens(handle="handleA0001", key_id="k1")
+        for i in range(kinds):
+            add_group(r, f"kind{i}", [tok(f"v{i}")])
+        return r
+
+    assert f"at most {n} key kinds" in _refused(a.Publish, pb.PublishRequest(batch_id="k", records=[rec(n + 1)]))
+    assert publish(a, rec(n)).tokens_accepted == n
+
+
+def test_limit_counts_that_overflow(matcher):
+    """A count near 2**32 cannot slip past the token limit or the length check."""
+    a = matcher.stub("a")
+    r = pb.RecordTokens(handle="handleA0001", key_id="k1", kinds=["pnc", "phone"], counts=[2**32 - 1, 1],
+                        values=tok("v"))
+    assert "at most" in _refused(a.Publish, pb.PublishRequest(batch_id="o", records=[r]))
 
 
 @pytest.mark.parametrize("field, good, bad, words", [
@@ -72,8 +93,7 @@ def test_limit_record_fields(matcher, field, good, bad, words):
             kind = value
         else:
             setattr(r, field, value)
-        r.tokens.add(kind=kind, value=tok("v"))
-        return r
+        return add_group(r, kind, [tok("v")])
 
     assert words in _refused(a.Publish, pb.PublishRequest(batch_id="f", records=[rec(bad)]))
     assert publish(a, rec(good)).records_accepted == 1
@@ -81,9 +101,11 @@ def test_limit_record_fields(matcher, field, good, bad, words):
 
 def test_limit_token_value_bytes(matcher):
     a = matcher.stub("a")
-    rec = pb.RecordTokens(handle="handleA0001", key_id="k1")
-    rec.tokens.add(kind="pnc", value=b"x" * (_tokens.TOKEN_BYTES + 1))
+    rec = add_group(pb.RecordTokens(handle="handleA0001", key_id="k1"), "pnc", [b"x" * (_tokens.TOKEN_BYTES + 1)])
     assert "16 bytes" in _refused(a.Publish, pb.PublishRequest(batch_id="v", records=[rec]))
+    # Whole tokens, but not as many as the counts say:
+    rec = pb.RecordTokens(handle="handleA0001", key_id="k1", kinds=["pnc"], counts=[2], values=tok("v"))
+    assert "add up to" in _refused(a.Publish, pb.PublishRequest(batch_id="v", records=[rec]))
 
 
 @pytest.mark.parametrize("batch_id, ok", [("b" * 64, True), ("b" * 65, False), ("", False),
@@ -117,8 +139,7 @@ def test_limit_stream_cursor(matcher):
 
 def test_limit_message_bytes(matcher):
     a = matcher.stub("a")
-    rec = pb.RecordTokens(handle="handleA0001", key_id="k1")
-    rec.tokens.add(kind="pnc", value=b"x" * (transport.MAX_MESSAGE_BYTES + 1))
+    rec = add_group(pb.RecordTokens(handle="handleA0001", key_id="k1"), "pnc", [b"x" * (transport.MAX_MESSAGE_BYTES + 1)])
     _refused(a.Publish, pb.PublishRequest(batch_id="m", records=[rec]), grpc.StatusCode.RESOURCE_EXHAUSTED)
 
 

@@ -6,7 +6,7 @@ import grpc
 import pytest
 
 from fedalert.v1 import matcher_pb2 as pb
-from tests.helpers import drain, publish, record
+from tests.helpers import add_group, drain, publish, record
 
 
 def _types(alerts):
@@ -125,8 +125,14 @@ def test_matcher_certificate_cannot_act_as_an_area(matcher, fed_keys):
 
 
 @pytest.mark.parametrize("mutate, message", [
-    (lambda r: r.tokens.add(kind="pnc", value=b"short"), "16 bytes"),
-    (lambda r: r.tokens.add(kind="Bad Kind!", value=b"x" * 16), "key kind"),
+    (lambda r: add_group(r, "phone", [b"short"]), "16 bytes"),
+    (lambda r: add_group(r, "Bad Kind!", [b"x" * 16]), "key kind"),
+    (lambda r: r.counts.append(1), "same length"),
+    (lambda r: (r.kinds.append("phone"), r.counts.append(0)), "count of 0"),
+    (lambda r: add_group(r, "pnc", [b"y" * 16]), "listed twice"),
+    (lambda r: add_group(r, "phone", [b"y" * 16, b"y" * 16]), "appears twice"),
+    (lambda r: (r.kinds.append("phone"), r.counts.append(2), setattr(r, "values", r.values + b"y" * 16)),
+     "add up to"),
     (lambda r: setattr(r, "handle", "x"), "handle"),
     (lambda r: setattr(r, "key_id", ""), "key_id"),
 ])
@@ -146,8 +152,7 @@ def test_malformed_records_are_rejected_whole(matcher, mutate, message):
 
 def test_oversized_message_is_refused(matcher):
     a = matcher.stub("a")
-    rec = pb.RecordTokens(handle="handleA0001", key_id="k1")
-    rec.tokens.add(kind="pnc", value=b"x" * (9 * 1024 * 1024))
+    rec = add_group(pb.RecordTokens(handle="handleA0001", key_id="k1"), "pnc", [b"x" * (9 * 1024 * 1024)])
     with pytest.raises(grpc.RpcError) as err:
         publish(a, rec)
     assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED

@@ -10,17 +10,15 @@ import datetime as dt
 
 from fedalert.keys import TokenKeyset
 from fedalert.node.identity import Identity, Name
-from fedalert.node.tokens import tokenise
+from fedalert.node.matchkeys import build_match_keys
+from fedalert.node.tokens import tokenise_packed
 from fedalert.v1 import matcher_pb2 as pb
 from tests.helpers import drain, publish
 
 
 def _rec(keyset, handle, identity) -> pb.RecordTokens:
-    rec = pb.RecordTokens(handle=handle, key_id=keyset.primary_id)
-    for kind, values in sorted(tokenise(keyset, identity).items()):
-        for v in sorted(values):
-            rec.tokens.add(kind=kind, value=v)
-    return rec
+    kinds, counts, values = tokenise_packed(keyset, build_match_keys(identity))
+    return pb.RecordTokens(handle=handle, key_id=keyset.primary_id, kinds=kinds, counts=counts, values=values)
 
 
 def _ident(fore, sur, dob, aliases=(), pnc=""):

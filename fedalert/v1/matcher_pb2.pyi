@@ -20,23 +20,19 @@ ALERT_TYPE_UPGRADED: AlertType
 ALERT_TYPE_WITHDRAWN: AlertType
 ALERT_TYPE_DOWNGRADED: AlertType
 
-class Token(_message.Message):
-    __slots__ = ("kind", "value")
-    KIND_FIELD_NUMBER: _ClassVar[int]
-    VALUE_FIELD_NUMBER: _ClassVar[int]
-    kind: str
-    value: bytes
-    def __init__(self, kind: _Optional[str] = ..., value: _Optional[bytes] = ...) -> None: ...
-
 class RecordTokens(_message.Message):
-    __slots__ = ("handle", "key_id", "tokens")
+    __slots__ = ("handle", "key_id", "kinds", "counts", "values")
     HANDLE_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
-    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
     handle: str
     key_id: str
-    tokens: _containers.RepeatedCompositeFieldContainer[Token]
-    def __init__(self, handle: _Optional[str] = ..., key_id: _Optional[str] = ..., tokens: _Optional[_Iterable[_Union[Token, _Mapping]]] = ...) -> None: ...
+    kinds: _containers.RepeatedScalarFieldContainer[str]
+    counts: _containers.RepeatedScalarFieldContainer[int]
+    values: bytes
+    def __init__(self, handle: _Optional[str] = ..., key_id: _Optional[str] = ..., kinds: _Optional[_Iterable[str]] = ..., counts: _Optional[_Iterable[int]] = ..., values: _Optional[bytes] = ...) -> None: ...
 
 class PublishRequest(_message.Message):
     __slots__ = ("batch_id", "records")
