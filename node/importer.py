@@ -229,8 +229,8 @@ def parse_csv(data: bytes, *, dob_format: str | None = None, lenient: bool = Fal
         parsed.errors.append(_utf8_error(data, exc))
         return parsed
     seen: dict[str, int] = {}
-    parsed.rows.extend(_rows(csv.reader(io.StringIO(text, newline="")), parsed, dob_format, lenient, protocol,
-                             seen.get, seen.__setitem__))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # strict: an unterminated quote is an error
+    parsed.rows.extend(_rows(reader, parsed, dob_format, lenient, protocol, seen.get, seen.__setitem__))
     return parsed
 
 
@@ -304,13 +304,24 @@ def _national_fields() -> tuple[str, ...]:
     return tuple(load_protocol(bundled_national_path()).fields)
 
 
+#: Errors about the file or its header rather than one row. ``skip_bad`` skips bad
+#: rows only: with one of these nothing is imported and nothing is withdrawn (the
+#: rows after an undecodable byte or a CSV syntax error were never read, so
+#: ``withdraw_missing`` would take them for records that left the export).
+FILE_LEVEL_FIELDS = ("(file)", "(header)")
+
+
+def _refuse(errors, skip_bad: bool) -> bool:
+    return bool(errors) and (not skip_bad or any(e.field in FILE_LEVEL_FIELDS for e in errors))
+
+
 def import_records(store, parsed: ParsedFile, *, file_name: str, skip_bad: bool = False,
                    withdraw_missing: bool = False, progress: Callable[[int, int], None] | None = None,
                    audit=None, protocol=None) -> ImportResult:
     """Write a validated file to the store in one transaction (all or nothing)."""
     result = ImportResult(warnings=list(parsed.warnings), errors=list(parsed.errors))
     result.rejected = len({e.row for e in parsed.errors})
-    if parsed.errors and not skip_bad:
+    if _refuse(parsed.errors, skip_bad):
         raise ImportRejectedError(parsed.errors)
     total = len(parsed.rows)
     with store.transaction():
@@ -349,6 +360,9 @@ def import_file(store, path: Path, *, dob_format: str | None = None, protocol=No
     (for duplicates and `withdraw_missing`) live in a temporary SQLite table.
     Once a bad row is found without `skip_bad`, the rest of the file is only
     validated, to report every bad row, and the transaction is rolled back.
+    An error about the file itself or its header (not UTF-8, CSV syntax,
+    too many rows, a bad header) refuses the whole file even with
+    `skip_bad`, and withdraws nothing.
     `progress(rows, None)` is called every ROW_BATCH rows and `progress(n, n)` at the end.
     """
     path = Path(path)
@@ -365,7 +379,7 @@ def import_file(store, path: Path, *, dob_format: str | None = None, protocol=No
             seen = _SeenIds(store.db)
             batch: list[ParsedRow] = []
             done = 0
-            for row in _rows(csv.reader(text), parsed, dob_format, False, protocol, seen.first_row, seen.add):
+            for row in _rows(csv.reader(text, strict=True), parsed, dob_format, False, protocol, seen.first_row, seen.add):
                 if parsed.errors and not skip_bad:
                     batch.clear()  # nothing will be written; keep validating to report every bad row
                     continue
@@ -375,8 +389,8 @@ def import_file(store, path: Path, *, dob_format: str | None = None, protocol=No
                     batch.clear()
                     if progress:
                         progress(done, None)
-            if parsed.errors and not skip_bad:
-                raise ImportRejectedError(parsed.errors)
+            if _refuse(parsed.errors, skip_bad):
+                raise ImportRejectedError(parsed.errors)  # rolls back every batch written so far
             done += _write_rows(store, batch, result, protocol)
             hashed.drain()
             parsed.sha256 = hashed.hexdigest()

@@ -142,3 +142,24 @@ def test_dob_format_override(store, tmp_path):
     text = "record_id,forename,surname,date_of_birth\nR1,Ambrose,Tolliver,07/04/1983\n"
     parsed = parse_csv(text.encode(), dob_format="%m/%d/%Y")
     assert parsed.rows[0].identity.dobs[0].isoformat() == "1983-07-04"
+
+
+@pytest.mark.parametrize("bad", [
+    b"record_id,forename,surname,date_of_birth\nR1,Ambrose,Tolliver,04/07/1983\nR9,Jos\xe9,Ramirez,01/01/1980\n",
+    # an unterminated quote would swallow R2 and R3 into one field: a CSV syntax error, not a short file
+    b"record_id,forename,surname,date_of_birth\nR1,Ambrose,Tolliver,04/07/1983\nR9,\"Jos,Ramirez,01/01/1980\n"
+    b"R2,Lachlan,McTavish,1975-01-30\nR3,Cedric,Harrowgate,9-Sep-1988\n",
+    b"forename,surname,date_of_birth\nAmbrose,Tolliver,04/07/1983\n",
+])
+def test_skip_bad_never_skips_a_file_level_error_and_withdraws_nothing(store, tmp_path, bad):
+    """--skip-bad skips bad rows; a file that cannot be read to its end (or has no usable header) is refused whole."""
+    import_file(store, _write(tmp_path, GOOD))
+    with pytest.raises(ImportRejectedError) as err:
+        import_file(store, _write(tmp_path, bad, name="broken.csv"), skip_bad=True, withdraw_missing=True)
+    assert any(e.field in ("(file)", "(header)") for e in err.value.errors)
+    assert [store.get_record(r)["status"] for r in ("R1", "R2", "R3")] == ["active"] * 3
+    with pytest.raises(ImportRejectedError):  # the in-memory path says the same
+        from fedalert.node.importer import import_records
+
+        import_records(store, parse_csv(bad), file_name="broken.csv", skip_bad=True, withdraw_missing=True)
+    assert [store.get_record(r)["status"] for r in ("R1", "R2", "R3")] == ["active"] * 3
