@@ -279,6 +279,8 @@ def run_demo(workdir: Path | None = None, *, say=print) -> dict:
 
 
 def render(result: dict) -> str:
+    from fedalert.matcher.scoring import describe
+
     lines = ["", "Alerts received by each area (the other area's identity is never sent):"]
     tiers = {m["match_id"]: m for m in result["matches"]}
     for area in result["areas"]:
@@ -287,7 +289,7 @@ def render(result: dict) -> str:
         for mid in ids:
             m = tiers[mid]
             other = [a for a in m["areas"] if a != area]
-            lines.append(f"    {mid}  tier {m['tier']:<6} with {','.join(other)}  agreed: {', '.join(m['key_kinds'])}")
+            lines.append(f"    {mid}  tier {m['tier']:<6} with {','.join(other)}  agreed: {describe(m['key_kinds'])}")
     lines.append("")
     lines.append("Planted cross-area pairs:")
     for p in result["planted"]:
