@@ -3,9 +3,10 @@
 The matcher accepts area certificates of its own federation that the signed
 directory lists and has not revoked, and only the certificate whose
 fingerprint the directory pins for that area: after `keys renew` the old
-certificate stops working as soon as the matcher holds the new directory. The directory file is re-read when it
-changes on disk, so a revocation takes effect without a restart, on open
-streams too (they re-check on every wake-up).
+certificate stops working as soon as the matcher holds the new directory.
+The directory file is re-read when it changes on disk, so a revocation
+takes effect without a restart, on open streams too (they re-check on
+every wake-up).
 """
 
 from __future__ import annotations

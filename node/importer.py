@@ -379,7 +379,8 @@ def import_file(store, path: Path, *, dob_format: str | None = None, protocol=No
             seen = _SeenIds(store.db)
             batch: list[ParsedRow] = []
             done = 0
-            for row in _rows(csv.reader(text, strict=True), parsed, dob_format, False, protocol, seen.first_row, seen.add):
+            reader = csv.reader(text, strict=True)  # strict: an unterminated quote is an error
+            for row in _rows(reader, parsed, dob_format, False, protocol, seen.first_row, seen.add):
                 if parsed.errors and not skip_bad:
                     batch.clear()  # nothing will be written; keep validating to report every bad row
                     continue

@@ -257,7 +257,8 @@ def housekeeping(db, audit, *, now: _dt.datetime) -> tuple[list[str], list]:
     on withdrawn matches. Returns (deleted, overdue)."""
     closed = D.close_for_withdrawn_matches(db, audit, now=now)
     for row in closed:
-        log.info("closed disclosure request %s: its match %s was withdrawn", row.request.request_id, row.request.match_id)
+        log.info("closed disclosure request %s: its match %s was withdrawn",
+                 row.request.request_id, row.request.match_id)
     deleted = D.expire_releases(db, audit, now=now)
     if deleted:
         log.info("deleted %d received release(s) at the end of their retention period", len(deleted))
