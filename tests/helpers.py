@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from pathlib import Path
 
@@ -11,6 +12,21 @@ import grpc
 from fedalert.transport import TlsFiles, secure_channel
 from fedalert.v1 import matcher_pb2 as pb
 from fedalert.v1 import matcher_pb2_grpc as pb_grpc
+
+
+def wait_until(pred, timeout: float = 20.0, interval: float = 0.05):
+    """Poll `pred` until it returns something truthy (returned) or `timeout` seconds pass (None).
+
+    Bounded in time; for waiting on background threads and processes, not a
+    timing assertion.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = pred()
+        if got:
+            return got
+        time.sleep(interval)
+    return None
 
 
 def tok(label: str) -> bytes:

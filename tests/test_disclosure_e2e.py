@@ -15,7 +15,6 @@ import json
 import sqlite3
 import subprocess
 import sys
-import time
 
 import grpc
 import pytest
@@ -27,7 +26,7 @@ from fedalert.node import disclosure as D
 from fedalert.node.server import NodeApp, NodeConfig
 from fedalert.v1 import matcher_pb2 as pb
 
-from tests.helpers import MatcherHandle
+from tests.helpers import MatcherHandle, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -53,13 +52,7 @@ NOT_SOUGHT = ["--consent", "victim:not_sought:seeking consent would increase the
 
 
 def _wait(pred, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = pred()
-        if got:
-            return got
-        time.sleep(0.1)
-    return None
+    return wait_until(pred, timeout, interval=0.1)
 
 
 def fedalert(*args, check=True):

@@ -12,15 +12,10 @@ import pytest
 from fedalert.node.importer import import_file
 from fedalert.node.server import NodeApp, NodeConfig
 from fedalert.node.store import NodeStore
+from tests.helpers import wait_until
 
 
-def _wait(pred, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
+_wait = wait_until
 
 
 CSV_A = "record_id,forename,surname,date_of_birth\nA1,Ambrose,Tolliver,04/07/1983\nA2,Silas,Moorcroft,01/02/1970\n"

@@ -12,22 +12,15 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 
 from fedalert.node import disclosure as D
 from fedalert.node import relay
 from fedalert.node.store import NodeStore
 from fedalert.v1 import matcher_pb2 as pb
-from tests.helpers import drain, publish, record
+from tests.helpers import drain, publish, record, wait_until
 
 
-def _wait(pred, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
+_wait = wait_until
 
 
 def _match(matcher):

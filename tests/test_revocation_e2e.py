@@ -28,16 +28,11 @@ from fedalert.node.store import NodeStore
 from fedalert.node.trust import NodeTrust, PeerRefusedError
 from fedalert.v1 import matcher_pb2 as pb
 from tests.conftest import MatcherHandle
-from tests.helpers import drain, publish, record
+from tests.helpers import drain, publish, record, wait_until
 
 
 def _wait(pred, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
+    return wait_until(pred, timeout, interval=0.1)
 
 
 @pytest.fixture
@@ -68,6 +63,24 @@ def matcher(view, tmp_path):
     m.stop()
 
 
+def _watch_alerts(stub):
+    """Hold an alert stream open in a thread; the dict gets the status code it ends with."""
+    ended = {}
+
+    def watch():
+        call = stub.WatchAlerts(pb.WatchAlertsRequest(after_cursor=0), timeout=30)
+        try:
+            for _ in call:
+                pass
+        except grpc.RpcError as exc:
+            ended["code"] = exc.code()
+
+    t = threading.Thread(target=watch)
+    t.start()
+    time.sleep(0.5)  # let the stream open before the directory changes
+    return t, ended
+
+
 def _types(alerts):
     return [pb.AlertType.Name(x.type) for x in alerts]
 
@@ -89,19 +102,7 @@ def test_revoked_area_is_refused_on_open_streams_and_withdrawn(matcher, ceremony
     assert len(first_a) == len(first_b) == 2
 
     # c holds a live alert stream open while it is revoked.
-    ended = {}
-
-    def watch():
-        call = c.WatchAlerts(pb.WatchAlertsRequest(after_cursor=0), timeout=30)
-        try:
-            for _ in call:
-                pass
-        except grpc.RpcError as exc:
-            ended["code"] = exc.code()
-
-    t = threading.Thread(target=watch)
-    t.start()
-    time.sleep(0.5)
+    t, ended = _watch_alerts(c)
     revoke_area(ceremony, "c", "test: area withdrew from the federation")
     _send_directory(ceremony, view / "matcher")
     t.join(15)
@@ -229,19 +230,7 @@ def test_renewed_area_certificate_replaces_the_old_one_at_the_matcher(matcher, c
 
     old_b = matcher.stub("b")  # b's certificate as held before the renewal
     publish(old_b, record("handleB0001", pnc="x1"))
-    ended = {}
-
-    def watch():
-        call = old_b.WatchAlerts(pb.WatchAlertsRequest(after_cursor=0), timeout=30)
-        try:
-            for _ in call:
-                pass
-        except grpc.RpcError as exc:
-            ended["code"] = exc.code()
-
-    t = threading.Thread(target=watch)
-    t.start()
-    time.sleep(0.5)
+    t, ended = _watch_alerts(old_b)
     renew_area(ceremony, "b")
     _send_directory(ceremony, view / "matcher")
     t.join(15)

@@ -25,7 +25,7 @@ from fedalert.node.importer import import_file
 from fedalert.node.server import NodeApp, NodeConfig
 from fedalert.node.store import NodeStore
 from tests.conftest import MatcherHandle
-from tests.helpers import publish, record
+from tests.helpers import publish, record, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -38,12 +38,7 @@ CSV = {
 
 
 def _wait(pred, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
+    return wait_until(pred, timeout, interval=0.1)
 
 
 def _cli(*args, check=True) -> subprocess.CompletedProcess:
