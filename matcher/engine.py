@@ -14,11 +14,10 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from itertools import chain, repeat
 
 from fedalert.matcher import scoring
-from fedalert.matcher._index import TokenIndex, key_of
-from fedalert.matcher._tokens import RecordIn, check_handle, index_keys, pack_record, unpack
+from fedalert.matcher._index import COVERED_KINDS, TokenIndex, keys_json
+from fedalert.matcher._tokens import RecordIn, check_handle, index_keys, pack_record, packed_keys, unpack
 from fedalert.matcher.queues import Queues
 from fedalert.v1 import matcher_pb2 as pb
 
@@ -55,6 +54,8 @@ class Engine:
         self.index = TokenIndex(db)
         self._kind_ids: dict[str, int] = {r[1]: r[0] for r in db.execute("SELECT id, name FROM kinds")}
         self._kind_names = {v: k for k, v in self._kind_ids.items()}
+        self._unindexed: frozenset[int] = frozenset()  # ids of COVERED_KINDS (no index rows)
+        self._refresh_unindexed()
 
     # -- public operations -------------------------------------------------
     def publish(self, area: str, batch_id: str, records: list[RecordIn]) -> PublishResult:
@@ -122,6 +123,7 @@ class Engine:
             # Another process (the running matcher) may have added key kinds since this engine started.
             for kid, name in self.db.execute("SELECT id, name FROM kinds"):
                 self._kind_ids[name], self._kind_names[kid] = kid, name
+            self._refresh_unindexed()
             rows = self.db.execute("SELECT id, area, handle, packed FROM records WHERE key_id=?", [key_id]).fetchall()
             for rid, _, _, packed in rows:
                 self._delete_tokens(rid, packed)
@@ -162,31 +164,40 @@ class Engine:
             kid = self.db.execute("INSERT INTO kinds (name) VALUES (?)", [name]).lastrowid
             self._kind_ids[name] = kid
             self._kind_names[kid] = name
+            self._refresh_unindexed()
         return kid
 
+    def _refresh_unindexed(self) -> None:
+        self._unindexed = frozenset(kid for name, kid in self._kind_ids.items() if name in COVERED_KINDS)
+
+    def _index_keys(self, packed: bytes) -> str:
+        """The index keys of a stored record (packed list), covered kinds left out, as JSON."""
+        return keys_json(packed_keys(packed, self._unindexed))
+
     def _delete_tokens(self, rid: int, packed: bytes) -> None:
-        self.index.remove([(v, rid) for _, v in unpack(packed)])
+        self.index.remove([(rid, self._index_keys(packed))])
 
     def _replace_batch(self, area: str, records: list[RecordIn], now: int):
         """Store a batch's new token sets with set-at-a-time SQL.
 
         Returns the changed records as (handle, key id) and, per changed
         handle, the other-area records sharing a token with it. Each record's
-        tokens arrive as packed groups (kind -> sorted values); the index rows
-        are made from them with one struct.unpack per group, and the candidate
-        lookup and the insert run in SQL over the whole batch (_index.py), so
-        no Python loop runs per token here.
+        tokens arrive as packed groups (kind -> sorted values); a record's
+        index keys (covered kinds left out, see _index.COVERED_KINDS) are
+        read from them with one struct.unpack and go to SQLite
+        as one JSON array, and the candidate lookup and the insert run in SQL
+        over the whole batch (_index.py), so no Python loop runs per token here.
         """
         changed: list[RecordIn] = []
-        deletes: list[tuple[bytes, int]] = []
-        rows: list[tuple[int, int, int]] = []
+        deletes: list[tuple[int, str]] = []
+        rows: list[tuple[int, str]] = []
         handle_of: dict[int, str] = {}
         kind_ids = self._kind_ids
         for rec in records:
             groups = rec.groups
             for k in groups.keys() - kind_ids.keys():
                 self._kind_id(k)
-            new, values, runs = pack_record([(kind_ids[k], v) for k, v in groups.items()])
+            new, _, _ = pack_record([(kind_ids[k], v) for k, v in groups.items()])
             row = self.db.execute("SELECT id, packed FROM records WHERE area=? AND handle=? AND key_id=?",
                                   [area, rec.handle, rec.key_id]).fetchone()
             if row and row[1] == new:
@@ -194,14 +205,15 @@ class Engine:
             kinds = json.dumps(sorted(groups))
             if row:
                 rid = row[0]
-                deletes.extend((v, rid) for _, v in unpack(row[1]))
+                deletes.append((rid, self._index_keys(row[1])))
                 self.db.execute("UPDATE records SET kinds=?, packed=?, updated_ms=? WHERE id=?",
                                 [kinds, new, now, rid])
             else:
                 rid = self.db.execute(
                     "INSERT INTO records (area, handle, key_id, kinds, packed, updated_ms) VALUES (?,?,?,?,?,?)",
                     [area, rec.handle, rec.key_id, kinds, new, now]).lastrowid
-            rows.extend(zip(index_keys(values), repeat(rid), chain.from_iterable([repeat(k, n) for k, n in runs])))
+            indexed = b"".join([v for k, v in groups.items() if k not in COVERED_KINDS])
+            rows.append((rid, keys_json(index_keys(indexed))))
             handle_of[rid] = rec.handle
             changed.append(rec)
         if deletes:
@@ -244,19 +256,12 @@ class Engine:
         rows = self.db.execute("SELECT key_id, kinds, packed FROM records WHERE area=? AND handle=?", [area, handle])
         return {k: (set(json.loads(kinds)), unpack(packed)) for k, kinds, packed in rows}
 
-    def _candidates(self, area: str, mine) -> set[tuple[str, str]]:
-        """Other-area (area, handle) pairs sharing at least one token with `mine`."""
-        found: set[tuple[str, str]] = set()
-        for key_id, (_, toks) in mine.items():
-            want = {key_of(v): kid for kid, v in toks}
-            rids = {rid for key, rid, kid in self.index.record_ids(list(want)) if want.get(key) == kid}
-            rid_list = list(rids)
-            for i in range(0, len(rid_list), _IN_CHUNK):
-                chunk = rid_list[i:i + _IN_CHUNK]
-                q = (f"SELECT area, handle FROM records WHERE id IN ({','.join('?' * len(chunk))}) "
-                     "AND area != ? AND key_id = ?")
-                found.update((a, h) for a, h in self.db.execute(q, chunk + [area, key_id]))
-        return found
+    def _candidates(self, area: str, handle: str) -> set[tuple[str, str]]:
+        """Other-area (area, handle) pairs sharing a token with any record of (area, handle),
+        under the same key id: the lookup :meth:`TokenIndex.add_batch` makes on publish."""
+        rows = self.db.execute("SELECT id, packed FROM records WHERE area=? AND handle=?", [area, handle]).fetchall()
+        found = self.index.candidates([(rid, self._index_keys(packed)) for rid, packed in rows], area)
+        return {(a, h) for _, a, h in found}
 
     def _verdict(self, mine, theirs) -> tuple[scoring.Verdict | None, list[str]]:
         """Best verdict over the key ids both records are published under."""
@@ -274,9 +279,7 @@ class Engine:
 
     def _rescore(self, area: str, handle: str, now: int) -> int:
         """Re-evaluate every pair involving (area, handle); return matches withdrawn."""
-        mine = self._records_of(area, handle)
-        found = {handle: self._candidates(area, mine)} if mine else {}
-        return self._rescore_batch(area, [handle], found, now)
+        return self._rescore_batch(area, [handle], {handle: self._candidates(area, handle)}, now)
 
     def _apply(self, area, handle, other_area, other_handle, verdict, kinds, now) -> str | None:
         (aa, ha), (ab, hb) = sorted([(area, handle), (other_area, other_handle)])

@@ -4,8 +4,9 @@ It holds tokens (opaque 16-byte values), key kinds, key ids, area ids and
 random record handles. It never holds a name, a date or an identifier.
 
 Layout notes (see docs/ARCHITECTURE.md, "Matcher storage"):
-- ``tokens`` is a WITHOUT ROWID table keyed by (value, record_id): the value
-  is the lookup key and the table is its own index; no second index.
+- ``tokens`` and ``tokens_staged`` are WITHOUT ROWID tables keyed by
+  (key, record_id), key being the token's first 8 bytes as an integer: the
+  table is its own index; no second index (matcher/_index.py).
 - ``records`` keeps, per (area, handle, key_id), the kinds published and the
   packed token list, so that a replace deletes exactly the old tokens and a
   pair can be re-scored from the two packed lists alone.
@@ -131,10 +132,38 @@ def _m003_token_index(db: sqlite_utils.Database) -> None:
     db.conn.executemany("INSERT OR IGNORE INTO tokens (key, record_id, kind) VALUES (?,?,?)", rows)
 
 
+def _m004_index_without_kind(db: sqlite_utils.Database) -> None:
+    # The index rows lose their kind column: the kind is bound into the token's
+    # MAC, so (key, record id) is enough to propose candidates, and scoring
+    # compares the (kind, value) pairs in records.packed. Rows of covered kinds
+    # (matcher/_index.py, COVERED_KINDS) are dropped: the index no longer holds
+    # them. Copied in SQL, in key order, so a large index migrates without
+    # passing through Python.
+    from fedalert.matcher._index import COVERED_KINDS
+
+    names = sorted(COVERED_KINDS)
+    covered = ",".join("?" * len(names))
+    for table in ("tokens", "tokens_staged"):
+        run_script(db,
+            f"""
+            CREATE TABLE {table}_new (
+                key INTEGER NOT NULL,
+                record_id INTEGER NOT NULL,
+                PRIMARY KEY (key, record_id)
+            ) WITHOUT ROWID;
+            """
+        )
+        db.execute(f"INSERT OR IGNORE INTO {table}_new (key, record_id) SELECT key, record_id FROM {table}"
+                   f" WHERE kind NOT IN (SELECT id FROM kinds WHERE name IN ({covered})) ORDER BY key, record_id",
+                   names)
+        run_script(db, f"DROP TABLE {table};\nALTER TABLE {table}_new RENAME TO {table};\n")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_area_activity", _m002_area_activity),
     ("003_token_index", _m003_token_index),
+    ("004_index_without_kind", _m004_index_without_kind),
 ]
 
 #: SQLite page cache of the matcher's connection (KiB). Fixed, so memory

@@ -25,6 +25,7 @@ PARTICLES = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=65536)  # a pure function of its text; names and words repeat
 def fold(text: str, *, keep_hyphen: bool = False) -> str:
     """Fold free text to lower-case ASCII words separated by single spaces.
 

@@ -9,6 +9,7 @@ empty and simply yields no name-based match keys.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass
 
@@ -126,6 +127,7 @@ class NormalName:
         return tuple(forms)
 
 
+@functools.lru_cache(maxsize=65536)  # forenames repeat across records; the result is immutable
 def normalise_forename(text: str) -> tuple[str, tuple[str, ...]]:
     """(first forename, further forenames); "Mary-Ann Jo" -> ("maryann", ("jo",))."""
     words = fold(text, keep_hyphen=True).split()
@@ -136,6 +138,7 @@ def normalise_forename(text: str) -> tuple[str, tuple[str, ...]]:
     return words[0], tuple(words[1:])
 
 
+@functools.lru_cache(maxsize=65536)  # surnames repeat across records; the result is immutable
 def surname_forms(text: str) -> tuple[str, tuple[str, ...]]:
     """(whole surname, parts) with Mc/Mac and O' forms made equal.
 

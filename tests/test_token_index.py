@@ -97,3 +97,32 @@ def test_migration_rebuilds_the_index_from_records(tmp_path):
     assert _tables(engine) == (2, 0)
     _publish(engine, "b", record("handleB0001", name_dob="p1", pnc="x1"))
     assert _alerts(engine, "b") == [("ALERT_TYPE_NEW", "high")]
+
+
+def test_migration_004_drops_the_kind_column_and_covered_rows(tmp_path):
+    from fedalert.matcher import store
+    from fedalert.matcher._index import key_of
+    from fedalert.matcher._tokens import pack
+    from fedalert.migrations import migrate, open_db
+    from tests.helpers import tok
+
+    # A store as main had it after 003: (key, record_id, kind) rows, one row of a covered kind.
+    db = open_db(tmp_path / "old.db")
+    migrate(db, store.MIGRATIONS[:3])
+    db.execute("INSERT INTO kinds (id, name) VALUES (1, 'name_dob'), (2, 'pnc'), (3, 'edit_dob')")
+    values = {1: tok("k1/name_dob/p1"), 2: tok("k1/pnc/x1"), 3: tok("k1/edit_dob/p1")}
+    db.execute("INSERT INTO records (id, area, handle, key_id, kinds, packed, updated_ms)"
+               " VALUES (7, 'a', 'handleA0001', 'k1', '[\"edit_dob\", \"name_dob\", \"pnc\"]', ?, 0)",
+               [pack(list(values.items()))])
+    db.conn.executemany("INSERT INTO tokens_staged (key, record_id, kind) VALUES (?, 7, ?)",
+                        [(key_of(v), kid) for kid, v in values.items()])
+    db.conn.close()
+    engine = Engine(open_store(tmp_path / "old.db"))
+    cols = [r[1] for r in engine.db.execute("PRAGMA table_info(tokens_staged)")]
+    assert cols == ["key", "record_id"]
+    assert sorted(k for (k,) in engine.db.execute("SELECT key FROM tokens_staged")) == \
+        sorted(key_of(values[k]) for k in (1, 2))
+    _publish(engine, "b", record("handleB0001", name_dob="p1", pnc="x1"))
+    assert _alerts(engine, "b") == [("ALERT_TYPE_NEW", "high")]
+    engine.withdraw("a", "handleA0001", "closed")
+    assert _tables(engine) == (0, 2)  # only b's two rows remain
