@@ -117,9 +117,10 @@ def validate_records(records) -> list[RecordIn]:
         if len(values) != total * TOKEN_BYTES:
             raise InvalidRequestError(f"record {i}: counts add up to {total} tokens but values holds "
                                       f"{len(values) // TOKEN_BYTES}")
-        # Distinct values within a kind. One set over the whole record first (a value shared by two
-        # kinds is allowed, as (kind, value) pairs were); only when that finds a repeat is each kind checked.
-        check_kinds = total > 1 and len(set(_split(values))) != total
+        # Distinct values within a kind. One set over the whole record's index keys first (distinct
+        # 8-byte prefixes mean distinct values; a value shared by two kinds is allowed, as (kind, value)
+        # pairs were); only when that finds a repeat is each kind checked on whole values.
+        check_kinds = total > 1 and len(set(index_keys(values))) != total
         groups: dict[str, bytes] = {}
         at = 0
         for kind, n in zip(kinds, counts):

@@ -193,29 +193,38 @@ class Engine:
         rows: list[tuple[int, str]] = []
         handle_of: dict[int, str] = {}
         kind_ids = self._kind_ids
+        stored = {(h, k): (rid, packed) for h, k, rid, packed in self.db.execute(
+            "SELECT handle, key_id, id, packed FROM records WHERE area=? AND handle IN (SELECT value FROM json_each(?))",
+            [area, json.dumps([rec.handle for rec in records])])}
+        # New rows get their ids here (the caller's BEGIN IMMEDIATE shuts out every other writer), so
+        # that the index rows can name them before one executemany inserts them all.
+        next_id = self.db.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()[0]
+        inserts, updates = [], []
         for rec in records:
             groups = rec.groups
             for k in groups.keys() - kind_ids.keys():
                 self._kind_id(k)
             new, _, _ = pack_record([(kind_ids[k], v) for k, v in groups.items()])
-            row = self.db.execute("SELECT id, packed FROM records WHERE area=? AND handle=? AND key_id=?",
-                                  [area, rec.handle, rec.key_id]).fetchone()
+            row = stored.get((rec.handle, rec.key_id))
             if row and row[1] == new:
                 continue
             kinds = json.dumps(sorted(groups))
             if row:
                 rid = row[0]
                 deletes.append((rid, self._index_keys(row[1])))
-                self.db.execute("UPDATE records SET kinds=?, packed=?, updated_ms=? WHERE id=?",
-                                [kinds, new, now, rid])
+                updates.append((kinds, new, now, rid))
             else:
-                rid = self.db.execute(
-                    "INSERT INTO records (area, handle, key_id, kinds, packed, updated_ms) VALUES (?,?,?,?,?,?)",
-                    [area, rec.handle, rec.key_id, kinds, new, now]).lastrowid
+                next_id += 1
+                rid = next_id
+                inserts.append((rid, area, rec.handle, rec.key_id, kinds, new, now))
             indexed = b"".join([v for k, v in groups.items() if k not in COVERED_KINDS])
             rows.append((rid, keys_json(index_keys(indexed))))
             handle_of[rid] = rec.handle
             changed.append(rec)
+        conn = self.db.conn
+        conn.executemany("UPDATE records SET kinds=?, packed=?, updated_ms=? WHERE id=?", updates)
+        conn.executemany("INSERT INTO records (id, area, handle, key_id, kinds, packed, updated_ms)"
+                         " VALUES (?,?,?,?,?,?,?)", inserts)
         if deletes:
             self.index.remove(deletes)
         found: dict[str, set[tuple[str, str]]] = defaultdict(set)
