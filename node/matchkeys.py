@@ -170,46 +170,30 @@ def build_match_keys(identity: Identity) -> dict[str, set[str]]:
         full_fn = len(fn) >= 2
         for d, dob in zip(dates, dobs):
             if sn:
-                sd = kind(SURNAME_DOB)
-                for form in n.surnames:
-                    sd.add(f"{form}{j}{dob}")
+                kind(SURNAME_DOB).update([f"{form}{j}{dob}" for form in n.surnames])
                 if n.initial:
-                    ind = kind(INIT_NAME_DOB)
-                    for form in n.surnames:
-                        ind.add(f"{n.initial}{j}{form}{j}{dob}")
-                esd = kind(EDIT_SURNAME_DOB)
-                for variant in _deletions(sn):
-                    esd.add(f"{variant}{j}{dob}")
+                    kind(INIT_NAME_DOB).update([f"{n.initial}{j}{form}{j}{dob}" for form in n.surnames])
+                kind(EDIT_SURNAME_DOB).update([f"{variant}{j}{dob}" for variant in _deletions(sn)])
             if full_fn:
                 kind(FORENAME_DOB).add(f"{fn}{j}{dob}")
-                efd = kind(EDIT_FORENAME_DOB)
-                for variant in _deletions(fn):
-                    efd.add(f"{variant}{j}{dob}")
+                kind(EDIT_FORENAME_DOB).update([f"{variant}{j}{dob}" for variant in _deletions(fn)])
             if not (full_fn and sn):
                 continue
-            nd, nick = kind(NAME_DOB), kind(NICK_NAME_DOB)
             canons = _nicknames(fn)
-            for form in n.surnames:
-                nd.add(f"{fn}{j}{form}{j}{dob}")
-                for canon in canons:
-                    nick.add(f"{canon}{j}{form}{j}{dob}")
+            kind(NAME_DOB).update([f"{fn}{j}{form}{j}{dob}" for form in n.surnames])
+            kind(NICK_NAME_DOB).update([f"{canon}{j}{form}{j}{dob}" for form in n.surnames for canon in canons])
             kind(NAME_SWAP_DOB).add(j.join((*sorted((n.forename_as_surname, sn)), dob)))
             kind(PREFIX_NAME_DOB).add(j.join((*sorted((n.forename_as_surname[:3], sn[:3])), dob)))
             if d.day != d.month and d.day <= 12:
                 lo, hi = sorted((d.day, d.month))
                 kind(NAME_DOB_SWAP).add(f"{fn}{j}{sn}{j}{d.year:04d}{j}{lo:02d}{hi:02d}")
-            ef = kind(EDIT_FORENAME)
-            for variant in _deletions(fn):
-                ef.add(f"{variant}{j}{sn}{j}{dob}")
-            es = kind(EDIT_SURNAME)
-            for variant in _deletions(sn):
-                es.add(f"{fn}{j}{variant}{j}{dob}")
-            ed = kind(EDIT_DOB)
-            for variant in _digit_variants(dob):
-                ed.add(f"{fn}{j}{sn}{j}{variant}")
-            pd = kind(PHON_NAME_DOB)
-            for (tag, pf), (_, ps) in zip(_phonetic(fn), _phonetic(sn)):
-                pd.add(f"{tag}{j}{pf}{j}{ps}{j}{dob}")
+            tail = f"{j}{sn}{j}{dob}"
+            kind(EDIT_FORENAME).update([variant + tail for variant in _deletions(fn)])
+            kind(EDIT_SURNAME).update([f"{fn}{j}{variant}{j}{dob}" for variant in _deletions(sn)])
+            head = f"{fn}{j}{sn}{j}"
+            kind(EDIT_DOB).update([head + variant for variant in _digit_variants(dob)])
+            kind(PHON_NAME_DOB).update([f"{tag}{j}{pf}{j}{ps}{j}{dob}"
+                                        for (tag, pf), (_, ps) in zip(_phonetic(fn), _phonetic(sn))])
             kind(NAME_YM).add(f"{fn}{j}{sn}{j}{dob[:6]}")
         if full_fn and sn:
             kind(FULL_NAME).add(f"{fn}{j}{sn}")
