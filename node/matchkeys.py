@@ -149,13 +149,7 @@ def build_match_keys(identity: Identity) -> dict[str, set[str]]:
     are cached (names repeat across records). Every field is checked once
     for the separator before keys are joined.
     """
-    keys: dict[str, set[str]] = {}
-
-    def kind(name: str) -> set[str]:
-        out = keys.get(name)
-        if out is None:
-            out = keys[name] = set()
-        return out
+    keys: dict[str, set[str]] = {k: set() for k in ALL_KINDS}  # the empty ones are dropped at the end
 
     names = [_normal_name(n) for n in identity.names]
     names = [n for n in names if n.surname or n.forename]
@@ -166,39 +160,39 @@ def build_match_keys(identity: Identity) -> dict[str, set[str]]:
     j = SEP
 
     for n in names:
-        fn, sn = n.forename, n.surname
+        fn, sn, surnames = n.forename, n.surname, n.surnames
         full_fn = len(fn) >= 2
         for d, dob in zip(dates, dobs):
             if sn:
-                kind(SURNAME_DOB).update([f"{form}{j}{dob}" for form in n.surnames])
+                keys[SURNAME_DOB].update([f"{form}{j}{dob}" for form in surnames])
                 if n.initial:
-                    kind(INIT_NAME_DOB).update([f"{n.initial}{j}{form}{j}{dob}" for form in n.surnames])
-                kind(EDIT_SURNAME_DOB).update([f"{variant}{j}{dob}" for variant in _deletions(sn)])
+                    keys[INIT_NAME_DOB].update([f"{n.initial}{j}{form}{j}{dob}" for form in surnames])
+                keys[EDIT_SURNAME_DOB].update([f"{variant}{j}{dob}" for variant in _deletions(sn)])
             if full_fn:
-                kind(FORENAME_DOB).add(f"{fn}{j}{dob}")
-                kind(EDIT_FORENAME_DOB).update([f"{variant}{j}{dob}" for variant in _deletions(fn)])
+                keys[FORENAME_DOB].add(f"{fn}{j}{dob}")
+                keys[EDIT_FORENAME_DOB].update([f"{variant}{j}{dob}" for variant in _deletions(fn)])
             if not (full_fn and sn):
                 continue
             canons = _nicknames(fn)
-            kind(NAME_DOB).update([f"{fn}{j}{form}{j}{dob}" for form in n.surnames])
-            kind(NICK_NAME_DOB).update([f"{canon}{j}{form}{j}{dob}" for form in n.surnames for canon in canons])
-            kind(NAME_SWAP_DOB).add(j.join((*sorted((n.forename_as_surname, sn)), dob)))
-            kind(PREFIX_NAME_DOB).add(j.join((*sorted((n.forename_as_surname[:3], sn[:3])), dob)))
+            keys[NAME_DOB].update([f"{fn}{j}{form}{j}{dob}" for form in surnames])
+            keys[NICK_NAME_DOB].update([f"{canon}{j}{form}{j}{dob}" for form in surnames for canon in canons])
+            keys[NAME_SWAP_DOB].add(j.join((*sorted((n.forename_as_surname, sn)), dob)))
+            keys[PREFIX_NAME_DOB].add(j.join((*sorted((n.forename_as_surname[:3], sn[:3])), dob)))
             if d.day != d.month and d.day <= 12:
                 lo, hi = sorted((d.day, d.month))
-                kind(NAME_DOB_SWAP).add(f"{fn}{j}{sn}{j}{d.year:04d}{j}{lo:02d}{hi:02d}")
+                keys[NAME_DOB_SWAP].add(f"{fn}{j}{sn}{j}{d.year:04d}{j}{lo:02d}{hi:02d}")
             tail = f"{j}{sn}{j}{dob}"
-            kind(EDIT_FORENAME).update([variant + tail for variant in _deletions(fn)])
-            kind(EDIT_SURNAME).update([f"{fn}{j}{variant}{j}{dob}" for variant in _deletions(sn)])
+            keys[EDIT_FORENAME].update([variant + tail for variant in _deletions(fn)])
+            keys[EDIT_SURNAME].update([f"{fn}{j}{variant}{j}{dob}" for variant in _deletions(sn)])
             head = f"{fn}{j}{sn}{j}"
-            kind(EDIT_DOB).update([head + variant for variant in _digit_variants(dob)])
-            kind(PHON_NAME_DOB).update([f"{tag}{j}{pf}{j}{ps}{j}{dob}"
+            keys[EDIT_DOB].update([head + variant for variant in _digit_variants(dob)])
+            keys[PHON_NAME_DOB].update([f"{tag}{j}{pf}{j}{ps}{j}{dob}"
                                         for (tag, pf), (_, ps) in zip(_phonetic(fn), _phonetic(sn))])
-            kind(NAME_YM).add(f"{fn}{j}{sn}{j}{dob[:6]}")
+            keys[NAME_YM].add(f"{fn}{j}{sn}{j}{dob[:6]}")
         if full_fn and sn:
-            kind(FULL_NAME).add(f"{fn}{j}{sn}")
+            keys[FULL_NAME].add(f"{fn}{j}{sn}")
             for d in dates:
-                kind(PHON_NAME_YOB).add(f"{_metaphone(fn)}{j}{_metaphone(sn)}{j}{d.year:04d}")
+                keys[PHON_NAME_YOB].add(f"{_metaphone(fn)}{j}{_metaphone(sn)}{j}{d.year:04d}")
 
     _identifier(keys, PNC, identity.pnc_id, nz.normalise_pnc)
     _identifier(keys, CHI, identity.chi_number, nz.normalise_chi)
@@ -210,7 +204,7 @@ def build_match_keys(identity: Identity) -> dict[str, set[str]]:
     places = _address_forms(identity.address)
 
     def add(kind_name: str, *fields: str) -> None:
-        kind(kind_name).add(key(*fields))
+        keys[kind_name].add(key(*fields))
 
     for n in names:
         if postcode and len(n.forename) >= 2 and n.surname:
@@ -223,7 +217,7 @@ def build_match_keys(identity: Identity) -> dict[str, set[str]]:
     for place in places:
         for dob in dobs:
             add(ADDRESS_DOB, *place, dob)
-    return keys
+    return {k: v for k, v in keys.items() if v}
 
 
 def _address_forms(address: str) -> list[tuple[str, ...]]:
