@@ -2,8 +2,10 @@
 
 A record arrives packed (see RecordTokens in proto/fedalert/v1/matcher.proto):
 its kinds, a count per kind and one bytes field holding every 16-byte value,
-grouped by kind. Validation works on whole groups (slices of that field), so
-the matcher makes no Python object per token until it needs one.
+grouped by kind. Validation checks that shape whole and keeps it as it came
+(kinds, counts, values), and the matcher stores it nearly as it came (see
+:func:`pack_runs`), so it makes no Python object per token until it needs
+one: only a candidate pair's two records are ever split into tokens.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 import functools
 import re
 import struct
-from itertools import accumulate
 from dataclasses import dataclass, field
+from itertools import accumulate, chain
 
 from fedalert.matcher.errors import InvalidRequestError
 
@@ -29,34 +31,46 @@ def _split(values: bytes) -> list[bytes]:
     return [values[i:i + TOKEN_BYTES] for i in range(0, len(values), TOKEN_BYTES)]
 
 
+Runs = tuple[tuple[str, ...], tuple[int, ...], bytes]
+
+
 @dataclass(frozen=True)
 class RecordIn:
     """One record's token set under one key id.
 
     Built either from (kind, value) pairs (``RecordIn(handle, key_id, pairs)``)
-    or, on the publish path, from packed groups (:meth:`from_groups`): kind ->
-    that kind's distinct values concatenated (sorted, as nodes send them).
+    or, on the publish path, as it came off the wire (:meth:`from_wire`):
+    kinds, a count per kind, and the values grouped by kind in that order.
     Each form is derived from the other only when asked for.
     """
 
     handle: str
     key_id: str
     pairs: frozenset[tuple[str, bytes]] | None = None  # (kind, value)
-    packed_groups: dict[str, bytes] | None = field(default=None, compare=False, repr=False)
+    wire: Runs | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def from_groups(cls, handle: str, key_id: str, groups: dict[str, bytes]) -> RecordIn:
-        return cls(handle, key_id, None, groups)
+    def from_wire(cls, handle: str, key_id: str, kinds, counts, values: bytes) -> RecordIn:
+        return cls(handle, key_id, None, (tuple(kinds), tuple(counts), values))
 
     @functools.cached_property
-    def groups(self) -> dict[str, bytes]:
-        """kind -> the kind's distinct values, sorted, concatenated (TOKEN_BYTES each)."""
-        if self.packed_groups is not None:
-            return self.packed_groups
+    def runs(self) -> Runs:
+        """(kinds, counts, values): each kind once, a count per kind, the values grouped by kind in
+        that order. From pairs: kinds sorted by name and values sorted within a kind, as nodes send them."""
+        if self.wire is not None:
+            return self.wire
         by_kind: dict[str, list[bytes]] = {}
         for kind, value in self.pairs or ():
             by_kind.setdefault(kind, []).append(value)
-        return {k: b"".join(sorted(v)) for k, v in by_kind.items()}
+        kinds = tuple(sorted(by_kind))
+        return (kinds, tuple(len(by_kind[k]) for k in kinds),
+                b"".join(b"".join(sorted(by_kind[k])) for k in kinds))
+
+    @functools.cached_property
+    def groups(self) -> dict[str, bytes]:
+        """kind -> the kind's values concatenated (TOKEN_BYTES each)."""
+        kinds, counts, values = self.runs
+        return {k: values[(e - n) * TOKEN_BYTES:e * TOKEN_BYTES] for k, n, e in zip(kinds, counts, accumulate(counts))}
 
     @functools.cached_property
     def tokens(self) -> frozenset[tuple[str, bytes]]:
@@ -67,11 +81,11 @@ class RecordIn:
 
     @functools.cached_property
     def kinds(self) -> frozenset[str]:
-        return frozenset(self.groups)
+        return frozenset(self.runs[0])
 
     @functools.cached_property
     def n_tokens(self) -> int:
-        return sum(len(v) for v in self.groups.values()) // TOKEN_BYTES
+        return sum(self.runs[1])
 
 
 def check_handle(handle: str) -> str:
@@ -124,22 +138,18 @@ def validate_records(records) -> list[RecordIn]:
         check_kinds = total > 1 and len(set(index_keys(values))) != total
         kind_set = set(kinds)
         new_kinds = kind_set - good_kinds
-        if (not check_kinds and len(kind_set) == len(kinds)
+        if not (not check_kinds and len(kind_set) == len(kinds)
                 and (not counts or min(counts) >= 1) and all(_KIND.match(k) for k in new_kinds)):
-            # The common case, whole-record checks only: kinds well-formed and each listed once,
-            # every count at least 1, no value twice. Slices taken from the running offsets.
-            good_kinds |= new_kinds
-            ends = list(accumulate(counts))
-            groups = {k: values[(e - n) * TOKEN_BYTES:e * TOKEN_BYTES] for k, n, e in zip(kinds, counts, ends)}
-        else:
-            groups = _groups_checked(i, kinds, counts, values, check_kinds, good_kinds)
-        out.append(RecordIn.from_groups(rec.handle, rec.key_id, groups))
+            # Kind by kind, to name the first fault (the whole-record checks above are the common case).
+            _check_groups(i, kinds, counts, values, check_kinds, good_kinds)
+        good_kinds |= new_kinds
+        out.append(RecordIn.from_wire(rec.handle, rec.key_id, kinds, counts, values))
     return out
 
 
-def _groups_checked(i: int, kinds: list[str], counts: list[int], values: bytes, check_kinds: bool,
-                    good_kinds: set[str]) -> dict[str, bytes]:
-    """Kind by kind, the first fault of a record the whole-record checks refused (or its groups)."""
+def _check_groups(i: int, kinds: list[str], counts: list[int], values: bytes, check_kinds: bool,
+                  good_kinds: set[str]) -> None:
+    """Kind by kind, the first fault of a record the whole-record checks refused."""
     groups: dict[str, bytes] = {}
     at = 0
     for kind, n in zip(kinds, counts):
@@ -157,56 +167,82 @@ def _groups_checked(i: int, kinds: list[str], counts: list[int], values: bytes, 
         if check_kinds and n > 1 and len(set(_split(chunk))) != n:
             raise InvalidRequestError(f"record {i}: a token of kind {kind} appears twice; send each value once")
         groups[kind] = chunk
-    return groups
 
 
-def index_keys(values: bytes) -> tuple[int, ...]:
-    """The index key (first 8 bytes, signed big-endian) of every value in a packed group."""
-    return struct.unpack(f">{len(values) // 8}q", values)[::2]
+# -- the stored form (records.packed) ----------------------------------------------
+#
+# A record's token set is stored as a header and the values: a 2-byte run
+# count, then a (2-byte kind id, 2-byte count) pair per run, big-endian, then
+# the values, TOKEN_BYTES each, grouped by run in header order. Runs are in
+# the order the node sent its kinds (sorted by name), values in the order sent
+# within a kind (sorted), so an unchanged record stores the same bytes and a
+# republish of it is skipped. Built without a Python object per token.
 
 
-def packed_keys(packed: bytes, skip_kinds: frozenset[int] = frozenset()) -> list[int]:
-    """The index key of every token in a packed list (see :func:`pack`), in its order,
-    leaving out tokens whose kind id is in `skip_kinds`.
-
-    Gathers the first 8 value bytes of every 18-byte entry with 8 strided
-    slices and reads them with one struct.unpack: no Python object per token
-    but the integer itself (and, with `skip_kinds`, its kind id)."""
-    step = 2 + TOKEN_BYTES
-    n = len(packed) // step
-    buf = bytearray(8 * n)
-    for j in range(8):
-        buf[j::8] = packed[2 + j::step]
-    keys = struct.unpack(f">{n}q", buf)
-    if not skip_kinds:
-        return list(keys)
-    kid_bytes = bytearray(2 * n)
-    kid_bytes[0::2], kid_bytes[1::2] = packed[0::step], packed[1::step]
-    return [k for k, kid in zip(keys, struct.unpack(f">{n}H", kid_bytes)) if kid not in skip_kinds]
+def pack_runs(kind_ids: list[int], counts, values: bytes) -> bytes:
+    """The stored form of one record: header of (kind id, count) runs, then the values."""
+    n = len(kind_ids)
+    return struct.pack(f">H{2 * n}H", n, *chain.from_iterable(zip(kind_ids, counts))) + values
 
 
-def pack_record(groups: list[tuple[int, bytes]]) -> tuple[bytes, bytes, list[tuple[int, int]]]:
-    """One record's (kind id, concatenated values) groups in the forms the engine needs:
-    the packed list (for sorted values, the same bytes as :func:`pack` of the pairs), all values concatenated by
-    kind id, and (kind id, count) per group in that order. Built with a fixed number of
-    slice operations per group and per byte position, not per token."""
-    groups = sorted(groups)
-    values = b"".join([v for _, v in groups])
-    runs = [(kid, len(v) // TOKEN_BYTES) for kid, v in groups]
-    step = 2 + TOKEN_BYTES
-    out = bytearray(step * (len(values) // TOKEN_BYTES))
-    out[0::step] = b"".join([bytes((kid >> 8,)) * n for kid, n in runs])
-    out[1::step] = b"".join([bytes((kid & 0xFF,)) * n for kid, n in runs])
-    for j in range(TOKEN_BYTES):
-        out[2 + j::step] = values[j::TOKEN_BYTES]
-    return bytes(out), values, runs
-
-
-def pack(tokens: list[tuple[int, bytes]]) -> bytes:
-    """Pack (kind id, value) pairs, sorted, as 2-byte kind id + value."""
-    return b"".join([kid.to_bytes(2, "big") + val for kid, val in sorted(tokens)])
+def read_runs(blob: bytes) -> tuple[list[tuple[int, int]], bytes]:
+    """([(kind id, count)] in order, values) of a stored record."""
+    (n,) = struct.unpack_from(">H", blob)
+    flat = struct.unpack_from(f">{2 * n}H", blob, 2)
+    return list(zip(flat[0::2], flat[1::2])), blob[2 + 4 * n:]
 
 
 def unpack(blob: bytes) -> set[tuple[int, bytes]]:
+    """The (kind id, value) pairs of a stored record."""
+    runs, values = read_runs(blob)
+    out, at = set(), 0
+    for kid, n in runs:
+        out.update((kid, values[i:i + TOKEN_BYTES]) for i in range(at, at + n * TOKEN_BYTES, TOKEN_BYTES))
+        at += n * TOKEN_BYTES
+    return out
+
+
+def stored_kind_ids(blob: bytes) -> list[int]:
+    """The kind ids a stored record published."""
+    return [kid for kid, _ in read_runs(blob)[0]]
+
+
+def index_keys(values: bytes) -> tuple[int, ...]:
+    """The index key (first 8 bytes, signed big-endian) of every value in a run of values."""
+    return struct.unpack(f">{len(values) // 8}q", values)[::2]
+
+
+def run_keys(runs: list[tuple], values: bytes, skip) -> list[int]:
+    """The index keys of `values`, grouped by `runs` ((kind, count) pairs), leaving out the runs
+    whose kind is in `skip`: one struct.unpack, then a list slice per run."""
+    keys = index_keys(values)
+    if not skip or not any(k in skip for k, _ in runs):
+        return list(keys)
+    out: list[int] = []
+    at = 0
+    for kind, n in runs:
+        if kind not in skip:
+            out += keys[at:at + n]
+        at += n
+    return out
+
+
+def packed_keys(blob: bytes, skip_kinds: frozenset[int] = frozenset()) -> list[int]:
+    """The index keys of a stored record, leaving out tokens whose kind id is in `skip_kinds`."""
+    runs, values = read_runs(blob)
+    return run_keys(runs, values, skip_kinds)
+
+
+# -- the stored form before migration 005 (matcher/store.py) ----------------------
+# One 18-byte entry per token, 2-byte kind id + value, sorted. Only the
+# migrations that read or convert old stores, and their tests, use these.
+
+
+def pack_v1(tokens: list[tuple[int, bytes]]) -> bytes:
+    """Pack (kind id, value) pairs, sorted, as 2-byte kind id + value (the old stored form)."""
+    return b"".join([kid.to_bytes(2, "big") + val for kid, val in sorted(tokens)])
+
+
+def unpack_v1(blob: bytes) -> set[tuple[int, bytes]]:
     step = 2 + TOKEN_BYTES
     return {(int.from_bytes(blob[i:i + 2], "big"), blob[i + 2:i + step]) for i in range(0, len(blob), step)}

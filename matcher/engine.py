@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from fedalert.matcher import scoring
 from fedalert.matcher._index import COVERED_KINDS, TokenIndex, keys_json
-from fedalert.matcher._tokens import RecordIn, check_handle, index_keys, pack_record, packed_keys, unpack
+from fedalert.matcher._tokens import RecordIn, check_handle, pack_runs, packed_keys, run_keys, stored_kind_ids, unpack
 from fedalert.matcher.queues import Queues
 from fedalert.v1 import matcher_pb2 as pb
 
@@ -182,11 +182,13 @@ class Engine:
 
         Returns the changed records as (handle, key id) and, per changed
         handle, the other-area records sharing a token with it. Each record's
-        tokens arrive as packed groups (kind -> sorted values); a record's
-        index keys (covered kinds left out, see _index.COVERED_KINDS) are
-        read from them with one struct.unpack and go to SQLite
-        as one JSON array, and the candidate lookup and the insert run in SQL
-        over the whole batch (_index.py), so no Python loop runs per token here.
+        tokens arrive as they came off the wire (kinds, counts, values) and are
+        stored nearly so (_tokens.pack_runs: a header of kind ids and counts,
+        then the values); a record's index keys (covered kinds left out, see
+        _index.COVERED_KINDS) are read from the values with one struct.unpack
+        and go to SQLite as one JSON array, and the candidate lookup and the
+        insert run in SQL over the whole batch (_index.py), so no Python loop
+        runs per token here.
         """
         changed: list[RecordIn] = []
         deletes: list[tuple[int, str]] = []
@@ -201,30 +203,29 @@ class Engine:
         next_id = self.db.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()[0]
         inserts, updates = [], []
         for rec in records:
-            groups = rec.groups
-            for k in groups.keys() - kind_ids.keys():
-                self._kind_id(k)
-            new, _, _ = pack_record([(kind_ids[k], v) for k, v in groups.items()])
+            kinds, counts, values = rec.runs
+            if not kind_ids.keys() >= set(kinds):
+                for k in set(kinds) - kind_ids.keys():
+                    self._kind_id(k)
+            new = pack_runs([kind_ids[k] for k in kinds], counts, values)
             row = stored.get((rec.handle, rec.key_id))
             if row and row[1] == new:
                 continue
-            kinds = json.dumps(sorted(groups))
             if row:
                 rid = row[0]
                 deletes.append((rid, self._index_keys(row[1])))
-                updates.append((kinds, new, now, rid))
+                updates.append((new, now, rid))
             else:
                 next_id += 1
                 rid = next_id
-                inserts.append((rid, area, rec.handle, rec.key_id, kinds, new, now))
-            indexed = b"".join([v for k, v in groups.items() if k not in COVERED_KINDS])
-            rows.append((rid, keys_json(index_keys(indexed))))
+                inserts.append((rid, area, rec.handle, rec.key_id, new, now))
+            rows.append((rid, keys_json(run_keys(list(zip(kinds, counts)), values, COVERED_KINDS))))
             handle_of[rid] = rec.handle
             changed.append(rec)
         conn = self.db.conn
-        conn.executemany("UPDATE records SET kinds=?, packed=?, updated_ms=? WHERE id=?", updates)
-        conn.executemany("INSERT INTO records (id, area, handle, key_id, kinds, packed, updated_ms)"
-                         " VALUES (?,?,?,?,?,?,?)", inserts)
+        conn.executemany("UPDATE records SET packed=?, updated_ms=? WHERE id=?", updates)
+        conn.executemany("INSERT INTO records (id, area, handle, key_id, packed, updated_ms) VALUES (?,?,?,?,?,?)",
+                         inserts)
         if deletes:
             self.index.remove(deletes)
         found: dict[str, set[tuple[str, str]]] = defaultdict(set)
@@ -262,8 +263,9 @@ class Engine:
         return withdrawn
 
     def _records_of(self, area: str, handle: str) -> dict[str, tuple[set[str], set[tuple[int, bytes]]]]:
-        rows = self.db.execute("SELECT key_id, kinds, packed FROM records WHERE area=? AND handle=?", [area, handle])
-        return {k: (set(json.loads(kinds)), unpack(packed)) for k, kinds, packed in rows}
+        rows = self.db.execute("SELECT key_id, packed FROM records WHERE area=? AND handle=?", [area, handle])
+        names = self._kind_names
+        return {k: ({names[kid] for kid in stored_kind_ids(packed)}, unpack(packed)) for k, packed in rows}
 
     def _candidates(self, area: str, handle: str) -> set[tuple[str, str]]:
         """Other-area (area, handle) pairs sharing a token with any record of (area, handle),

@@ -7,9 +7,10 @@ Layout notes (see docs/ARCHITECTURE.md, "Matcher storage"):
 - ``tokens`` and ``tokens_staged`` are WITHOUT ROWID tables keyed by
   (key, record_id), key being the token's first 8 bytes as an integer: the
   table is its own index; no second index (matcher/_index.py).
-- ``records`` keeps, per (area, handle, key_id), the kinds published and the
-  packed token list, so that a replace deletes exactly the old tokens and a
-  pair can be re-scored from the two packed lists alone.
+- ``records`` keeps, per (area, handle, key_id), the packed token set (a
+  header of (kind id, count) runs, then the values; matcher/_tokens.py), so
+  that a replace deletes exactly the old tokens and a pair can be re-scored
+  from the two packed sets alone.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def _m003_token_index(db: sqlite_utils.Database) -> None:
     # a prefix collision (odds ~2**-64 per pair) can only add a candidate.
     # Rebuilt from records.packed, the source of truth.
     from fedalert.matcher._index import key_of
-    from fedalert.matcher._tokens import unpack
+    from fedalert.matcher._tokens import unpack_v1 as unpack  # the stored form of that time
 
     run_script(db,
         """
@@ -159,11 +160,40 @@ def _m004_index_without_kind(db: sqlite_utils.Database) -> None:
         run_script(db, f"DROP TABLE {table};\nALTER TABLE {table}_new RENAME TO {table};\n")
 
 
+def _m005_packed_runs(db: sqlite_utils.Database) -> None:
+    # records.packed changes form: from one 18-byte entry per token (2-byte kind
+    # id + value, sorted) to a header of (kind id, count) runs and the values
+    # (matcher/_tokens.py, pack_runs), runs in kind-name order as nodes send
+    # them, so the matcher stores what arrives without rebuilding it per
+    # token. The kinds column goes: the header names the kinds. Converted in
+    # slices of 5,000 records.
+    from fedalert.matcher._tokens import pack_runs, unpack_v1
+
+    names = {kid: name for kid, name in db.execute("SELECT id, name FROM kinds")}
+    last = 0
+    while True:
+        rows = db.execute("SELECT id, packed FROM records WHERE id > ? ORDER BY id LIMIT 5000", [last]).fetchall()
+        if not rows:
+            break
+        updates = []
+        for rid, packed in rows:
+            by_kind: dict[int, list[bytes]] = {}
+            for kid, value in unpack_v1(packed):
+                by_kind.setdefault(kid, []).append(value)
+            kids = sorted(by_kind, key=lambda k: names.get(k, ""))
+            updates.append((pack_runs(kids, [len(by_kind[k]) for k in kids],
+                                      b"".join(b"".join(sorted(by_kind[k])) for k in kids)), rid))
+        db.conn.executemany("UPDATE records SET packed = ? WHERE id = ?", updates)
+        last = rows[-1][0]
+    db.execute("ALTER TABLE records DROP COLUMN kinds")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_area_activity", _m002_area_activity),
     ("003_token_index", _m003_token_index),
     ("004_index_without_kind", _m004_index_without_kind),
+    ("005_packed_runs", _m005_packed_runs),
 ]
 
 #: SQLite page cache of the matcher's connection (KiB). Fixed, so memory

@@ -93,16 +93,18 @@ def test_stolen_matcher_database_holds_only_opaque_values(matcher):
     publish(a, record("handleA0001", pnc="x1", name_dob="Ann Example 1990"))
     publish(b, record("handleB0001", pnc="x1"))
     db = matcher.app.engine.db
-    # Full tokens live only packed in records (2-byte kind id + 16-byte value each);
-    # the index tables hold integers: a token prefix and a row id.
-    packed = [p for (p,) in db.execute("SELECT packed FROM records")]
-    assert packed and all(len(p) % 18 == 0 for p in packed)
+    # Full tokens live only packed in records (a header of kind ids and counts, then
+    # 16-byte values); the index tables hold integers: a token prefix and a row id.
+    from fedalert.matcher._tokens import read_runs
+
+    packed = [read_runs(p) for (p,) in db.execute("SELECT packed FROM records")]
+    assert packed and all(len(values) == 16 * sum(n for _, n in runs) for runs, values in packed)
     for table in ("tokens", "tokens_staged"):
         assert all(isinstance(x, int) for row in db.execute(f"SELECT * FROM {table}") for x in row)
     cols = {t: [r[1] for r in db.execute(f"PRAGMA table_info({t})")]
             for t in ("records", "tokens", "tokens_staged", "matches")}
     assert cols["tokens"] == cols["tokens_staged"] == ["key", "record_id"]
-    assert cols["records"] == ["id", "area", "handle", "key_id", "kinds", "packed", "updated_ms"]
+    assert cols["records"] == ["id", "area", "handle", "key_id", "packed", "updated_ms"]
     assert [r[0] for r in db.execute("SELECT handle FROM records ORDER BY handle")] == ["handleA0001", "handleB0001"]
     assert cols["matches"] == ["match_id", "area_a", "handle_a", "area_b", "handle_b", "tier", "score", "kinds",
                                "status", "created_ms", "updated_ms"]

@@ -13,7 +13,8 @@ import pytest
 
 from fedalert.keys import TokenKeyset
 from fedalert.keys.errors import KeysetError
-from fedalert.matcher._tokens import RecordIn, pack, pack_record, unpack, validate_records
+from fedalert.matcher._tokens import (RecordIn, pack_runs, packed_keys, read_runs, stored_kind_ids, unpack,
+                                      validate_records)
 from fedalert.node.tokens import tokenise_keys, tokenise_packed
 from fedalert.v1 import matcher_pb2 as pb
 
@@ -47,17 +48,23 @@ def test_tokenise_packed_is_the_token_sets_grouped_by_kind():
     assert nd == sorted(sets["name_dob"]) and values[48:] in sets["pnc"]
 
 
-def test_pack_record_is_the_sorted_pair_list():
+def test_stored_form_holds_every_pair_and_the_runs_in_order():
     rng = random.Random(7)
     for _ in range(200):
         groups = {rng.randint(1, 65535): sorted(rng.randbytes(16) for _ in range(rng.randint(1, 9)))
                   for _ in range(rng.randint(0, 25))}
-        packed, values, runs = pack_record([(kid, b"".join(v)) for kid, v in groups.items()])
-        pairs = [(kid, v) for kid, vals in groups.items() for v in vals]
-        assert packed == pack(pairs)
-        assert unpack(packed) == set(pairs)
-        assert values == b"".join(b"".join(groups[kid]) for kid in sorted(groups))
-        assert runs == [(kid, len(groups[kid])) for kid in sorted(groups)]
+        kids = list(groups)
+        rng.shuffle(kids)  # any run order: stored as given
+        values = b"".join(b"".join(groups[k]) for k in kids)
+        blob = pack_runs(kids, [len(groups[k]) for k in kids], values)
+        pairs = {(kid, v) for kid, vals in groups.items() for v in vals}
+        assert unpack(blob) == pairs
+        assert read_runs(blob) == ([(k, len(groups[k])) for k in kids], values)
+        assert stored_kind_ids(blob) == kids
+        assert packed_keys(blob) == [int.from_bytes(v[:8], "big", signed=True) for k in kids for v in groups[k]]
+        skip = frozenset(kids[::3])
+        assert packed_keys(blob, skip) == [int.from_bytes(v[:8], "big", signed=True)
+                                           for k in kids if k not in skip for v in groups[k]]
 
 
 def test_validated_record_carries_every_pair_once():
@@ -68,6 +75,8 @@ def test_validated_record_carries_every_pair_once():
     assert got.tokens == frozenset({("pnc", a), ("name_dob", c), ("name_dob", b)})
     assert got.n_tokens == 3 and got.kinds == {"pnc", "name_dob"}
     assert got.groups == RecordIn("handleA0001", "k1", got.tokens).groups | {"name_dob": c + b}
+    assert got.runs == (("pnc", "name_dob"), (1, 2), a + c + b)  # kept as sent
+    assert RecordIn("handleA0001", "k1", got.tokens).runs == (("name_dob", "pnc"), (2, 1), b + c + a)
     # The same value under two kinds is two pairs, as it was with one message per token:
     (two,) = validate_records([pb.RecordTokens(handle="handleA0002", key_id="k1", kinds=["pnc", "ni"],
                                                counts=[1, 1], values=a + a)])

@@ -88,7 +88,7 @@ def test_migration_rebuilds_the_index_from_records(tmp_path):
     db = open_db(tmp_path / "old.db")
     migrate(db, store.MIGRATIONS[:2])
     db.execute("INSERT INTO kinds (id, name) VALUES (1, 'name_dob'), (2, 'pnc')")
-    from fedalert.matcher._tokens import pack
+    from fedalert.matcher._tokens import pack_v1 as pack
     packed = pack([(1, tok("k1/name_dob/p1")), (2, tok("k1/pnc/x1"))])
     db.execute("INSERT INTO records (id, area, handle, key_id, kinds, packed, updated_ms)"
                " VALUES (7, 'a', 'handleA0001', 'k1', '[\"name_dob\", \"pnc\"]', ?, 0)", [packed])
@@ -102,7 +102,7 @@ def test_migration_rebuilds_the_index_from_records(tmp_path):
 def test_migration_004_drops_the_kind_column_and_covered_rows(tmp_path):
     from fedalert.matcher import store
     from fedalert.matcher._index import key_of
-    from fedalert.matcher._tokens import pack
+    from fedalert.matcher._tokens import pack_v1 as pack
     from fedalert.migrations import migrate, open_db
     from tests.helpers import tok
 
@@ -126,3 +126,38 @@ def test_migration_004_drops_the_kind_column_and_covered_rows(tmp_path):
     assert _alerts(engine, "b") == [("ALERT_TYPE_NEW", "high")]
     engine.withdraw("a", "handleA0001", "closed")
     assert _tables(engine) == (0, 2)  # only b's two rows remain
+
+
+def test_migration_005_converts_stored_records_and_keeps_them_unchanged(tmp_path):
+    from fedalert.matcher import store
+    from fedalert.matcher._tokens import pack_v1, read_runs, unpack
+    from fedalert.migrations import migrate, open_db
+    from tests.helpers import tok
+
+    # A store as main had it after 004: one 18-byte entry per token, a kinds column.
+    db = open_db(tmp_path / "old.db")
+    migrate(db, store.MIGRATIONS[:4])
+    db.execute("INSERT INTO kinds (id, name) VALUES (1, 'pnc'), (2, 'name_dob'), (3, 'email')")
+    pairs = [(1, tok("k1/pnc/x1")), (2, tok("k1/name_dob/p1")), (2, tok("k1/name_dob/p2")), (3, tok("k1/email/e"))]
+    db.execute("INSERT INTO records (id, area, handle, key_id, kinds, packed, updated_ms)"
+               " VALUES (7, 'a', 'handleA0001', 'k1', '[\"email\", \"name_dob\", \"pnc\"]', ?, 0)",
+               [pack_v1(pairs)])
+    db.conn.close()
+    engine = Engine(open_store(tmp_path / "old.db"))
+    assert "kinds" not in [r[1] for r in engine.db.execute("PRAGMA table_info(records)")]
+    (packed,) = engine.db.execute("SELECT packed FROM records").fetchone()
+    assert unpack(packed) == set(pairs)
+    assert read_runs(packed)[0] == [(3, 1), (2, 2), (1, 1)]  # kind-name order, as nodes send kinds
+    # The node republishing the same record after the upgrade changes nothing.
+    res = _publish(engine, "a", _same(pairs))
+    assert res.changed == 0
+
+
+def _same(pairs):
+    from tests.helpers import add_group
+
+    rec = pb.RecordTokens(handle="handleA0001", key_id="k1")
+    names = {1: "pnc", 2: "name_dob", 3: "email"}
+    for kid in sorted(names, key=names.get):
+        add_group(rec, names[kid], sorted(v for k, v in pairs if k == kid))
+    return rec
