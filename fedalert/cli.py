@@ -17,11 +17,24 @@ import sys
 from fedalert.errors import FedalertError
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from fedalert.keys import cli as keys_cli
-    from fedalert.matcher import cli as matcher_cli
-    from fedalert.node import cli as node_cli
-    from fedalert import demo_cli
+#: Role -> the module whose ``register`` adds it. Only the named role's module is
+#: imported to run a command, so ``fedalert node import`` does not load gRPC and
+#: the certificate code (a quarter of a second at every start).
+ROLES = {
+    "keys": "fedalert.keys.cli",
+    "matcher": "fedalert.matcher.cli",
+    "node": "fedalert.node.cli",
+    "demo": "fedalert.demo_cli",
+    "health": "fedalert.health_cli",
+    "audit": "fedalert.audit_cli",
+    "disclose": "fedalert.node.disclose_cli",
+    "eval-linkage": "fedalert.node.eval_cli",
+}
+
+
+def build_parser(role: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or (given a known `role`) only that role's commands."""
+    import importlib
 
     parser = argparse.ArgumentParser(
         prog="fedalert",
@@ -29,27 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (repeatable)")
     sub = parser.add_subparsers(dest="role", required=True, metavar="ROLE")
-    keys_cli.register(sub)
-    matcher_cli.register(sub)
-    node_cli.register(sub)
-    demo_cli.register(sub)
-    for extra in _optional_registrations():
-        extra.register(sub)
+    for name, module in ROLES.items():
+        if role in ROLES and name != role:
+            continue
+        importlib.import_module(module).register(sub)
     return parser
 
 
-def _optional_registrations():
-    """Roles added by later work (disclosure, audit, eval-linkage)."""
-    import importlib
-
-    mods = []
-    for name in ("fedalert.health_cli", "fedalert.audit_cli", "fedalert.node.disclose_cli", "fedalert.node.eval_cli"):
-        try:
-            mods.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return mods
+def _role(argv: list[str]) -> str | None:
+    """The role named on the command line: the first argument that is not an option."""
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
 def setup_logging(verbosity: int) -> None:
@@ -62,7 +64,8 @@ def setup_logging(verbosity: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_role(argv))
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
     try:
