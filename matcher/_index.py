@@ -63,6 +63,14 @@ def key_of(value: bytes) -> int:
     return int.from_bytes(value[:8], "big", signed=True)
 
 
+#: The candidate lookup over one index table (see TokenIndex._found).
+FOUND_SQL = ("SELECT DISTINCT b.record_id, r.area, r.handle FROM temp.batch_rows b"
+             " CROSS JOIN {table} t ON t.key = b.key"
+             " CROSS JOIN records r ON r.id = t.record_id"
+             " CROSS JOIN records m ON m.id = b.record_id"
+             " WHERE r.area != ? AND r.key_id = m.key_id")
+
+
 def keys_json(keys: Iterable[int]) -> str:
     """A record's index keys as the JSON array the index statements expand."""
     return "[" + ",".join(map(str, keys)) + "]"
@@ -93,14 +101,12 @@ class TokenIndex:
     def _found(self, not_area: str) -> list[tuple[int, str, str]]:
         """(loaded record id, area, handle) of every record outside `not_area`, under the
         same key id, holding one of the loaded rows' keys; each pair once."""
+        # CROSS JOIN fixes the loop order: each batch row probes the index by key, and only a
+        # hit reads `records`. (Left to itself the planner may read `records` for every batch
+        # row first, or even scan the index and probe the batch.)
         found = []
         for table in _TABLES:
-            found.extend(self.db.conn.execute(
-                f"SELECT DISTINCT b.record_id, r.area, r.handle FROM temp.batch_rows b"
-                f" JOIN {table} t ON t.key = b.key"
-                f" JOIN records r ON r.id = t.record_id"
-                f" JOIN records m ON m.id = b.record_id"
-                f" WHERE r.area != ? AND r.key_id = m.key_id", [not_area]))
+            found.extend(self.db.conn.execute(FOUND_SQL.format(table=table), [not_area]))
         return found
 
     def add_batch(self, records: list[tuple[int, str]], not_area: str) -> list[tuple[int, str, str]]:

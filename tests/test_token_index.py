@@ -161,3 +161,17 @@ def _same(pairs):
     for kid in sorted(names, key=names.get):
         add_group(rec, names[kid], sorted(v for k, v in pairs if k == kid))
     return rec
+
+
+def test_candidate_lookup_probes_the_index_once_per_batch_row(tmp_path):
+    # The plan, not a timing: the batch is the outer loop, the index is searched by key,
+    # and `records` is read only for hits. A scan of an index table would cost the whole
+    # index on every publish.
+    from fedalert.matcher._index import _TABLES, FOUND_SQL
+
+    engine = _engine(tmp_path, staged_max=100)
+    for table in _TABLES:
+        plan = [row[3] for row in engine.db.execute("EXPLAIN QUERY PLAN " + FOUND_SQL.format(table=table), ["a"])]
+        assert plan[0] == "SCAN b"
+        assert plan[1].startswith("SEARCH t USING PRIMARY KEY (key=?)")
+        assert not any(step.startswith("SCAN") for step in plan[1:])
