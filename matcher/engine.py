@@ -121,9 +121,7 @@ class Engine:
         """
         with self.lock, self._tx() as now:
             # Another process (the running matcher) may have added key kinds since this engine started.
-            for kid, name in self.db.execute("SELECT id, name FROM kinds"):
-                self._kind_ids[name], self._kind_names[kid] = kid, name
-            self._refresh_unindexed()
+            self._reload_kinds()
             rows = self.db.execute("SELECT id, area, handle, packed FROM records WHERE key_id=?", [key_id]).fetchall()
             for rid, _, _, packed in rows:
                 self._delete_tokens(rid, packed)
@@ -160,12 +158,18 @@ class Engine:
 
     def _kind_id(self, name: str) -> int:
         kid = self._kind_ids.get(name)
-        if kid is None:
-            kid = self.db.execute("INSERT INTO kinds (name) VALUES (?)", [name]).lastrowid
+        if kid is None:  # new to this engine; another engine on the store may have added it already
+            self.db.execute("INSERT OR IGNORE INTO kinds (name) VALUES (?)", [name])
+            kid = self.db.execute("SELECT id FROM kinds WHERE name = ?", [name]).fetchone()[0]
             self._kind_ids[name] = kid
             self._kind_names[kid] = name
             self._refresh_unindexed()
         return kid
+
+    def _reload_kinds(self) -> None:
+        for kid, name in self.db.execute("SELECT id, name FROM kinds"):
+            self._kind_ids[name], self._kind_names[kid] = kid, name
+        self._refresh_unindexed()
 
     def _refresh_unindexed(self) -> None:
         self._unindexed = frozenset(kid for name, kid in self._kind_ids.items() if name in COVERED_KINDS)
@@ -263,9 +267,12 @@ class Engine:
         return withdrawn
 
     def _records_of(self, area: str, handle: str) -> dict[str, tuple[set[str], set[tuple[int, bytes]]]]:
-        rows = self.db.execute("SELECT key_id, packed FROM records WHERE area=? AND handle=?", [area, handle])
+        rows = self.db.execute("SELECT key_id, packed FROM records WHERE area=? AND handle=?", [area, handle]).fetchall()
+        kids = {k: stored_kind_ids(packed) for k, packed in rows}
+        if not self._kind_names.keys() >= {kid for ids in kids.values() for kid in ids}:
+            self._reload_kinds()  # kinds another process (a second engine on the store) added
         names = self._kind_names
-        return {k: ({names[kid] for kid in stored_kind_ids(packed)}, unpack(packed)) for k, packed in rows}
+        return {k: ({names[kid] for kid in kids[k]}, unpack(packed)) for k, packed in rows}
 
     def _candidates(self, area: str, handle: str) -> set[tuple[str, str]]:
         """Other-area (area, handle) pairs sharing a token with any record of (area, handle),

@@ -175,3 +175,15 @@ def test_candidate_lookup_probes_the_index_once_per_batch_row(tmp_path):
         assert plan[0] == "SCAN b"
         assert plan[1].startswith("SEARCH t USING PRIMARY KEY (key=?)")
         assert not any(step.startswith("SCAN") for step in plan[1:])
+
+
+def test_two_engines_on_one_store_share_kinds(tmp_path):
+    # The running matcher and a lifecycle command each open an Engine on the same file.
+    # Kinds one of them adds are read by the other when it meets them, not refused.
+    first = _engine(tmp_path, staged_max=100)
+    second = Engine(open_store(tmp_path / "matcher.db"))
+    _publish(second, "a", record("handleA0001", name_dob="p1", pnc="x1"))
+    _publish(first, "b", record("handleB0001", name_dob="p1", pnc="x1"))  # kinds new to `first`
+    assert _alerts(first, "b") == [("ALERT_TYPE_NEW", "high")]
+    m = first.db.execute("SELECT kinds FROM matches").fetchone()[0]
+    assert m == '["name_dob", "pnc"]'
