@@ -18,12 +18,15 @@ from dataclasses import dataclass
 from fedalert.matcher import scoring
 from fedalert.matcher._index import COVERED_KINDS, TokenIndex, keys_json
 from fedalert.matcher._tokens import RecordIn, check_handle, pack_runs, packed_keys, run_keys, stored_kind_ids, unpack
+from fedalert.matcher.errors import InvalidRequestError
 from fedalert.matcher.queues import Queues
 from fedalert.v1 import matcher_pb2 as pb
 
 log = logging.getLogger(__name__)
 
 _TIER_RANK = {None: 0, "low": 1, "medium": 2, "high": 3}
+#: Distinct key kind names the matcher accepts over its life (the stored form holds 2-byte kind ids).
+MAX_KINDS = 1024
 _IN_CHUNK = 500
 
 
@@ -159,8 +162,17 @@ class Engine:
     def _kind_id(self, name: str) -> int:
         kid = self._kind_ids.get(name)
         if kid is None:  # new to this engine; another engine on the store may have added it already
-            self.db.execute("INSERT OR IGNORE INTO kinds (name) VALUES (?)", [name])
-            kid = self.db.execute("SELECT id FROM kinds WHERE name = ?", [name]).fetchone()[0]
+            row = self.db.execute("SELECT id FROM kinds WHERE name = ?", [name]).fetchone()
+            if row is None:
+                known = self.db.execute("SELECT count(*) FROM kinds").fetchone()[0]
+                if known >= MAX_KINDS:
+                    # Kind ids are 2 bytes in the stored form; fedalert builds 26 kinds. A node
+                    # inventing kind names would otherwise grow this table without bound.
+                    raise InvalidRequestError(f"the matcher already knows {known} key kinds, its limit; "
+                                              f"a record of a new kind is refused")
+                self.db.execute("INSERT INTO kinds (name) VALUES (?)", [name])
+                row = self.db.execute("SELECT id FROM kinds WHERE name = ?", [name]).fetchone()
+            kid = row[0]
             self._kind_ids[name] = kid
             self._kind_names[kid] = name
             self._refresh_unindexed()

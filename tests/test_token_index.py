@@ -187,3 +187,19 @@ def test_two_engines_on_one_store_share_kinds(tmp_path):
     assert _alerts(first, "b") == [("ALERT_TYPE_NEW", "high")]
     m = first.db.execute("SELECT kinds FROM matches").fetchone()[0]
     assert m == '["name_dob", "pnc"]'
+
+
+def test_new_kind_names_are_refused_past_the_limit(tmp_path, monkeypatch):
+    from fedalert.matcher import engine as engine_mod
+    from fedalert.matcher.errors import InvalidRequestError
+    import pytest
+
+    monkeypatch.setattr(engine_mod, "MAX_KINDS", 3)
+    engine = _engine(tmp_path, staged_max=100)
+    _publish(engine, "a", record("handleA0001", name_dob="p1", pnc="x1", ni="n1"))  # 3 kinds: at the limit
+    with pytest.raises(InvalidRequestError, match="already knows 3 key kinds"):
+        _publish(engine, "a", record("handleA0002", name_dob="p2", email="e2"), batch="b2")
+    # Nothing of the refused batch is stored; known kinds still publish.
+    assert [h for (h,) in engine.db.execute("SELECT handle FROM records")] == ["handleA0001"]
+    _publish(engine, "b", record("handleB0001", name_dob="p1", pnc="x1"), batch="b3")
+    assert _alerts(engine, "b") == [("ALERT_TYPE_NEW", "high")]
