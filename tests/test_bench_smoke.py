@@ -41,3 +41,18 @@ def test_quick_benchmark_prints_every_key(tmp_path):
     assert all(_number(v) and v > 0 for v in result["peak_rss_mb"].values())
     assert result["planted_delivered"] == result["config"]["planted_pairs"] > 0
     assert result["matcher_tokens"] > 0 and result["psi_detail"]["intersection"] > 0
+
+
+@pytest.mark.slow
+def test_pairwise_repeat_reports_each_run_and_the_median(tmp_path):
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "pairwise.py"), "--records", "200", "--repeat", "3",
+                          "--workdir", str(tmp_path / "work")],
+                         capture_output=True, text=True, timeout=600, cwd=ROOT, stdin=subprocess.DEVNULL)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout)
+    runs = result["runs"]
+    assert len(runs) == 3 and all(_number(r["fedalert_pairwise_s"]) and r["tokens"] > 0 for r in runs)
+    assert result["fedalert_pairwise_s"] == sorted(r["fedalert_pairwise_s"] for r in runs)[1]
+    assert all(set(r["cpu_s"]) == {"matcher", "nodes"} for r in runs)
+    # Each run on its own fresh federation.
+    assert sorted(p.name for p in (tmp_path / "work").iterdir()) == ["run0", "run1", "run2"]
