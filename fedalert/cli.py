@@ -11,6 +11,7 @@ config error; 3 verification failed (audit chain, signature); 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 
@@ -54,6 +55,20 @@ def _role(argv: list[str]) -> str | None:
     return next((a for a in argv if not a.startswith("-")), None)
 
 
+#: Cyclic garbage collector thresholds for every fedalert process. CPython's
+#: default collects the young generation every 700 container allocations; a
+#: node building match keys allocates about 60 a record (sets, lists, tuples)
+#: while its caches hold many long-lived objects. Measured on 10,000 records:
+#: the node's build_batch loop 4.6-5.8 s at the default, 3.8-4.9 s with these;
+#: match keys alone 3.2-4.2 s against 1.6-2.4 s. Memory stays bounded: at most
+#: 100,000 young objects wait for a collection.
+GC_THRESHOLDS = (100_000, 20, 100)
+
+
+def tune_gc() -> None:
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def setup_logging(verbosity: int) -> None:
     level = logging.WARNING - 10 * verbosity
     logging.basicConfig(
@@ -68,6 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = build_parser(_role(argv))
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
+    tune_gc()
     try:
         code = args.func(args)
     except FedalertError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from fedalert.cli import ROLES
+from fedalert.cli import GC_THRESHOLDS, ROLES
 
 TIMEOUT = 60
 
@@ -44,3 +44,15 @@ def test_the_node_commands_load_neither_grpc_nor_the_certificate_code():
     # The whole parser does load them, so the check above can tell.
     full = _run("-c", probe.replace("build_parser('node')", "build_parser()"))
     assert full.stdout.strip() != "[]"
+
+
+
+def test_every_command_runs_with_the_tuned_collector():
+    # The command's own function reports the collector thresholds it runs under.
+    probe = ("import gc; from fedalert import cli; import fedalert.node.cli as node_cli;"
+             "node_cli._status = lambda args: print(list(gc.get_threshold())) or 0;"
+             "cli.main(['node', 'status', '--db', 'unused.db'])")
+    out = _run("-c", probe)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(list(GC_THRESHOLDS))
+    assert list(GC_THRESHOLDS) != [700, 10, 10]  # not CPython's default
