@@ -150,7 +150,7 @@ def validate_records(records) -> list[RecordIn]:
 def _check_groups(i: int, kinds: list[str], counts: list[int], values: bytes, check_kinds: bool,
                   good_kinds: set[str]) -> None:
     """Kind by kind, the first fault of a record the whole-record checks refused."""
-    groups: dict[str, bytes] = {}
+    listed: set[str] = set()
     at = 0
     for kind, n in zip(kinds, counts):
         if kind not in good_kinds:
@@ -159,14 +159,14 @@ def _check_groups(i: int, kinds: list[str], counts: list[int], values: bytes, ch
             good_kinds.add(kind)
         if n < 1:
             raise InvalidRequestError(f"record {i}: kind {kind} has a count of 0; leave the kind out")
-        if kind in groups:
+        if kind in listed:
             raise InvalidRequestError(f"record {i}: kind {kind} is listed twice; list each kind once")
+        listed.add(kind)
         end = at + n * TOKEN_BYTES
         chunk = values[at:end]
         at = end
         if check_kinds and n > 1 and len(set(_split(chunk))) != n:
             raise InvalidRequestError(f"record {i}: a token of kind {kind} appears twice; send each value once")
-        groups[kind] = chunk
 
 
 # -- the stored form (records.packed) ----------------------------------------------
@@ -212,25 +212,20 @@ def index_keys(values: bytes) -> tuple[int, ...]:
     return struct.unpack(f">{len(values) // 8}q", values)[::2]
 
 
-def run_keys(runs: list[tuple], values: bytes, skip) -> list[int]:
-    """The index keys of `values`, grouped by `runs` ((kind, count) pairs), leaving out the runs
-    whose kind is in `skip`: one struct.unpack, then a list slice per run."""
+def packed_keys(blob: bytes, skip_kinds: frozenset[int] = frozenset()) -> list[int]:
+    """The index keys of a stored record, leaving out tokens whose kind id is in `skip_kinds`:
+    one struct.unpack, then a list slice per run kept."""
+    runs, values = read_runs(blob)
     keys = index_keys(values)
-    if not skip or not any(k in skip for k, _ in runs):
+    if not any(kid in skip_kinds for kid, _ in runs):
         return list(keys)
     out: list[int] = []
     at = 0
-    for kind, n in runs:
-        if kind not in skip:
+    for kid, n in runs:
+        if kid not in skip_kinds:
             out += keys[at:at + n]
         at += n
     return out
-
-
-def packed_keys(blob: bytes, skip_kinds: frozenset[int] = frozenset()) -> list[int]:
-    """The index keys of a stored record, leaving out tokens whose kind id is in `skip_kinds`."""
-    runs, values = read_runs(blob)
-    return run_keys(runs, values, skip_kinds)
 
 
 # -- the stored form before migration 005 (matcher/store.py) ----------------------

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from fedalert.matcher import scoring
 from fedalert.matcher._index import COVERED_KINDS, TokenIndex, keys_json
-from fedalert.matcher._tokens import RecordIn, check_handle, pack_runs, packed_keys, run_keys, stored_kind_ids, unpack
+from fedalert.matcher._tokens import RecordIn, check_handle, pack_runs, packed_keys, stored_kind_ids, unpack
 from fedalert.matcher.errors import InvalidRequestError
 from fedalert.matcher.queues import Queues
 from fedalert.v1 import matcher_pb2 as pb
@@ -187,7 +187,8 @@ class Engine:
         self._unindexed = frozenset(kid for name, kid in self._kind_ids.items() if name in COVERED_KINDS)
 
     def _index_keys(self, packed: bytes) -> str:
-        """The index keys of a stored record (packed list), covered kinds left out, as JSON."""
+        """The index keys of a stored record (packed form), covered kinds left out, as JSON: the one
+        place that decides which tokens get index rows, for adding, deleting and looking up alike."""
         return keys_json(packed_keys(packed, self._unindexed))
 
     def _delete_tokens(self, rid: int, packed: bytes) -> None:
@@ -235,7 +236,7 @@ class Engine:
                 next_id += 1
                 rid = next_id
                 inserts.append((rid, area, rec.handle, rec.key_id, new, now))
-            rows.append((rid, keys_json(run_keys(list(zip(kinds, counts)), values, COVERED_KINDS))))
+            rows.append((rid, self._index_keys(new)))
             handle_of[rid] = rec.handle
             changed.append(rec)
         conn = self.db.conn
