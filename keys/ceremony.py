@@ -2,10 +2,12 @@
 
 Layout under the output folder ``DIR`` (folders 0700, secrets 0600)::
 
-    DIR/ca/          ca.key ca.crt tokens.keyset.json directory.json   (key custodian only)
+    DIR/ca/          ca.key ca.crt directory.json, and the token keys:    (key custodian only)
+                     oprf.keyset.json (OPRF mode) or tokens.keyset.json (HMAC mode)
+    DIR/keysvc/      ca.crt keysvc.crt keysvc.key oprf.keyset.json directory.json   (OPRF mode: the key service)
     DIR/matcher/     ca.crt matcher.crt matcher.key directory.json     (no token key, ever)
-    DIR/areas/<id>/  ca.crt node.crt node.key tokens.keyset.json
-                     sealing.key signing.key directory.json
+    DIR/areas/<id>/  ca.crt node.crt node.key sealing.key signing.key directory.json,
+                     and tokens.keyset.json in HMAC mode only (in OPRF mode no node holds a token key)
 
 ``init_federation`` builds everything in a hidden staging folder next to DIR
 and renames it into place, so DIR is either complete or absent. ``add_area``
@@ -67,7 +69,7 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def _write_area(folder: Path, federation: str, area: str, ca_cert, ca_key, keyset: TokenKeyset,
+def _write_area(folder: Path, federation: str, area: str, ca_cert, ca_key, keyset: TokenKeyset | None,
                 days: int, now: _dt.datetime) -> dict:
     """Fill an existing empty 0700 folder with one area's keys; return its directory entry."""
     node_key = certs.new_ec_key()
@@ -79,7 +81,8 @@ def _write_area(folder: Path, federation: str, area: str, ca_cert, ca_key, keyse
     write_private_key(folder / NODE_KEY, node_key)
     write_private_key(folder / SEALING_KEY, sealing)
     write_private_key(folder / SIGNING_KEY, signing)
-    keyset.save(folder / KEYSET)
+    if keyset is not None:  # HMAC mode only: in OPRF mode no node holds a token key
+        keyset.save(folder / KEYSET)
     return {
         "spiffe_id": area_spiffe_id(federation, area),
         "cert_sha256": certs.cert_sha256(node_cert),
@@ -106,13 +109,24 @@ MIN_PASSPHRASE = 12
 
 def init_federation(out: Path, federation: str, areas: list[str], matcher_hosts: list[str] = (), *,
                     days: int = certs.LEAF_DAYS, ca_days: int = certs.CA_DAYS,
-                    now: _dt.datetime | None = None, ca_passphrase: bytes | None = None) -> None:
+                    now: _dt.datetime | None = None, ca_passphrase: bytes | None = None,
+                    token_mode: str = "hmac", keysvc_hosts: list[str] = ()) -> None:
     """Run the key ceremony for a new federation into ``out`` (which must not exist or be empty).
 
     With ``ca_passphrase`` the CA key is stored encrypted; every later command
     that signs (add-area, revoke, renew) then needs the same passphrase.
+
+    ``token_mode="oprf"`` (the CLI's default, ``keys init --token-mode``)
+    makes the key service folder ``keysvc/`` and an OPRF keyset, and gives no
+    area a token key (fedalert.keys.tokenmode). This function's default stays
+    ``"hmac"`` for existing callers (tests, tools) that expect area keysets.
     """
+    from fedalert.keys import tokenmode
+
     out = Path(out)
+    tokenmode.check_mode(token_mode)
+    for h in keysvc_hosts:
+        certs.parse_host(h, "keysvc")
     if ca_passphrase is not None and len(ca_passphrase) < MIN_PASSPHRASE:
         raise KeysUsageError(f"the CA passphrase must be at least {MIN_PASSPHRASE} characters")
     check_federation(federation)
@@ -142,8 +156,19 @@ def init_federation(out: Path, federation: str, areas: list[str], matcher_hosts:
         ca_cert = certs.make_ca(federation, ca_key, days=ca_days, now=t)
         write_private_key(ca_dir / CA_KEY, ca_key, passphrase=ca_passphrase)
         write_public(ca_dir / CA_CERT, certs.cert_pem(ca_cert))
-        keyset = TokenKeyset.generate()
-        keyset.save(ca_dir / KEYSET)
+        keyset: TokenKeyset | None = None
+        tokens = None
+        if token_mode == "hmac":
+            keyset = TokenKeyset.generate()
+            keyset.save(ca_dir / KEYSET)
+        else:
+            oprf_keys = tokenmode.OprfKeyset.generate()
+            oprf_keys.save(ca_dir / tokenmode.OPRF_KEYSET)
+            ks_dir = staging / tokenmode.KEYSVC_DIR
+            make_private_dir(ks_dir)
+            entry = tokenmode.write_keysvc(ks_dir, federation, ca_cert, ca_key, oprf_keys, hosts=keysvc_hosts,
+                                           days=days, now=t)
+            tokens = tokenmode.tokens_section(oprf_keys, entry)
         from fedalert.keys.custody import write_custodian  # custody builds on this module
 
         custodian = write_custodian(ca_dir, federation, ca_cert, ca_key, days=days, now=t)
@@ -172,6 +197,8 @@ def init_federation(out: Path, federation: str, areas: list[str], matcher_hosts:
             "revoked": [],
             "custodian": custodian,
         }
+        if tokens is not None:
+            body["tokens"] = tokens
         _publish_directory(staging, sign_body(body, ca_key))
         # mkdtemp made the staging folder 0700, so DIR ends up 0700.
         if out.exists():
@@ -184,8 +211,9 @@ def init_federation(out: Path, federation: str, areas: list[str], matcher_hosts:
 
 def _role_folders(out: Path) -> list[Path]:
     folders = [out / CA_DIR]
-    if (out / MATCHER_DIR).is_dir():
-        folders.append(out / MATCHER_DIR)
+    for role in (MATCHER_DIR, "keysvc"):
+        if (out / role).is_dir():
+            folders.append(out / role)
     areas = out / AREAS_DIR
     if areas.is_dir():
         for child in sorted(areas.iterdir()):
@@ -260,7 +288,9 @@ def _add_area_locked(cust: "_Custodian", area: str, days: int, now: _dt.datetime
     if (areas_dir / area).exists():
         raise CeremonyError(f"{areas_dir / area} already exists but is not in the directory; move it away and retry")
     t = (now or _utcnow()).replace(microsecond=0)
-    keyset = TokenKeyset.load(out / CA_DIR / KEYSET)
+    # In OPRF mode (or once a switch to it finished) there is no HMAC keyset to hand the new area.
+    hmac_path = out / CA_DIR / KEYSET
+    keyset = TokenKeyset.load(hmac_path) if hmac_path.exists() else None
     if not areas_dir.is_dir():
         make_private_dir(areas_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".{area}.adding-", dir=areas_dir))

@@ -23,11 +23,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from fedalert.keys.errors import KeysUsageError, KeyFileError
-from fedalert.keys.spiffe import area_spiffe_id, custodian_spiffe_id, matcher_spiffe_id
+from fedalert.keys.spiffe import area_spiffe_id, custodian_spiffe_id, keysvc_spiffe_id, matcher_spiffe_id
 
 CA_DAYS = 3650
 #: DNS name only the matcher certificate carries (area certificates carry area-<id>).
 MATCHER_DNS_NAME = "matcher"
+#: DNS name only the key service certificate carries; nodes check it (grpc.ssl_target_name_override).
+KEYSVC_DNS_NAME = "keysvc"
 LEAF_DAYS = 365
 _SKEW = _dt.timedelta(minutes=5)
 _DNS_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
@@ -46,16 +48,19 @@ def cert_sha256(cert: x509.Certificate) -> str:
     return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
-def parse_host(host: str) -> x509.GeneralName:
-    """A --matcher-host value as a SAN entry: an IP address or a DNS name."""
+def parse_host(host: str, role: str = "matcher") -> x509.GeneralName:
+    """A --matcher-host (or --keysvc-host) value as a SAN entry: an IP address or a DNS name."""
     try:
         return x509.IPAddress(ipaddress.ip_address(host))
     except ValueError:
         pass
     if not _DNS_RE.fullmatch(host or ""):
-        raise KeysUsageError(f"invalid matcher host {host!r}: give a DNS name (e.g. matcher.example) or an IP address")
+        raise KeysUsageError(f"invalid {role} host {host!r}: give a DNS name (e.g. {role}.example) or an IP address")
     if host.lower().startswith("area-"):
-        raise KeysUsageError(f"invalid matcher host {host!r}: names starting with 'area-' belong to area certificates")
+        raise KeysUsageError(f"invalid {role} host {host!r}: names starting with 'area-' belong to area certificates")
+    other = KEYSVC_DNS_NAME if role == "matcher" else MATCHER_DNS_NAME
+    if host.lower() == other:
+        raise KeysUsageError(f"invalid {role} host {host!r}: the name {other!r} belongs to the {other} certificate")
     return x509.DNSName(host.lower())
 
 
@@ -159,6 +164,19 @@ def make_area_cert(federation: str, area: str, public_key, ca_cert, ca_key, *, d
         *_localhost(),
     ]
     return _leaf(f"area-{area}", federation, sans, public_key, ca_cert, ca_key, days, now)
+
+
+def make_keysvc_cert(federation: str, public_key, ca_cert, ca_key, *, hosts: list[str] = (),
+                     days: int = LEAF_DAYS, now=None) -> x509.Certificate:
+    """The OPRF key service: URI SAN spiffe://<fed>/keysvc, DNS keysvc (only it carries that name),
+    localhost, 127.0.0.1, plus each --keysvc-host; serverAuth + clientAuth (its own health check)."""
+    sans: list[x509.GeneralName] = [x509.UniformResourceIdentifier(keysvc_spiffe_id(federation)),
+                                    x509.DNSName(KEYSVC_DNS_NAME), *_localhost()]
+    for h in hosts:
+        entry = parse_host(h, "keysvc")
+        if entry not in sans:
+            sans.append(entry)
+    return _leaf("keysvc", federation, sans, public_key, ca_cert, ca_key, days, now)
 
 
 def make_custodian_cert(federation: str, public_key, ca_cert, ca_key, *, days: int = LEAF_DAYS,

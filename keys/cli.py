@@ -49,6 +49,13 @@ def _add_send_options(q: argparse.ArgumentParser) -> None:
 
 
 def _send(args: argparse.Namespace, paths: list[Path]) -> None:
+    from fedalert.keys.tokenmode import is_oprf
+
+    if is_oprf(args.out):
+        print(f"  OPRF token mode: nothing is sealed or relayed. Copy {args.out}/keysvc/oprf.keyset.json to the "
+              "key service, then the new directory.json to the key service, the matcher and every area; "
+              "the key service and the nodes reload them by themselves")
+        return
     for p in paths:
         print(f"  sealed: {p}")
     if not args.send:
@@ -74,6 +81,11 @@ def register(subparsers) -> None:
                    help="extra DNS name or IP for the matcher certificate (repeatable)")
     q.add_argument("--days", type=int, default=certs.LEAF_DAYS, help="member certificate validity (default %(default)s)")
     q.add_argument("--ca-days", type=int, default=certs.CA_DAYS, help="CA validity (default %(default)s)")
+    q.add_argument("--token-mode", choices=["oprf", "hmac"], default="oprf",
+                   help="oprf (default): a key service holds the token keys and evaluates blinded match keys "
+                        "(RFC 9497), no node holds one; hmac: every node holds the token keyset")
+    q.add_argument("--keysvc-host", action="append", default=[], metavar="HOST",
+                   help="extra DNS name or IP for the key service certificate (repeatable; OPRF mode)")
     _add_passphrase_options(q)
     q.set_defaults(func=_cmd_init)
 
@@ -103,12 +115,23 @@ def register(subparsers) -> None:
     q.add_argument("key_id", nargs="?", help="key id (for promote and disable)")
     q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
     _add_send_options(q)
+    _add_passphrase_options(q)  # OPRF mode re-signs the directory
     q.set_defaults(func=_cmd_token_key)
 
-    q = sub.add_parser("rotate", help="new token key id, primary at once; keyset sealed to every active area")
+    q = sub.add_parser("rotate", help="new token key id, primary at once; keyset sealed to every active area "
+                                      "(OPRF mode: the key service's keyset and the directory)")
     q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
     _add_send_options(q)
+    _add_passphrase_options(q)
     q.set_defaults(func=_cmd_rotate)
+
+    q = sub.add_parser("token-mode", help="switch an HMAC federation to OPRF mode (oprf), then end the switch (finish)")
+    q.add_argument("action", choices=["oprf", "finish"])
+    q.add_argument("--out", required=True, type=Path, help="the ceremony output folder")
+    q.add_argument("--keysvc-host", action="append", default=[], metavar="HOST",
+                   help="extra DNS name or IP for the key service certificate (repeatable)")
+    _add_passphrase_options(q)
+    q.set_defaults(func=_cmd_token_mode)
 
     q = sub.add_parser("send-keysets", help="post the sealed keysets of one key id to the matcher (again)")
     q.add_argument("key_id", help="the key id folder under DIR/rotation/")
@@ -146,12 +169,34 @@ def register(subparsers) -> None:
 def _cmd_init(args: argparse.Namespace) -> int:
     areas = _split_areas(args.areas)
     init_federation(args.out, args.federation, areas, args.matcher_host, days=args.days, ca_days=args.ca_days,
-                    ca_passphrase=_passphrase(args))
-    print(f"federation {args.federation}: CA, matcher and {len(areas)} area(s) written to {args.out}")
-    print(f"  {args.out}/ca        key custodian only (CA key, token keyset)")
+                    ca_passphrase=_passphrase(args), token_mode=args.token_mode, keysvc_hosts=args.keysvc_host)
+    print(f"federation {args.federation} ({args.token_mode} token mode): CA, matcher and {len(areas)} area(s) "
+          f"written to {args.out}")
+    print(f"  {args.out}/ca        key custodian only (CA key, token keys)")
+    if args.token_mode == "oprf":
+        print(f"  {args.out}/keysvc    the key service (fedalert keys... on the custodian's host; holds the OPRF keys)")
     print(f"  {args.out}/matcher   give to the matcher operator (holds no token key)")
+    held = "holds no token key" if args.token_mode == "oprf" else "holds the token keyset"
     for a in areas:
-        print(f"  {args.out}/areas/{a}  give to area {a}'s node operator")
+        print(f"  {args.out}/areas/{a}  give to area {a}'s node operator ({held})")
+    return 0
+
+
+def _cmd_token_mode(args: argparse.Namespace) -> int:
+    from fedalert.keys import tokenmode
+
+    if args.action == "oprf":
+        key_id, kept = tokenmode.switch_to_oprf(args.out, hosts=args.keysvc_host, ca_passphrase=_passphrase(args))
+        print(f"OPRF token key {key_id} is now primary; the key service folder is {args.out}/keysvc")
+        print(f"  nodes publish under {key_id} (through the key service) and, until the switch ends, under the "
+              f"HMAC key id(s) {', '.join(kept)}")
+        print("  start the key service, send the new directory.json to everyone, give nodes --keysvc; after the "
+              f"grace period retire {', '.join(kept)} at the matcher, then: fedalert keys token-mode finish --out {args.out}")
+    else:
+        removed = tokenmode.finish_switch(args.out, ca_passphrase=_passphrase(args))
+        print(f"switch to OPRF mode finished: nodes publish only under OPRF key ids; {len(removed)} HMAC keyset "
+              "file(s) deleted under the ceremony folder")
+        print("  send the new directory.json to everyone; each node operator deletes the node's tokens.keyset.json")
     return 0
 
 
@@ -188,18 +233,18 @@ def _cmd_token_key(args: argparse.Namespace) -> int:
     if args.action == "add":
         if args.key_id:
             raise KeysUsageError("'token-key add' takes no key id; a fresh one is drawn")
-        key_id = rotation.add_token_key(args.out, seal=True)
-        print(f"token key {key_id} added (enabled, not primary) to ca/ and every areas/<id>/ folder")
+        key_id = rotation.add_token_key(args.out, seal=True, ca_passphrase=_passphrase(args))
+        print(f"token key {key_id} added (enabled, not primary)")
         print(f"  then run: fedalert keys token-key promote {key_id} --out {args.out}")
     else:
         if not args.key_id:
             raise KeysUsageError(f"'token-key {args.action}' needs the key id (see 'fedalert keys show')")
         key_id = args.key_id
         if args.action == "promote":
-            rotation.promote_token_key(args.out, key_id, seal=True)
+            rotation.promote_token_key(args.out, key_id, seal=True, ca_passphrase=_passphrase(args))
             print(f"token key {key_id} is now primary; the nodes republish under it once they install the keyset")
         else:
-            rotation.disable_token_key(args.out, key_id, seal=True)
+            rotation.disable_token_key(args.out, key_id, seal=True, ca_passphrase=_passphrase(args))
             print(f"token key {key_id} disabled")
     _send(args, sorted(package_path(args.out, key_id, "x").parent.glob("*.sealed")))
     return 0
@@ -208,8 +253,8 @@ def _cmd_token_key(args: argparse.Namespace) -> int:
 def _cmd_rotate(args: argparse.Namespace) -> int:
     from fedalert.keys import rotation
 
-    key_id, paths = rotation.rotate(args.out)
-    print(f"token key {key_id} added and made primary; keyset sealed to {len(paths)} area(s)")
+    key_id, paths = rotation.rotate(args.out, ca_passphrase=_passphrase(args))
+    print(f"token key {key_id} added and made primary" + ("" if not paths else f"; keyset sealed to {len(paths)} area(s)"))
     _send(args, paths)
     print(f"  after the grace period: fedalert matcher retire-key <old key id> (on the matcher), then "
           f"fedalert keys token-key disable <old key id> --out {args.out}")

@@ -7,8 +7,20 @@ File ``directory.json``::
               "areas": {"north": {"spiffe_id": "spiffe://demo/area/north", "cert_sha256": "<hex>",
                                   "sealing_public_b64": "...", "signing_public_b64": "...",
                                   "added_at": "..."}},
-              "revoked": [{"area": "east", "cert_sha256": "<hex>", "revoked_at": "...", "reason": "..."}]},
+              "revoked": [{"area": "east", "cert_sha256": "<hex>", "revoked_at": "...", "reason": "..."}],
+              "tokens": {"mode": "oprf", "suite": "ristretto255-SHA512", "primary": "k1a2b3c4d",
+                         "keys": {"k1a2b3c4d": {"public_b64": "<32 bytes>", "status": "enabled"}},
+                         "keysvc": {"spiffe_id": "spiffe://demo/keysvc", "cert_sha256": "<hex>"},
+                         "hmac_key_ids": []}},
      "signature_b64": "..."}
+
+``tokens`` is optional: without it (directories made before OPRF mode, or
+``keys init --token-mode hmac``) the federation is in HMAC token mode and
+every node holds the token keyset. In OPRF mode it names the key service
+(pinned by certificate fingerprint), every OPRF key id with its public key
+pkS (nodes check every batched proof against it) and state, the primary key
+id, and during a switch from HMAC mode (``keys token-mode oprf``) the HMAC
+key ids the nodes still publish under until ``keys token-mode finish``.
 
 The signature is ECDSA P-256 / SHA-256 (DER, base64) by the federation CA key
 over the canonical JSON of ``body``: ``json.dumps(body, sort_keys=True,
@@ -36,10 +48,15 @@ from fedalert.keys.spiffe import (
     check_area_id,
     check_federation,
     custodian_spiffe_id,
+    keysvc_spiffe_id,
     matcher_spiffe_id,
 )
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_KEY_ID = re.compile(r"^k[0-9a-f]{8}$")
+TOKEN_MODE_HMAC = "hmac"
+TOKEN_MODE_OPRF = "oprf"
+OPRF_SUITE = "ristretto255-SHA512"
 
 
 def canonical_json(body: dict) -> bytes:
@@ -70,7 +87,7 @@ _VERIFIED = object()
 class Directory:
     """A verified federation directory. Build with :meth:`load` or :meth:`from_bytes`."""
 
-    __slots__ = ("_body", "_sealing", "_signing", "_custodian_signing")
+    __slots__ = ("_body", "_sealing", "_signing", "_custodian_signing", "_oprf_public")
 
     def __init__(self, body: dict, *, _verified: object = None) -> None:
         # Only load()/from_bytes() construct a Directory, after verifying the signature.
@@ -80,6 +97,7 @@ class Directory:
         self._sealing: dict[str, X25519PublicKey] = {}
         self._signing: dict[str, Ed25519PublicKey] = {}
         self._custodian_signing: Ed25519PublicKey | None = None
+        self._oprf_public: dict[str, bytes] = {}
         self._check_shape()
 
     # -- loading ------------------------------------------------------------------
@@ -131,8 +149,9 @@ class Directory:
         expected = {"federation", "version", "issued_at", "matcher", "areas", "revoked"}
         # "custodian" (the key custodian's client certificate and keyset-signing key) is optional:
         # directories made before it existed stay valid.
-        if set(b) - {"custodian"} != expected:
-            raise DirectoryError(f"directory body must have exactly the fields {sorted(expected)} (and optionally custodian)")
+        if set(b) - {"custodian", "tokens"} != expected:
+            raise DirectoryError(f"directory body must have exactly the fields {sorted(expected)} "
+                                 "(and optionally custodian, tokens)")
         try:
             fed = check_federation(b["federation"])
         except KeysUsageError:
@@ -171,6 +190,8 @@ class Directory:
                 raise DirectoryError(f"directory field {where}.added_at must be a string")
             self._sealing[area] = _b64_key(entry.get("sealing_public_b64"), f"{where}.sealing_public_b64", X25519PublicKey)
             self._signing[area] = _b64_key(entry.get("signing_public_b64"), f"{where}.signing_public_b64", Ed25519PublicKey)
+        if "tokens" in b:
+            self._check_tokens(b["tokens"], fed)
         revoked = b["revoked"]
         if not isinstance(revoked, list):
             raise DirectoryError("directory field revoked must be a list")
@@ -178,6 +199,86 @@ class Directory:
             if not isinstance(r, dict) or set(r) != {"area", "cert_sha256", "revoked_at", "reason"} \
                     or not all(isinstance(v, str) for v in r.values()):
                 raise DirectoryError(f"directory field revoked[{i}] must have string fields area, cert_sha256, revoked_at, reason")
+
+    def _check_tokens(self, t, fed: str) -> None:
+        bad = "directory field tokens"
+        if not isinstance(t, dict) or t.get("mode") not in (TOKEN_MODE_HMAC, TOKEN_MODE_OPRF):
+            raise DirectoryError(f"{bad} must be an object whose mode is 'hmac' or 'oprf'")
+        if t["mode"] == TOKEN_MODE_HMAC:
+            if set(t) != {"mode"}:
+                raise DirectoryError(f"{bad}: in hmac mode it holds only the mode")
+            return
+        if set(t) != {"mode", "suite", "primary", "keys", "keysvc", "hmac_key_ids"} or t["suite"] != OPRF_SUITE:
+            raise DirectoryError(f"{bad}: in oprf mode it must hold exactly mode, suite ({OPRF_SUITE}), primary, "
+                                 "keys, keysvc and hmac_key_ids")
+        ks = t["keysvc"]
+        if not isinstance(ks, dict) or set(ks) != {"spiffe_id", "cert_sha256"} \
+                or ks["spiffe_id"] != keysvc_spiffe_id(fed) or not _HEX64.fullmatch(str(ks["cert_sha256"])):
+            raise DirectoryError(f"{bad}.keysvc must hold this federation's keysvc spiffe_id and cert_sha256")
+        keys = t["keys"]
+        if not isinstance(keys, dict) or not keys:
+            raise DirectoryError(f"{bad}.keys must name at least one OPRF key id")
+        for kid, entry in keys.items():
+            if not _KEY_ID.fullmatch(str(kid)) or not isinstance(entry, dict) \
+                    or set(entry) != {"public_b64", "status"} or entry["status"] not in ("enabled", "disabled"):
+                raise DirectoryError(f"{bad}.keys.{kid}: a key id ('k' + 8 hex digits) with public_b64 and "
+                                     "status enabled|disabled")
+            try:
+                raw = base64.b64decode(str(entry["public_b64"]), validate=True)
+            except (binascii.Error, ValueError):
+                raw = b""
+            if len(raw) != 32 or raw == bytes(32):
+                raise DirectoryError(f"{bad}.keys.{kid}.public_b64 must be a base64 32-byte ristretto255 element")
+            self._oprf_public[kid] = raw
+        if t["primary"] not in keys or keys[t["primary"]]["status"] != "enabled":
+            raise DirectoryError(f"{bad}.primary must name an enabled key in tokens.keys")
+        hk = t["hmac_key_ids"]
+        if not isinstance(hk, list) or not all(isinstance(k, str) and _KEY_ID.fullmatch(k) for k in hk) \
+                or set(hk) & set(keys):
+            raise DirectoryError(f"{bad}.hmac_key_ids must list HMAC key ids, none of them an OPRF key id")
+
+    # -- token mode ------------------------------------------------------------------
+    @property
+    def token_mode(self) -> str:
+        """'oprf' (a key service evaluates tokens) or 'hmac' (every node holds the token keyset)."""
+        return self._body.get("tokens", {}).get("mode", TOKEN_MODE_HMAC)
+
+    def _require_oprf(self) -> dict:
+        if self.token_mode != TOKEN_MODE_OPRF:
+            raise DirectoryError(f"the {self.federation} directory (version {self.version}) is in HMAC token mode; "
+                                 "it names no key service")
+        return self._body["tokens"]
+
+    @property
+    def oprf_primary(self) -> str:
+        return self._require_oprf()["primary"]
+
+    @property
+    def oprf_key_ids(self) -> list[str]:
+        """Every OPRF key id the directory lists, enabled or disabled."""
+        return list(self._require_oprf()["keys"])
+
+    def oprf_key_status(self, key_id: str) -> str | None:
+        entry = self._require_oprf()["keys"].get(key_id)
+        return entry["status"] if entry else None
+
+    def oprf_public(self, key_id: str) -> bytes:
+        """pkS of an OPRF key id (32 bytes); DirectoryError if the directory does not list it."""
+        self._require_oprf()
+        try:
+            return self._oprf_public[key_id]
+        except KeyError:
+            raise DirectoryError(f"OPRF key id {key_id!r} is not in the directory (version {self.version}); "
+                                 "fetch the latest directory.json") from None
+
+    @property
+    def keysvc_cert_sha256(self) -> str:
+        return self._require_oprf()["keysvc"]["cert_sha256"]
+
+    @property
+    def hmac_key_ids(self) -> list[str]:
+        """HMAC key ids still published under during a switch to OPRF mode (empty otherwise)."""
+        return list(self._require_oprf()["hmac_key_ids"]) if self.token_mode == TOKEN_MODE_OPRF else []
 
     # -- queries ------------------------------------------------------------------
     @property

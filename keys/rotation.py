@@ -16,6 +16,12 @@ then sends each area its new ``tokens.keyset.json``. Outline (docs/KEYS.md):
 keyset to each active area (``fedalert.keys.keydelivery``) and writes
 ``DIR/rotation/<key_id>/<area>.sealed``; ``fedalert.keys.send`` posts those
 files to the matcher, which relays them to the nodes.
+
+In OPRF token mode (fedalert.keys.tokenmode) the same four steps edit the key
+service's OPRF keyset and re-sign the directory with the new public keys;
+nothing is sealed or relayed, since no node holds a token key (``seal`` is
+ignored). Re-signing needs the CA key, so these steps then take
+``ca_passphrase``.
 """
 
 from __future__ import annotations
@@ -88,30 +94,52 @@ def _update(out: Path, change, *, seal_key=None) -> TokenKeyset:
         return result
 
 
-def add_token_key(out: Path, *, enabled: bool = True, seal: bool = False) -> str:
+def _oprf(out: Path) -> bool:
+    from fedalert.keys.tokenmode import is_oprf
+
+    return is_oprf(out)
+
+
+def _update_oprf(out: Path, change, ca_passphrase):
+    from fedalert.keys.tokenmode import update_oprf
+
+    return update_oprf(out, change, ca_passphrase=ca_passphrase)
+
+
+def add_token_key(out: Path, *, enabled: bool = True, seal: bool = False, ca_passphrase: bytes | None = None) -> str:
     """Add a new (non-primary) token key everywhere under ``out``; return its key id."""
+    if _oprf(out):
+        return _update_oprf(out, lambda ks: ks.add_key(), ca_passphrase)
     return _update(out, lambda ks: ks.add_key(enabled=enabled), seal_key=(lambda kid: kid) if seal else None)
 
 
-def promote_token_key(out: Path, key_id: str, *, seal: bool = False) -> None:
+def promote_token_key(out: Path, key_id: str, *, seal: bool = False, ca_passphrase: bytes | None = None) -> None:
     """Make ``key_id`` the primary token key everywhere under ``out``."""
+    if _oprf(out):
+        return _update_oprf(out, lambda ks: ks.promote(key_id), ca_passphrase)
     _update(out, lambda ks: ks.promote(key_id), seal_key=key_id if seal else None)
 
 
-def disable_token_key(out: Path, key_id: str, *, seal: bool = False) -> None:
+def disable_token_key(out: Path, key_id: str, *, seal: bool = False, ca_passphrase: bytes | None = None) -> None:
     """Disable a non-primary token key everywhere under ``out``."""
+    if _oprf(out):
+        return _update_oprf(out, lambda ks: ks.disable(key_id), ca_passphrase)
     _update(out, lambda ks: ks.disable(key_id), seal_key=key_id if seal else None)
 
 
-def rotate(out: Path) -> tuple[str, list[Path]]:
+def rotate(out: Path, *, ca_passphrase: bytes | None = None) -> tuple[str, list[Path]]:
     """Add a new token key and make it primary in one step; seal the keyset to every active area.
 
-    Returns the new key id and the package files written under DIR/rotation/<key_id>/.
+    Returns the new key id and the package files written under DIR/rotation/<key_id>/
+    (none in OPRF mode: the key service holds the keys, the directory names them).
     """
-    def change(ks: TokenKeyset) -> str:
+    def change(ks) -> str:
         new = ks.add_key()
         ks.promote(new)
         return new
+
+    if _oprf(out):
+        return _update_oprf(out, change, ca_passphrase), []
 
     key_id = _update(out, change, seal_key=lambda kid: kid)
     return key_id, sorted(package_path(out, key_id, "x").parent.glob("*.sealed"))

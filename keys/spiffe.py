@@ -1,7 +1,9 @@
 """SPIFFE ids of federation members, and reading them from certificates.
 
 A member's identity is the one URI SAN in its certificate:
-``spiffe://<federation>/matcher`` or ``spiffe://<federation>/area/<id>``.
+``spiffe://<federation>/matcher``, ``spiffe://<federation>/custodian``,
+``spiffe://<federation>/keysvc`` (the OPRF key service) or
+``spiffe://<federation>/area/<id>``.
 Parsing is strict: anything else (other paths, query, fragment, port, user
 info, percent-escapes, upper case, trailing slash) is refused.
 """
@@ -20,13 +22,15 @@ FEDERATION_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?$")
 
 _SPIFFE_RE = re.compile(
     r"^spiffe://(?P<fed>[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?)"
-    r"/(?:(?P<matcher>matcher)|(?P<custodian>custodian)|area/(?P<area>[a-z0-9][a-z0-9-]{0,31}))$"
+    r"/(?:(?P<matcher>matcher)|(?P<custodian>custodian)|(?P<keysvc>keysvc)|area/(?P<area>[a-z0-9][a-z0-9-]{0,31}))$"
 )
 
 ROLE_MATCHER = "matcher"
 ROLE_AREA = "area"
 #: The key custodian's client identity: it may only post sealed keysets to the matcher.
 ROLE_CUSTODIAN = "custodian"
+#: The OPRF key service (token mode oprf): it serves areas, and is a client of nobody.
+ROLE_KEYSVC = "keysvc"
 
 
 def check_area_id(area: str) -> str:
@@ -64,10 +68,15 @@ def custodian_spiffe_id(federation: str) -> str:
     return f"spiffe://{check_federation(federation)}/custodian"
 
 
+def keysvc_spiffe_id(federation: str) -> str:
+    """``spiffe://<federation>/keysvc``."""
+    return f"spiffe://{check_federation(federation)}/keysvc"
+
+
 def parse_spiffe_id(uri: str) -> tuple[str, str, str | None]:
     """Split a member SPIFFE id into ``(federation, role, area or None)``.
 
-    ``role`` is ``"matcher"``, ``"custodian"`` or ``"area"``. Raises IdentityError on anything
+    ``role`` is ``"matcher"``, ``"custodian"``, ``"keysvc"`` or ``"area"``. Raises IdentityError on anything
     that is not exactly one of the two forms.
     """
     if not isinstance(uri, str):
@@ -77,12 +86,14 @@ def parse_spiffe_id(uri: str) -> tuple[str, str, str | None]:
         shown = uri if len(uri) <= 120 else uri[:120] + "..."
         raise IdentityError(
             f"{shown!r} is not a fedalert SPIFFE id; expected spiffe://<federation>/matcher, "
-            "spiffe://<federation>/custodian or spiffe://<federation>/area/<id>"
+            "spiffe://<federation>/custodian, spiffe://<federation>/keysvc or spiffe://<federation>/area/<id>"
         )
     if m.group("matcher"):
         return m.group("fed"), ROLE_MATCHER, None
     if m.group("custodian"):
         return m.group("fed"), ROLE_CUSTODIAN, None
+    if m.group("keysvc"):
+        return m.group("fed"), ROLE_KEYSVC, None
     return m.group("fed"), ROLE_AREA, m.group("area")
 
 

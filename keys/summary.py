@@ -66,10 +66,19 @@ def describe_federation(out: Path) -> dict:
         if a_cert.exists():
             entry["cert"] = _cert_info(a_cert)
         info["areas"][area] = entry
-    try:
-        info["token_keys"] = TokenKeyset.load(ca_dir / c.KEYSET).describe()
-    except KeysError as exc:
-        info["token_keys_error"] = str(exc)
+    info["token_mode"] = d.token_mode
+    if d.token_mode == "oprf":
+        info["keysvc"] = {"cert_sha256": d.keysvc_cert_sha256, "hmac_key_ids": d.hmac_key_ids}
+        ks_cert = out / "keysvc" / "keysvc.crt"
+        if ks_cert.exists():
+            info["keysvc"]["cert"] = _cert_info(ks_cert)
+        info["oprf_keys"] = [{"key_id": k, "status": d.oprf_key_status(k), "primary": k == d.oprf_primary}
+                             for k in d.oprf_key_ids]
+    if (ca_dir / c.KEYSET).exists():
+        try:
+            info["token_keys"] = TokenKeyset.load(ca_dir / c.KEYSET).describe()
+        except KeysError as exc:
+            info["token_keys_error"] = str(exc)
     return info
 
 
@@ -89,6 +98,14 @@ def format_federation(info: dict) -> str:
         exp = e.get("cert", {}).get("not_after", "?")
         flag = "  REVOKED" if e["revoked"] else _flag(e.get("cert"))
         lines.append(f"area        {e['spiffe_id']}  expires {exp}  sha256 {e['cert_sha256']}{flag}")
+    lines.append(f"token mode  {info.get('token_mode', 'hmac')}")
+    if info.get("keysvc"):
+        ks = info["keysvc"]
+        exp = ks.get("cert", {}).get("not_after", "?")
+        lines.append(f"keysvc      expires {exp}  sha256 {ks['cert_sha256']}{_flag(ks.get('cert'))}")
+    for k in info.get("oprf_keys", []):
+        star = " (primary)" if k["primary"] else ""
+        lines.append(f"oprf key    {k['key_id']}  {k['status']}{star}")
     if info.get("token_keys") is not None:
         for k in info["token_keys"]:
             star = " (primary)" if k["primary"] else ""

@@ -291,7 +291,7 @@ def _run(argv: list[str]) -> int:
 def test_cli_init_add_show_verify_revoke(tmp_path: Path, capsys):
     out = tmp_path / "f"
     assert _run(["keys", "init", "--federation", FED, "--areas", "a1,b2", "--out", str(out),
-                 "--matcher-host", "m.test", "--days", "30"]) == 0
+                 "--matcher-host", "m.test", "--days", "30", "--token-mode", "hmac"]) == 0
     m = _cert(out / "matcher" / "matcher.crt")
     assert 29 <= (m.not_valid_after_utc - m.not_valid_before_utc).days <= 31
     assert _run(["keys", "add-area", "--out", str(out), "--area", "c3"]) == 0

@@ -16,7 +16,8 @@ def _fedalert(*args: str) -> subprocess.CompletedProcess:
 
 def test_init_show_verify_and_exit_codes(tmp_path: Path):
     out = tmp_path / "keys"
-    r = _fedalert("keys", "init", "--federation", "procfed", "--areas", "a1,b2", "--out", str(out))
+    r = _fedalert("keys", "init", "--federation", "procfed", "--areas", "a1,b2", "--out", str(out),
+                  "--token-mode", "hmac")
     assert r.returncode == 0, r.stderr
     assert (out / "areas" / "b2" / "node.key").exists()
 
