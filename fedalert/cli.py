@@ -24,6 +24,7 @@ from fedalert.errors import FedalertError
 ROLES = {
     "keys": "fedalert.keys.cli",
     "matcher": "fedalert.matcher.cli",
+    "keysvc": "fedalert.keys.keysvc.cli",
     "node": "fedalert.node.cli",
     "demo": "fedalert.demo_cli",
     "health": "fedalert.health_cli",

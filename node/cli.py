@@ -14,7 +14,8 @@ from fedalert.errors import ConfigError
 log = logging.getLogger("fedalert.node")
 
 _CONFIG_KEYS = {"keys": "keys_dir", "db": "db", "matcher": "matcher", "listen": "listen", "audit": "audit",
-                "matcher_name": "matcher_name", "protocol": "protocol", "overlay": "overlay"}
+                "matcher_name": "matcher_name", "protocol": "protocol", "overlay": "overlay",
+                "keysvc": "keysvc", "keysvc_name": "keysvc_name"}
 _PATH_KEYS = ("keys", "db", "audit", "protocol", "overlay")
 
 
@@ -36,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             sp.add_argument("--keys", type=Path, help="this area's folder from the key ceremony")
             sp.add_argument("--matcher", help="matcher address host:port")
             sp.add_argument("--matcher-name", help="TLS name to expect on the matcher certificate")
+            sp.add_argument("--keysvc", help="OPRF key service address host:port (token mode oprf)")
+            sp.add_argument("--keysvc-name", help="TLS name to expect on the key service certificate (default keysvc)")
 
     s = nsub.add_parser("serve", help="run the node: publish changes, receive alerts, serve health")
     conn(s)
@@ -236,15 +239,26 @@ def _sync(args) -> int:
     from fedalert.node.trust import NodeTrust
     from fedalert.v1 import matcher_pb2_grpc as pb_grpc
 
-    NodeTrust(Path(cfg.keys_dir)).check_matcher(cfg.matcher, cfg.matcher_name)  # revoked/unknown matcher: refuse
+    trust = NodeTrust(Path(cfg.keys_dir))
+    trust.check_matcher(cfg.matcher, cfg.matcher_name)  # revoked/unknown matcher: refuse
     channel, stub = connect(cfg)
+    ks_channel = None
     with channel:
-        fetch_and_install(pb_grpc.KeyRelayStub(channel), Path(cfg.keys_dir), audit)
-        keyset = TokenKeyset.load(Path(cfg.keys_dir) / "tokens.keyset.json")
-        republish_if_rotated(store, keyset, audit)
-        stats = publish_pending(store, stub, keyset, progress=_progress, audit=audit,
-                                key_ids=publish_key_ids(store, keyset))
-        new = drain_once(store, stub, audit)
+        if trust.directory().token_mode == "oprf":
+            from fedalert.node.oprf_tokens import open_token_source
+
+            keyset, ks_channel = open_token_source(Path(cfg.keys_dir), Path(cfg.db), cfg.keysvc, cfg.keysvc_name, trust)
+        else:
+            fetch_and_install(pb_grpc.KeyRelayStub(channel), Path(cfg.keys_dir), audit)
+            keyset = TokenKeyset.load(Path(cfg.keys_dir) / "tokens.keyset.json")
+        try:
+            republish_if_rotated(store, keyset, audit)
+            stats = publish_pending(store, stub, keyset, progress=_progress, audit=audit,
+                                    key_ids=publish_key_ids(store, keyset))
+            new = drain_once(store, stub, audit)
+        finally:
+            if ks_channel is not None:
+                ks_channel.close()
     print(f"published {stats.records} records ({stats.tokens} tokens), {stats.withdrawn} withdrawals; "
           f"{new} new alerts")
     return 0

@@ -30,12 +30,15 @@ RECHECK_MATCHER_S = 300.0
 
 class NodeLifecycle:
     def __init__(self, keys_dir: Path, store, audit, channel, matcher_target: str, matcher_name: str,
-                 clock=time.monotonic, keyset_poll_s: float = 10.0):
+                 clock=time.monotonic, keyset_poll_s: float = 10.0, token_source=None):
         keys_dir = Path(keys_dir)
         self.store, self.audit, self.clock = store, audit, clock
         self.target, self.name = matcher_target, matcher_name
-        self.keysets = KeysetHolder(keys_dir)
         self.trust = NodeTrust(keys_dir)
+        # HMAC mode: the keyset file (reloaded on change). OPRF mode: the directory's key ids, read
+        # through the token source (node/oprf_tokens.py); no keyset is relayed to the node.
+        self.token_source = token_source
+        self.keysets = KeysetHolder(keys_dir) if token_source is None else None
         self.keys_dir = keys_dir
         self.relay = pb_grpc.KeyRelayStub(channel)
         self.expiry = ExpiryMonitor({"node": keys_dir / "node.crt", "federation CA": keys_dir / "ca.crt"},
@@ -54,7 +57,7 @@ class NodeLifecycle:
 
     @property
     def keyset(self):
-        return self.keysets.current()
+        return self.token_source if self.token_source is not None else self.keysets.current()
 
     def matcher_allowed(self) -> bool:
         """True when the matcher's certificate is the directory's and not revoked (re-checked on change)."""
@@ -86,6 +89,9 @@ class NodeLifecycle:
     def key_round(self) -> None:
         """Install relayed keysets (every keyset_poll_s), reload the keyset file, republish after a rotation."""
         now = self.clock()
+        if self.token_source is not None:  # OPRF mode: the directory names the key ids
+            republish_if_rotated(self.store, self.token_source, self.audit)
+            return
         if self._fetched_at is None or now - self._fetched_at >= self.keyset_poll_s:
             try:
                 fetch_and_install(self.relay, self.keys_dir, self.audit)

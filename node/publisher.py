@@ -17,7 +17,7 @@ import grpc
 
 from fedalert.node.records import identity_from_json
 from fedalert.node.matchkeys import build_match_keys
-from fedalert.node.tokens import TOKEN_BYTES, tokenise_packed
+from fedalert.node.tokens import TOKEN_BYTES, tokenise_records
 from fedalert.v1 import matcher_pb2 as pb
 
 log = logging.getLogger(__name__)
@@ -41,15 +41,21 @@ class PublishStats:
 
 def build_batch(keyset, pending, key_ids=None) -> tuple[pb.PublishRequest, list[tuple[str, int]], int]:
     """Tokenise pending active records into one PublishRequest, under each of `key_ids`
-    (default: the primary only; during a key rotation also the previous key, see node/rotation.py)."""
-    sent, records, n_bytes = [], [], 0
-    for p in pending:
-        match_keys = build_match_keys(identity_from_json(p.identity_json))
-        for key_id in key_ids or [keyset.primary_id]:
-            kinds, counts, values = tokenise_packed(keyset, match_keys, key_id)
+    (default: the primary only; during a key rotation also the previous key, see node/rotation.py).
+
+    One call to the token source per key id for the whole batch
+    (tokens.tokenise_records): in OPRF mode that is one evaluation round at
+    the key service, not one per record."""
+    match_keys = [build_match_keys(identity_from_json(p.identity_json)) for p in pending]
+    ids = key_ids or [keyset.primary_id]
+    by_key = {key_id: tokenise_records(keyset, match_keys, key_id) for key_id in ids}
+    records, n_bytes = [], 0
+    for i, p in enumerate(pending):
+        for key_id in ids:
+            kinds, counts, values = by_key[key_id][i]
             records.append(pb.RecordTokens(handle=p.handle, key_id=key_id, kinds=kinds, counts=counts, values=values))
             n_bytes += len(values)
-        sent.append((p.record_id, p.version))
+    sent = [(p.record_id, p.version) for p in pending]
     return pb.PublishRequest(batch_id=uuid.uuid4().hex, records=records), sent, n_bytes // TOKEN_BYTES
 
 

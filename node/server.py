@@ -11,10 +11,11 @@ from pathlib import Path
 import grpc
 
 from fedalert.audit import AuditLog
-from fedalert.keys.certs import MATCHER_DNS_NAME
+from fedalert.keys.certs import KEYSVC_DNS_NAME, MATCHER_DNS_NAME
 from fedalert.migrations import open_db
 from fedalert.node.inbox import AlertWatcher
 from fedalert.node.lifecycle import NodeLifecycle
+from fedalert.node.oprf_tokens import ProofFailedError
 from fedalert.node.publisher import publish_pending
 from fedalert.node import relay
 from fedalert.node.rotation import publish_key_ids
@@ -29,14 +30,29 @@ log = logging.getLogger(__name__)
 #: Every secret in an area's key folder. A node refuses to start if any of them
 #: is readable by group or others (keys.read_secret says how to fix it).
 AREA_SECRET_FILES = ("node.key", "tokens.keyset.json", "sealing.key", "signing.key")
+#: In OPRF token mode an area holds no token key: tokens.keyset.json is absent
+#: (or, while a federation switches from HMAC mode, optional).
+TOKEN_KEY_FILE = "tokens.keyset.json"
+
+
+def token_mode(keys_dir: Path) -> str:
+    """'oprf' or 'hmac', as the area's signed directory says."""
+    from fedalert.keys import Directory
+
+    keys_dir = Path(keys_dir)
+    return Directory.load(keys_dir / "directory.json", keys_dir / "ca.crt").token_mode
 
 
 def check_key_files(keys_dir: Path) -> None:
     """Refuse (KeyFileError) unless every area secret is an owner-only regular file."""
     from fedalert.keys import read_secret
 
+    oprf = token_mode(keys_dir) == "oprf"
     for name in AREA_SECRET_FILES:
-        read_secret(Path(keys_dir) / name)
+        path = Path(keys_dir) / name
+        if name == TOKEN_KEY_FILE and oprf and not path.exists():
+            continue
+        read_secret(path)
 
 
 @dataclass
@@ -58,6 +74,9 @@ class NodeConfig:
     protocol: Path | None = None
     overlay: Path | None = None
     housekeeping_interval: float = 600.0
+    # OPRF token mode: the key service (host:port) and the TLS name on its certificate.
+    keysvc: str | None = None
+    keysvc_name: str = KEYSVC_DNS_NAME
 
     def audit_path(self) -> Path:
         return self.audit or Path(self.db).with_suffix(".audit.jsonl")
@@ -85,9 +104,19 @@ class NodeApp:
         self.store = NodeStore(self.cfg.db)
         self.audit = AuditLog(self.cfg.audit_path())
         self.channel, self.stub = connect(self.cfg)
+        self.keysvc_channel = self.tokens = None
+        if token_mode(keys) == "oprf":  # no token key here: the key service evaluates blinded match keys
+            from fedalert.node.oprf_tokens import open_token_source
+            from fedalert.node.trust import NodeTrust
+
+            self.tokens, self.keysvc_channel = open_token_source(keys, self.cfg.db, self.cfg.keysvc,
+                                                                 self.cfg.keysvc_name, NodeTrust(keys))
         # Keyset reload and rotation, matcher certificate check, expiry warnings.
         self.lifecycle = NodeLifecycle(keys, self.store, self.audit, self.channel, self.cfg.matcher,
-                                       self.cfg.matcher_name, keyset_poll_s=max(1.0, 10 * self.cfg.poll_interval))
+                                       self.cfg.matcher_name, keyset_poll_s=max(1.0, 10 * self.cfg.poll_interval),
+                                       token_source=self.tokens)
+        self._halted: int | None = None  # directory version at which a failed proof stopped publishing
+        self._halt_logged = 0.0
         self.server, self.port = create_server(self.cfg.listen, TlsFiles.for_area(keys).server_credentials())
         self.health = add_health(self.server, ["fedalert.v1.Node"])
         self.watcher = AlertWatcher(self.store, self.stub, self.audit, on_alert=self._on_alert)
@@ -174,6 +203,10 @@ class NodeApp:
                     self.wake.clear()
                     backoff = min(backoff * 2, 10.0)
                     continue
+                if self._publishing_halted():
+                    self.wake.wait(min(backoff * 2, 10.0))
+                    self.wake.clear()
+                    continue
                 self.lifecycle.key_round()
                 if self.store.pending_count():
                     keyset = self.keyset
@@ -182,6 +215,13 @@ class NodeApp:
                     log.info("published %d records (%d tokens), %d withdrawals",
                              stats.records, stats.tokens, stats.withdrawn)
                 backoff = self.cfg.poll_interval
+            except ProofFailedError as exc:
+                # Never publish tokens that cannot be trusted: stop until the directory changes.
+                self._halted = self.lifecycle.trust.directory().version
+                self._halt_logged = time.monotonic()
+                log.error("publishing stopped: %s", exc)
+                self.audit.append("oprf.proof_failed", directory_version=self._halted)
+                backoff = min(backoff * 2, 10.0)
             except grpc.RpcError as exc:
                 # The matcher's message says why (e.g. over the daily quota); it never echoes tokens.
                 log.warning("publish failed (%s: %s); will retry", exc.code().name, exc.details())
@@ -191,6 +231,25 @@ class NodeApp:
                 backoff = min(backoff * 2, 10.0)
             self.wake.wait(backoff)
             self.wake.clear()
+
+    def _publishing_halted(self) -> bool:
+        """After a failed proof, publish nothing until the directory changes (ERROR every 10 minutes)."""
+        if self._halted is None:
+            return False
+        version = self.lifecycle.trust.directory().version
+        if version != self._halted:
+            log.warning("directory version %d loaded after a failed proof: publishing resumes", version)
+            self._halted = None
+            return False
+        if time.monotonic() - self._halt_logged >= 600:
+            self._halt_logged = time.monotonic()
+            log.error("publishing is still stopped: the key service's proof did not verify under directory "
+                      "version %d", version)
+        return True
+
+    @property
+    def publishing_halted(self) -> bool:
+        return self._halted is not None
 
     def stop(self, grace: float = 1.0) -> None:
         self.stopping.set()
@@ -207,6 +266,9 @@ class NodeApp:
             if t.ident is not None:
                 t.join(timeout=grace + 5)
         self.channel.close()
+        if self.keysvc_channel is not None:
+            self.keysvc_channel.close()
+            self.tokens.cache.close()
         self.store.close()
         self._send_db.conn.close()
         self._recv_db.conn.close()

@@ -103,6 +103,14 @@ def fed_keys(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def oprf_keys(tmp_path_factory) -> Path:
+    """A key ceremony in OPRF token mode: federation 'oprffed', areas a, b, c, a key service folder."""
+    out = tmp_path_factory.mktemp("oprf-ceremony") / "keys"
+    init_federation(out, "oprffed", ["a", "b", "c"], token_mode="oprf")
+    return out
+
+
+@pytest.fixture(scope="session")
 def other_keys(tmp_path_factory) -> Path:
     """A second, unrelated federation (another CA)."""
     out = tmp_path_factory.mktemp("other") / "keys"

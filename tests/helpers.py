@@ -107,3 +107,49 @@ class MatcherHandle:
 
         self.app = build_matcher(self.keys / "matcher", self.db, f"127.0.0.1:{self.port}", **self.opts)
         return self
+
+
+class KeysvcHandle:
+    """A real OPRF key service on 127.0.0.1:0 over mTLS (keys from an OPRF-mode ceremony)."""
+
+    def __init__(self, keys: Path, db: Path, **opts):
+        self.keys, self.db, self.opts = keys, db, opts
+        self.app = None
+        self._channels: list[grpc.Channel] = []
+
+    def start(self):
+        from fedalert.keys.keysvc.server import build_keysvc
+
+        self.app = build_keysvc(self.keys / "keysvc", self.db, "127.0.0.1:0", **self.opts)
+        self.port = self.app.port
+        return self
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def channel(self, area: str, keys: Path | None = None) -> grpc.Channel:
+        tls = TlsFiles.for_area((keys or self.keys) / "areas" / area)
+        ch = secure_channel(self.target, tls, server_name="keysvc")
+        self._channels.append(ch)
+        return ch
+
+    def stub(self, area: str, keys: Path | None = None):
+        from fedalert.v1 import keysvc_pb2_grpc
+
+        return keysvc_pb2_grpc.KeyServiceStub(self.channel(area, keys))
+
+    def client(self, area: str):
+        """The node's key service client for `area` (blind, evaluate, verify, unblind)."""
+        from fedalert.node.oprf_tokens import KeyServiceClient
+        from fedalert.node.trust import NodeTrust
+
+        return KeyServiceClient(self.channel(area), NodeTrust(self.keys / "areas" / area).directory)
+
+    def stop(self):
+        for ch in self._channels:
+            ch.close()
+        self._channels.clear()
+        if self.app:
+            self.app.stop()
+            self.app = None

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 LOG_SUFFIXES = {".log", ".jsonl", ".txt", ".out", ".err", ".csv", ".md", ".json"}
 #: Files that are key material or stores (not scanned; they hold keys on purpose
 #: or are binary databases).
-KEY_NAMES = {"tokens.keyset.json"}
+KEY_NAMES = {"tokens.keyset.json", "oprf.keyset.json"}
 MAX_SCAN_BYTES = 64 * 1024 * 1024
 
 
@@ -61,12 +61,17 @@ def secrets_of_key_file(path: Path) -> list[Secret]:
     except OSError:
         return []
     out: list[Secret] = []
-    if path.name == "tokens.keyset.json":
+    if path.name in KEY_NAMES:
         try:
             doc = json.loads(data)
             for k in doc.get("keys", []):
                 raw = base64.b64decode(k["secret_b64"])
-                out.append(Secret(f"{path} key {k.get('key_id')}", tuple(_forms(raw))))
+                needles = _forms(raw)
+                if path.name == "oprf.keyset.json":  # the seed, and the private scalar it derives
+                    from fedalert.keys.oprf_keyset import derive_token_key
+
+                    needles += _forms(derive_token_key(raw, k["key_id"]).export_scalar())
+                out.append(Secret(f"{path} key {k.get('key_id')}", tuple(needles)))
         except (ValueError, KeyError, TypeError, AttributeError):
             pass
         return out
