@@ -3,7 +3,6 @@
 Public surface (see docs/INTERFACES.md and docs/KEYS.md).
 """
 
-from fedalert.keys import rotation, tokenmode
 from fedalert.keys.ceremony import add_area, init_federation, renew_area, revoke_area
 from fedalert.keys.directory import Directory
 from fedalert.keys.errors import (
@@ -42,8 +41,6 @@ __all__ = [
     "open_sealed",
     "parse_spiffe_id",
     "read_secret",
-    "rotation",
-    "tokenmode",
     "renew_area",
     "revoke_area",
     "seal",

@@ -1,0 +1,162 @@
+"""Area nodes in OPRF token mode: no token key at the node, tokens from the key service, verified.
+
+Promises (issue 15): the node's keys folder has no token key; two areas that
+hold the same person match through tokens the key service evaluated blind;
+the node checks every batched proof against the directory's public key, and
+a proof that fails stops publishing with an ERROR and publishes nothing; a
+republish is answered from the node's encrypted cache without asking the
+key service again; an OPRF key rotation republishes under both key ids,
+tokens of the new key are new.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+import pytest
+
+from fedalert.audit import read_entries
+from fedalert.keys import rotation
+from fedalert.keys.oprf_keyset import OprfKeyset
+from fedalert.node.importer import import_file
+from fedalert.node.server import NodeApp, NodeConfig
+from fedalert.node.store import NodeStore
+from fedalert.node.token_cache import cache_paths
+from tests.helpers import KeysvcHandle, MatcherHandle, wait_until
+
+CSV_A = "record_id,forename,surname,date_of_birth\nA1,Ambrose,Tolliver,04/07/1983\nA2,Silas,Moorcroft,01/02/1970\n"
+CSV_B = "record_id,forename,surname,date_of_birth\nB1,Ambrose,Tolliver,04/07/1983\nB2,Verity,Larkspur,03/03/1991\n"
+
+
+@pytest.fixture
+def fed(oprf_keys, tmp_path):
+    keys = tmp_path / "keys"
+    shutil.copytree(oprf_keys, keys)  # tests here rotate and swap keys
+    m = MatcherHandle(keys, tmp_path / "matcher.db").start()
+    k = KeysvcHandle(keys, tmp_path / "keysvc.db").start()
+    apps: dict[str, NodeApp] = {}
+
+    def start(area):
+        cfg = NodeConfig(keys_dir=keys / "areas" / area, db=tmp_path / f"{area}.db", matcher=m.target,
+                         keysvc=k.target, poll_interval=0.1)
+        apps[area] = NodeApp(cfg).start()
+        return apps[area]
+
+    yield keys, m, k, apps, start
+    for app in apps.values():
+        app.stop()
+    k.stop()
+    m.stop()
+
+
+def _import(app, tmp_path, text, name):
+    p = tmp_path / name
+    p.write_text(text)
+    store = NodeStore(app.cfg.db)
+    try:
+        import_file(store, p)
+    finally:
+        store.close()
+    app.wake.set()
+
+
+def _live(app):
+    return app.store.matches(live_only=True)
+
+
+def test_no_node_holds_a_token_key_and_areas_match_through_the_key_service(fed, tmp_path):
+    keys, m, k, apps, start = fed
+    for area in ("a", "b", "c"):
+        names = {p.name for p in (keys / "areas" / area).iterdir()}
+        assert not names & {"tokens.keyset.json", "oprf.keyset.json"}, names
+    a, b = start("a"), start("b")
+    _import(a, tmp_path, CSV_A, "a.csv")
+    _import(b, tmp_path, CSV_B, "b.csv")
+    assert wait_until(lambda: _live(a) and _live(b), timeout=60)
+    ma, mb = _live(a), _live(b)
+    assert ma[0]["match_id"] == mb[0]["match_id"] and {ma[0]["record_id"], mb[0]["record_id"]} == {"A1", "B1"}
+    assert ma[0]["tier"] == "high"
+    # Tokens are published under the OPRF primary key id; the node's keys folder is still keyless.
+    kid = OprfKeyset.load(keys / "keysvc" / "oprf.keyset.json").primary_id
+    assert {r[0] for r in m.app.engine.db.execute("SELECT DISTINCT key_id FROM records").fetchall()} == {kid}
+    assert not (keys / "areas" / "a" / "tokens.keyset.json").exists()
+    # The cache sits beside the store, owner-only, and holds no match key in clear.
+    db_path, key_path = cache_paths(a.cfg.db)
+    assert oct(key_path.stat().st_mode & 0o777) == "0o600"
+    assert b"tolliver" not in db_path.read_bytes().lower()
+
+
+def test_a_republish_is_answered_from_the_cache(fed, tmp_path):
+    keys, m, k, apps, start = fed
+    a = start("a")
+    _import(a, tmp_path, CSV_A, "a.csv")
+    assert wait_until(lambda: a.store.pending_count() == 0 and a.tokens.client.batches > 0, timeout=60)
+    asked = a.tokens.client.batches
+    cached = a.tokens.cache.count()
+    store = NodeStore(a.cfg.db)
+    try:
+        assert store.mark_all_dirty() == 2
+    finally:
+        store.close()
+    a.wake.set()
+    assert wait_until(lambda: a.store.pending_count() == 0, timeout=60)
+    assert a.tokens.client.batches == asked and a.tokens.cache.count() == cached
+    (usage,) = k.app.store.usage()["a"].values()
+    assert usage["batches"] == asked
+
+
+def test_a_proof_that_fails_stops_publishing_with_an_error(fed, tmp_path, caplog):
+    keys, m, k, apps, start = fed
+    # The key service evaluates under a key the directory does not name (a split federation).
+    k.stop()
+    OprfKeyset.generate().save(keys / "keysvc" / "oprf.keyset.json")
+    rogue = KeysvcHandle(keys, tmp_path / "rogue.db")
+    rogue.opts = {}
+    from fedalert.keys.keysvc.server import build_keysvc
+
+    kid = OprfKeyset.load(keys / "keysvc" / "oprf.keyset.json").primary_id
+    # Name the rogue key's id as the directory's primary is not possible without the CA: instead the rogue
+    # keyset reuses the directory's key id with another seed.
+    directory_kid = OprfKeyset.load(keys / "ca" / "oprf.keyset.json").primary_id
+    doc = (keys / "keysvc" / "oprf.keyset.json").read_text().replace(kid, directory_kid)
+    from fedalert.keys import write_secret
+
+    write_secret(keys / "keysvc" / "oprf.keyset.json", doc.encode())
+    rogue.app = build_keysvc(keys / "keysvc", tmp_path / "rogue.db", f"127.0.0.1:{k.port}")
+    rogue.port = rogue.app.port
+    try:
+        caplog.set_level(logging.ERROR)
+        a = start("a")
+        _import(a, tmp_path, CSV_A, "a.csv")
+        assert wait_until(lambda: a.publishing_halted, timeout=60)
+        assert a.store.pending_count() == 2
+        assert m.app.engine.db.execute("SELECT count(*) FROM records").fetchone()[0] == 0
+        assert any("publishing stopped" in r.getMessage() and "does not verify" in r.getMessage()
+                   for r in caplog.records if r.levelno == logging.ERROR)
+        assert any(e["event"] == "oprf.proof_failed" for e in read_entries(a.cfg.audit_path()))
+        assert a.tokens.cache.count() == 0  # nothing untrusted is kept either
+    finally:
+        rogue.app.stop()
+
+
+def test_oprf_rotation_republishes_under_both_key_ids(fed, tmp_path):
+    keys, m, k, apps, start = fed
+    a, b = start("a"), start("b")
+    _import(a, tmp_path, CSV_A, "a.csv")
+    _import(b, tmp_path, CSV_B, "b.csv")
+    assert wait_until(lambda: _live(a) and _live(b), timeout=60)
+    match_id = _live(a)[0]["match_id"]
+    old = OprfKeyset.load(keys / "ca" / "oprf.keyset.json").primary_id
+    new, _ = rotation.rotate(keys)  # re-signs every directory copy; the key service reloads its keyset
+
+    def both():
+        rows = m.app.engine.db.execute("SELECT area, key_id, count(*) FROM records GROUP BY area, key_id").fetchall()
+        return {(r[0], r[1]): r[2] for r in rows} == {("a", old): 2, ("a", new): 2, ("b", old): 2, ("b", new): 2}
+
+    for app in (a, b):
+        app.wake.set()
+    assert wait_until(both, timeout=90)
+    assert _live(a)[0]["match_id"] == match_id  # the same match, not a new one
+    tokens = dict(m.app.engine.db.execute("SELECT key_id, count(*) FROM records GROUP BY key_id").fetchall())
+    assert set(tokens) == {old, new}
