@@ -126,7 +126,7 @@ def start_nodes(fed: Federation, parallel: int = 4, timeout_s: float = 300.0) ->
             try:
                 fed.nodes[area] = start(f"node-{area}", [
                     "node", "serve", "--keys", str(fed.keys / "areas" / area), "--db", str(fed.node_db(area)),
-                    "--matcher", f"127.0.0.1:{fed.matcher.port}", "--listen", "127.0.0.1:0"],
+                    "--matcher", f"127.0.0.1:{fed.matcher.port}", "--listen", "127.0.0.1:0", *fed.node_args()],
                     fed.workdir / "state" / f"{area}.port", fed.log(f"node-{area}"), timeout=timeout_s)
             except Exception as exc:  # noqa: BLE001 - re-raised below
                 errors.append(exc)
@@ -208,6 +208,7 @@ def run_federation(fed: Federation, csvs: dict[str, Path], planted, expected_tok
 
     try:
         fed.start_matcher()
+        fed.start_keysvc()  # OPRF mode only
         start_nodes(fed)
         log(f"matcher on port {fed.matcher.port} and {len(fed.areas)} nodes up; importing")
         t0 = time.perf_counter()
@@ -236,6 +237,8 @@ def run_federation(fed: Federation, csvs: dict[str, Path], planted, expected_tok
                     res.all_alerts_s = time.perf_counter() - t0
                     res.cpu_s = {"matcher": round(proc_cpu_s(fed.matcher.popen.pid), 2),
                                  "nodes": round(sum(proc_cpu_s(p.popen.pid) for p in fed.nodes.values()), 2)}
+                    if fed.keysvc is not None:
+                        res.cpu_s["keysvc"] = round(proc_cpu_s(fed.keysvc.popen.pid), 2)
                     log(f"all {len(planted)} planted alerts delivered after {res.all_alerts_s:.1f}s")
                     break
             time.sleep(POLL_S)

@@ -39,6 +39,11 @@ class Federation:
     areas: list[str]
     matcher: Proc | None = None
     nodes: dict[str, Proc] = field(default_factory=dict)
+    #: "oprf" (a key service evaluates blinded match keys; no node holds a token key) or "hmac"
+    #: (the default here, for existing callers; the demo and `keys init` default to oprf).
+    token_mode: str = "hmac"
+    keysvc: Proc | None = None
+    keysvc_args: list[str] = field(default_factory=list)  # extra `keysvc serve` flags (limits, workers)
 
     @property
     def keys(self) -> Path:
@@ -75,7 +80,22 @@ class Federation:
     def make_keys(self) -> None:
         from fedalert.keys import init_federation
 
-        init_federation(self.keys, FEDERATION, self.areas)
+        init_federation(self.keys, FEDERATION, self.areas, token_mode=self.token_mode)
+
+    def start_keysvc(self) -> Proc | None:
+        """The OPRF key service (OPRF mode only), before any node starts."""
+        if self.token_mode != "oprf":
+            return None
+        (self.workdir / "state").mkdir(parents=True, exist_ok=True)
+        self.keysvc = start("keysvc", ["keysvc", "serve", "--keys", str(self.keys / "keysvc"),
+                                       "--db", str(self.workdir / "state" / "keysvc.db"), "--listen", "127.0.0.1:0",
+                                       *self.keysvc_args],
+                            self.workdir / "state" / "keysvc.port", self.log("keysvc"))
+        return self.keysvc
+
+    def node_args(self) -> list[str]:
+        """--keysvc for `fedalert node serve` in OPRF mode."""
+        return ["--keysvc", f"127.0.0.1:{self.keysvc.port}"] if self.keysvc is not None else []
 
     def start_matcher(self) -> Proc:
         (self.workdir / "state").mkdir(parents=True, exist_ok=True)
@@ -88,7 +108,7 @@ class Federation:
         assert self.matcher is not None
         self.nodes[area] = start(f"node-{area}", [
             "node", "serve", *self.area_args(area),
-            "--matcher", f"127.0.0.1:{self.matcher.port}", "--listen", "127.0.0.1:0"],
+            "--matcher", f"127.0.0.1:{self.matcher.port}", "--listen", "127.0.0.1:0", *self.node_args()],
             self.workdir / "state" / f"{area}.port", self.log(f"node-{area}"))
         return self.nodes[area]
 
@@ -112,7 +132,7 @@ class Federation:
                  "record_id": r[4]} for r in rows]
 
     def stop(self) -> None:
-        for proc in list(self.nodes.values()) + ([self.matcher] if self.matcher else []):
+        for proc in list(self.nodes.values()) + [p for p in (self.matcher, self.keysvc) if p]:
             proc.stop()
 
 
@@ -240,20 +260,23 @@ def run_disclosure(fed: Federation, result: dict, *, say=print) -> list[dict]:
              "fields_released": sorted(i["field"] for i in view["items"]), "fields_withheld": withheld}]
 
 
-def run_demo(workdir: Path | None = None, *, say=print) -> dict:
+def run_demo(workdir: Path | None = None, *, say=print, token_mode: str = "oprf") -> dict:
     """Run the whole demo; return the JSON document. Stops every process it started."""
     keep = workdir is not None
     root = Path(workdir) if keep else Path(tempfile.mkdtemp(prefix="fedalert-demo-"))
     root.mkdir(parents=True, exist_ok=True)
-    fed = Federation(root, list(AREAS))
+    fed = Federation(root, list(AREAS), token_mode=token_mode)
     data = make_demo_data(fed.areas)
     try:
-        say(f"key ceremony for federation {FEDERATION!r}, areas {', '.join(fed.areas)} -> {fed.keys}")
+        say(f"key ceremony for federation {FEDERATION!r} ({token_mode} token mode), areas "
+            f"{', '.join(fed.areas)} -> {fed.keys}")
         fed.make_keys()
         fed.write_overlays(_dt.date.today())
         csvs = data.write(root / "data")
         fed.start_matcher()
         say(f"matcher on 127.0.0.1:{fed.matcher.port} (mutual TLS)")
+        if fed.start_keysvc():
+            say(f"key service on 127.0.0.1:{fed.keysvc.port} (RFC 9497 VOPRF; no node holds a token key)")
         for area in fed.areas:
             fed.start_node(area)
             say(f"node {area} on 127.0.0.1:{fed.nodes[area].port}")
@@ -271,6 +294,7 @@ def run_demo(workdir: Path | None = None, *, say=print) -> dict:
                 break
             time.sleep(0.25)
         result["disclosures"] = run_disclosure(fed, result, say=say)
+        result["token_mode"] = token_mode
         return result
     finally:
         fed.stop()

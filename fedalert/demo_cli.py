@@ -12,6 +12,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="run a whole federation on this machine and show alerts")
     p.add_argument("--workdir", type=Path, help="keep keys, configs, CSVs, databases and logs here")
     p.add_argument("--json", action="store_true", help="print only the JSON result on stdout")
+    p.add_argument("--token-mode", choices=["oprf", "hmac"], default="oprf",
+                   help="oprf (default): a key service evaluates blinded match keys, no node holds a token key; "
+                        "hmac: every node holds the token keyset")
     p.set_defaults(func=_demo)
 
 
@@ -19,7 +22,7 @@ def _demo(args) -> int:
     from fedalert.demo import render, run_demo
 
     say = (lambda msg: print(msg, file=sys.stderr)) if args.json else print
-    result = run_demo(args.workdir, say=say)
+    result = run_demo(args.workdir, say=say, token_mode=args.token_mode)
     if args.json:
         print(json.dumps(result, indent=2))
     else:

@@ -142,3 +142,27 @@ def test_role_logs_have_no_errors(demo_run):
     for log in logs:
         text = log.read_text(encoding="utf-8", errors="replace")
         assert " ERROR " not in text and "Traceback" not in text, f"{log.name}:\n{text[-2000:]}"
+
+
+def test_demo_default_is_oprf_and_no_area_holds_a_token_key(demo_run):
+    work, out, _ = demo_run
+    assert out["token_mode"] == "oprf"
+    for area in AREAS:
+        names = {p.name for p in (work / "keys" / "areas" / area).iterdir()}
+        assert not names & {"tokens.keyset.json", "oprf.keyset.json"}, (area, names)
+    assert (work / "logs" / "keysvc.log").exists() and (work / "state" / "keysvc.db").exists()
+    # The key service saw blinded elements only: no identifier in its state or log.
+    needles = _plaintext_needles()
+    for path in [work / "logs" / "keysvc.log", *sorted((work / "state").glob("keysvc.*"))]:
+        blob = path.read_bytes()
+        hits = [n for n in needles if n.encode() in blob]
+        assert not hits, (path.name, hits[:5])
+
+
+def test_demo_in_hmac_mode_says_so(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "fedalert", "demo", "--token-mode", "hmac", "--json"],
+                         capture_output=True, text=True, timeout=180)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = json.loads(res.stdout)
+    assert out["token_mode"] == "hmac"
+    assert all(p["found"] == p["expect_match"] for p in out["planted"])
