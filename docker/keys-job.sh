@@ -11,7 +11,9 @@
 #    beside --out and renames it into place.
 # 2. For every role volume mounted at /export/<role>, replaces its contents with
 #    exactly that role's folder: /export/matcher <- /ceremony/matcher (no token
-#    keyset), /export/area-<id> <- /ceremony/areas/<id>. Nothing else is copied.
+#    keyset), /export/keysvc <- /ceremony/keysvc (the OPRF key service: the only
+#    role that holds a token key), /export/area-<id> <- /ceremony/areas/<id>
+#    (no token key in OPRF mode). Nothing else is copied.
 # 3. For every area config volume mounted at /config/area-<id>, writes the
 #    area's protocol overlay overlay.toml (invented partners <id>-police,
 #    <id>-council, <id>-ida, signed off 30 days before the first run; see
@@ -45,8 +47,9 @@ for dest in "$EXPORT"/*; do
   role=$(basename "$dest")
   case $role in
     matcher) src=$CEREMONY/matcher ;;
+    keysvc)  src=$CEREMONY/keysvc ;;
     area-*)  src=$CEREMONY/areas/${role#area-} ;;
-    *) die "unknown role volume $dest (want matcher or area-<id>)" ;;
+    *) die "unknown role volume $dest (want matcher, keysvc or area-<id>)" ;;
   esac
   [ -d "$src" ] || die "the ceremony made no $src for $dest"
   # Replace, never merge: a file removed from the ceremony output must not linger.

@@ -34,7 +34,9 @@ def _tls(folder: Path):
         return TlsFiles.for_area(folder)
     if (folder / "matcher.crt").exists():
         return TlsFiles.for_matcher(folder)
-    raise UsageError(f"{folder} holds neither node.crt nor matcher.crt; give a ceremony role folder")
+    if (folder / "keysvc.crt").exists():
+        return TlsFiles(folder / "ca.crt", folder / "keysvc.crt", folder / "keysvc.key")
+    raise UsageError(f"{folder} holds none of node.crt, matcher.crt, keysvc.crt; give a ceremony role folder")
 
 
 def check(target: str, tls_dir: Path, service: str = "", server_name: str | None = None,

@@ -5,7 +5,7 @@ DOCKER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO_ROOT=$(cd "$DOCKER_DIR/.." && pwd)
 COMPOSE_FILE=$DOCKER_DIR/compose.yaml
 WHEELS_DIR=$DOCKER_DIR/wheels
-: "${FEDALERT_BASE_IMAGE:=fedalert-base:bookworm}"
+: "${FEDALERT_BASE_IMAGE:=fedalert-base:bookworm-sodium}"
 : "${FEDALERT_IMAGE:=fedalert:dev}"
 : "${FEDALERT_PROJECT:=fedalert}"
 export FEDALERT_BASE_IMAGE FEDALERT_IMAGE FEDALERT_PROJECT

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the fedalert image: host wheels -> base image -> docker build.
 #   FEDALERT_IMAGE       tag to build (default fedalert:dev)
-#   FEDALERT_DOCKER_BASE base image (default fedalert-base:bookworm, made here
+#   FEDALERT_DOCKER_BASE base image (default fedalert-base:bookworm-sodium, made here
 #                        by make-base-image.sh without any registry; set
 #                        python:3.11-slim-bookworm where a registry is reachable)
 set -euo pipefail

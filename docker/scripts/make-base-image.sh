@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
-# Build the registry-free base image fedalert-base:bookworm: a minimal Debian
-# bookworm rootfs (debootstrap minbase + python3, python3-venv, ca-certificates),
+# Build the registry-free base image fedalert-base:bookworm-sodium: a minimal Debian
+# bookworm rootfs (debootstrap minbase + python3, python3-venv, ca-certificates,
+# libsodium23 for the OPRF token mode),
 # trimmed, then `docker import`ed. No image registry is needed.
 #
 # Skips everything when the image already exists. Caches, under
 # $FEDALERT_CACHE (default /var/cache/fedalert):
 #   debootstrap-debs/           downloaded .debs, so a rebuild downloads nothing
-#   fedalert-base-bookworm.tar  the trimmed rootfs, so a lost image re-imports in seconds
+#   fedalert-base-bookworm-sodium.tar  the trimmed rootfs, so a lost image re-imports in seconds
 # FEDALERT_BASE_REBUILD=1 ignores both the image and the tarball.
 # The Debian mirror is the one this host's apt uses (FEDALERT_DEBIAN_MIRROR overrides).
 set -euo pipefail
 
-IMAGE=${FEDALERT_BASE_IMAGE:-fedalert-base:bookworm}
+IMAGE=${FEDALERT_BASE_IMAGE:-fedalert-base:bookworm-sodium}
 SUITE=bookworm
 CACHE=${FEDALERT_CACHE:-/var/cache/fedalert}
-TARBALL="$CACHE/fedalert-base-$SUITE.tar"
+TARBALL="$CACHE/fedalert-base-$SUITE-sodium.tar"
 DEBS="$CACHE/debootstrap-debs"
-PACKAGES=python3,python3-venv,ca-certificates
+# libsodium23: ristretto255 for the OPRF token mode (pysodium loads it; keys/oprf.py)
+PACKAGES=python3,python3-venv,ca-certificates,libsodium23
 
 log() { printf 'make-base-image: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }

@@ -23,11 +23,11 @@ STANDIN_OVERRIDE = HERE / "standin.override.yaml"
 STANDIN_DIR = HERE / "standin"
 
 IMAGE = os.environ.get("FEDALERT_IMAGE", "fedalert:test")
-BASE_IMAGE = os.environ.get("FEDALERT_BASE_IMAGE", "fedalert-base:bookworm")
+BASE_IMAGE = os.environ.get("FEDALERT_BASE_IMAGE", "fedalert-base:bookworm-sodium")
 AREAS = ("a", "b", "c")
-ROLE_SERVICES = ("matcher",) + tuple(f"area-{a}" for a in AREAS)
+ROLE_SERVICES = ("matcher", "keysvc") + tuple(f"area-{a}" for a in AREAS)
 # Roles the real network needs from `fedalert --help` (health: the healthchecks).
-REQUIRED_ROLES = ("keys", "matcher", "node", "health")
+REQUIRED_ROLES = ("keys", "matcher", "keysvc", "node", "health")
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SETUP_TIMEOUT = 900  # engine install + debootstrap + build, on 2 cores

@@ -29,6 +29,14 @@ def test_matcher_volume_holds_only_the_matcher_folder(standin_net):
     assert files["matcher.key"] == (SECRET, "10001")
 
 
+def test_keysvc_volume_holds_only_the_key_service_folder_on_the_internal_network(standin_net):
+    files = standin_net.volume_files("keysvc-keys")
+    assert set(files) == {"ca.crt", "directory.json", "keysvc.crt", "keysvc.key", "oprf.keyset.json"}
+    assert files["keysvc.key"] == files["oprf.keyset.json"] == (SECRET, "10001")
+    fed = standin_net.network_name("federation")
+    assert set(standin_net.inspect("keysvc")["NetworkSettings"]["Networks"]) == {fed}
+
+
 def test_each_area_volume_holds_only_its_own_folder(standin_net):
     for area in AREAS:
         files = standin_net.volume_files(f"area-{area}-keys")

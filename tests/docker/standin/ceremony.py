@@ -34,6 +34,10 @@ def main() -> None:
         write(out / "matcher" / name, "stand-in\n")
     write(out / "matcher" / "matcher.crt", "stand-in\n")
     write(out / "matcher" / "matcher.key", "stand-in\n", secret=True)
+    for name in ("ca.crt", "directory.json", "keysvc.crt"):
+        write(out / "keysvc" / name, "stand-in\n")
+    for name in ("keysvc.key", "oprf.keyset.json"):
+        write(out / "keysvc" / name, "stand-in\n", secret=True)
     for area in a.areas.split(","):
         d = out / "areas" / area
         for name in ("ca.crt", "node.crt", "directory.json"):
