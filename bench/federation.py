@@ -2,6 +2,14 @@
 
 Usage:
     python bench/federation.py [--areas 32] [--records 5000] [--quick] [--workdir DIR]
+                               [--modes hmac,oprf] [--no-psi] [--no-pairwise]
+
+``--modes hmac,oprf`` (the default) runs the same federation twice in one
+invocation, in HMAC token mode and in OPRF token mode (a key service process,
+RFC 9497 VOPRF, nodes with no token key), and reports OPRF against HMAC,
+libsodium's raw scalar-multiplication rate and the key service's rate, all
+measured in the same run (bench/_oprf_rates.py). ``--areas 8 --records 1000
+--no-psi --no-pairwise`` is a smaller run of the same shape.
 
 Starts the matcher and one node per area as processes over mutual TLS on
 loopback, imports synthetic people (bench/fed_people.py) with a known number
@@ -61,16 +69,22 @@ def _pct(values: list[float], q: float) -> float:
 def _keyset(fed: Federation):
     from fedalert.keys import TokenKeyset
 
+    if fed.token_mode != "hmac":
+        return None
     return TokenKeyset.load(fed.keys / "areas" / fed.areas[0] / "tokens.keyset.json")
 
 
+#: The bench measures speed, not the limits: the key service gets limits no run reaches.
+BENCH_KEYSVC_ARGS = ["--rate", "1e9", "--burst", "1000000000", "--quota", "1000000000"]
+
+
 def federation_run(root: Path, areas: list[str], per_area: int, duplicates: int, probes: int,
-                   with_baseline: bool) -> dict:
+                   with_baseline: bool, token_mode: str = "hmac") -> dict:
     people = make_people(areas, per_area, duplicates=duplicates, probes=probes, seed=len(areas) * 7919 + per_area)
     root.mkdir(parents=True, exist_ok=True)
     (root / "logs").mkdir(exist_ok=True)
     (root / "state").mkdir(exist_ok=True)
-    fed = Federation(root, areas)
+    fed = Federation(root, areas, token_mode=token_mode, keysvc_args=BENCH_KEYSVC_ARGS)
     fed.make_keys()
     csvs = people.write(root / "data")
     base = None
@@ -149,7 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--psi-python", type=Path, default=DEFAULT_PSI_PYTHON)
     ap.add_argument("--no-psi", action="store_true", help="skip the PSI comparison (keys report null)")
     ap.add_argument("--workdir", type=Path, help="keep state and logs here (default: a temporary folder)")
+    ap.add_argument("--modes", default="hmac,oprf",
+                    help="token modes to run, in one invocation (default hmac,oprf; hmac is needed for the baseline)")
+    ap.add_argument("--no-pairwise", action="store_true", help="skip the two-area run and the PSI comparison")
     args = ap.parse_args(argv)
+    modes = [m for m in args.modes.split(",") if m]
+    if not modes or set(modes) - {"hmac", "oprf"} or "hmac" not in modes:
+        ap.error("--modes takes hmac and optionally oprf, e.g. hmac,oprf")
     if args.quick:
         args.areas, args.records, args.psi_records, args.probes = 4, 400, 800, 20
     if args.areas < 2 or args.records < 10:
@@ -164,13 +184,44 @@ def main(argv: list[str] | None = None) -> int:
         log(f"federation: {args.areas} areas x {args.records} records, {duplicates} planted pairs")
         fr = federation_run(root / "federation", areas, args.records, duplicates, args.probes, True)
         base, res, people = fr["base"], fr["res"], fr["people"]
-        log(f"pairwise: 2 areas x {args.psi_records} records through fedalert")
-        pair_dup = max(4, args.psi_records // 50)
-        pr = federation_run(root / "pair", ["pair-a", "pair-b"], args.psi_records, pair_dup, 0, False)
-        pres = pr["res"]
-        fedalert_pair_s = pres.all_alerts_s
-        psi = None if args.no_psi else run_psi(root, {a: root / "pair" / "data" / f"{a}.csv"
-                                                       for a in ("pair-a", "pair-b")}, args.psi_python)
+        oprf_out = None
+        if "oprf" in modes:
+            from _oprf_rates import keysvc_rate, raw_scalarmult_rate
+
+            log(f"federation again in OPRF token mode: {args.areas} areas x {args.records} records")
+            fo = federation_run(root / "federation-oprf", areas, args.records, duplicates, args.probes, False, "oprf")
+            ores = fo["res"]
+            log("libsodium's raw variable-base scalar multiplication rate, then the key service's rate")
+            raw = raw_scalarmult_rate()
+            ksr = keysvc_rate(root / "keysvc-rate")
+            lat_o = ores.latencies_ms
+            ks_cpu = ores.cpu_s.get("keysvc", 0.0)
+            oprf_out = {
+                "all_alerts_s": round(ores.all_alerts_s, 2),
+                "vs_hmac": round(ores.all_alerts_s / res.all_alerts_s, 2),
+                "target_vs_hmac": 8.0,
+                "import_s": round(ores.import_s, 2), "publish_s": round(ores.publish_s, 2),
+                "matcher_tokens": ores.tokens_in_matcher, "planted_delivered": ores.planted_delivered,
+                "alert_latency_ms": {"p50": round(statistics.median(lat_o), 1) if lat_o else 0.0,
+                                     "p99": round(_pct(lat_o, 99), 1), "max": round(max(lat_o), 1) if lat_o else 0.0,
+                                     "n": len(lat_o)},
+                "cpu_s": ores.cpu_s, "hmac_cpu_s": res.cpu_s,
+                "keysvc_in_run_per_cpu_s": round(ores.tokens_in_matcher / ks_cpu, 1) if ks_cpu else None,
+                "raw_scalarmult": raw,
+                "keysvc_rate": ksr,
+                "keysvc_vs_raw_per_core": round(ksr["per_cpu_s"] / raw["per_cpu_s"], 3),
+                "target_keysvc_vs_raw": 0.40,
+                "peak_rss_mb": {k: round(v / 1024, 1) for k, v in ores.peak_rss_kb.items()},
+            }
+        fedalert_pair_s, psi = None, None
+        if not args.no_pairwise:
+            log(f"pairwise: 2 areas x {args.psi_records} records through fedalert")
+            pair_dup = max(4, args.psi_records // 50)
+            pr = federation_run(root / "pair", ["pair-a", "pair-b"], args.psi_records, pair_dup, 0, False)
+            pres = pr["res"]
+            fedalert_pair_s = pres.all_alerts_s
+            psi = None if args.no_psi else run_psi(root, {a: root / "pair" / "data" / f"{a}.csv"
+                                                           for a in ("pair-a", "pair-b")}, args.psi_python)
     finally:
         if args.workdir is None:
             shutil.rmtree(root, ignore_errors=True)
@@ -208,13 +259,14 @@ def main(argv: list[str] | None = None) -> int:
         "pipeline_vs_baseline": round(pipeline_s / base.seconds, 2),
         "psi_s": round(psi_s, 2) if psi else None,
         "psi_detail": psi,
-        "fedalert_pairwise_s": round(fedalert_pair_s, 2),
+        "fedalert_pairwise_s": round(fedalert_pair_s, 2) if fedalert_pair_s else None,
         "psi_speedup": round(psi_s / fedalert_pair_s, 1) if psi else None,
         "psi_federation_s_extrapolated": (round(psi_s * n_pairs * args.records / args.psi_records, 1)
                                           if psi else None),
         "psi_federation_extrapolation": (f"psi_s x {n_pairs} pairs x ({args.records} / {args.psi_records}) "
                                          "records per area; PSI cost is linear in set size"),
         "fedalert_federation_s": round(pipeline_s, 2),
+        "oprf": oprf_out,
         "bench_wall_s": round(time.perf_counter() - t_all, 1),
     }
     print(json.dumps(out, indent=2))

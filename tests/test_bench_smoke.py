@@ -41,6 +41,13 @@ def test_quick_benchmark_prints_every_key(tmp_path):
     assert all(_number(v) and v > 0 for v in result["peak_rss_mb"].values())
     assert result["planted_delivered"] == result["config"]["planted_pairs"] > 0
     assert result["matcher_tokens"] > 0 and result["psi_detail"]["intersection"] > 0
+    # The same federation in OPRF token mode, in the same run, with the OPRF figures.
+    o = result["oprf"]
+    assert o["planted_delivered"] == result["config"]["planted_pairs"] and o["matcher_tokens"] == result["matcher_tokens"]
+    for key in ("all_alerts_s", "vs_hmac", "keysvc_vs_raw_per_core"):
+        assert _number(o[key]) and o[key] > 0, (key, o.get(key))
+    assert _number(o["alert_latency_ms"]["p99"]) and o["alert_latency_ms"]["n"] == result["config"]["probes"]
+    assert o["raw_scalarmult"]["per_cpu_s"] > 0 and o["keysvc_rate"]["per_cpu_s"] > 0
 
 
 @pytest.mark.slow
