@@ -44,6 +44,7 @@ def keysvc_rate(workdir: Path, batches_per_area: int = 6, batch: int = 4096) -> 
     from fedalert.v1 import keysvc_pb2 as pb
     from fedalert.v1 import keysvc_pb2_grpc as pb_grpc
 
+    workdir.mkdir(parents=True, exist_ok=True)
     keys = workdir / "keys"
     init_federation(keys, "rate", ["r1", "r2"], token_mode="oprf")
     proc = start("keysvc", ["keysvc", "serve", "--keys", str(keys / "keysvc"), "--db", str(workdir / "keysvc.db"),
