@@ -160,3 +160,67 @@ def test_oprf_rotation_republishes_under_both_key_ids(fed, tmp_path):
     assert _live(a)[0]["match_id"] == match_id  # the same match, not a new one
     tokens = dict(m.app.engine.db.execute("SELECT key_id, count(*) FROM records GROUP BY key_id").fetchall())
     assert set(tokens) == {old, new}
+
+
+def test_switching_an_hmac_federation_to_oprf_keeps_its_matches(tmp_path):
+    """The documented migration: a rotation that switches mode, with the dual-key publish.
+
+    HMAC federation, two areas matched; the custodian starts the switch; the
+    nodes (restarted with --keysvc) publish under the new OPRF key id and
+    the old HMAC one; the matcher retires the HMAC key id; the custodian
+    finishes the switch; the match lives on under the same match id and the
+    nodes publish only under the OPRF key id, with no HMAC keyset left.
+    """
+    from fedalert.keys import init_federation, tokenmode
+    from fedalert.matcher.keyids import retire
+
+    keys = tmp_path / "keys"
+    init_federation(keys, "mig", ["a", "b"], token_mode="hmac")
+    m = MatcherHandle(keys, tmp_path / "matcher.db").start()
+    apps: dict[str, NodeApp] = {}
+
+    def start(area, keysvc=None):
+        cfg = NodeConfig(keys_dir=keys / "areas" / area, db=tmp_path / f"{area}.db", matcher=m.target,
+                         keysvc=keysvc, poll_interval=0.1)
+        apps[area] = NodeApp(cfg).start()
+        return apps[area]
+
+    k = None
+    try:
+        a, b = start("a"), start("b")
+        _import(a, tmp_path, CSV_A, "a.csv")
+        _import(b, tmp_path, CSV_B, "b.csv")
+        assert wait_until(lambda: _live(a) and _live(b), timeout=60)
+        match_id = _live(a)[0]["match_id"]
+        hmac_id = __import__("json").loads((keys / "ca" / "tokens.keyset.json").read_bytes())["primary"]
+        new, kept = tokenmode.switch_to_oprf(keys)
+        assert kept == [hmac_id]
+        for app in apps.values():
+            app.stop()
+        k = KeysvcHandle(keys, tmp_path / "keysvc.db").start()
+        a, b = start("a", k.target), start("b", k.target)
+
+        def published():
+            rows = m.app.engine.db.execute("SELECT area, key_id, count(*) FROM records GROUP BY area, key_id")
+            return {(r[0], r[1]): r[2] for r in rows.fetchall()}
+
+        want_both = {(x, kid): 2 for x in ("a", "b") for kid in (hmac_id, new)}
+        assert wait_until(lambda: published() == want_both, timeout=90), published()
+        assert _live(a)[0]["match_id"] == match_id
+        res = retire(m.app.engine, hmac_id, force=True)  # grace period skipped in a test
+        assert res is not None
+        tokenmode.finish_switch(keys)
+        assert not list(keys.rglob("tokens.keyset.json"))
+        for app in apps.values():
+            app.stop()
+        a, b = start("a", k.target), start("b", k.target)
+        _import(a, tmp_path, CSV_A + "A3,Nella,Quarrington,05/05/1975\n", "a2.csv")
+        assert wait_until(lambda: published().get(("a", new)) == 3, timeout=60), published()
+        assert published().get(("a", hmac_id)) is None
+        assert _live(a)[0]["match_id"] == _live(b)[0]["match_id"] == match_id
+    finally:
+        for app in apps.values():
+            app.stop()
+        if k is not None:
+            k.stop()
+        m.stop()
