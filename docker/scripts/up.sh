@@ -17,13 +17,13 @@ AREAS=(a b c)
 docker info >/dev/null 2>&1 || "$DOCKER_DIR/scripts/install-engine.sh"
 "$DOCKER_DIR/scripts/build-image.sh"
 
-log "starting project $FEDALERT_PROJECT (keys job, matcher, areas ${AREAS[*]})"
+log "starting project $FEDALERT_PROJECT (keys job, matcher, key service, areas ${AREAS[*]})"
 compose up -d --remove-orphans
 
 # Bounded wait until every long-running service reports healthy.
 health() { docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$1" 2>/dev/null || echo missing; }
 deadline=$((SECONDS + UP_TIMEOUT))
-for svc in matcher "${AREAS[@]/#/area-}"; do
+for svc in matcher keysvc "${AREAS[@]/#/area-}"; do
   while :; do
     cid=$(container_of "$svc")
     state=$( [[ -n $cid ]] && health "$cid" || echo missing)
