@@ -15,7 +15,7 @@ from fedalert.keys.certs import KEYSVC_DNS_NAME, MATCHER_DNS_NAME
 from fedalert.migrations import open_db
 from fedalert.node.inbox import AlertWatcher
 from fedalert.node.lifecycle import NodeLifecycle
-from fedalert.node.oprf_tokens import ProofFailedError
+from fedalert.node.oprf_tokens import KeyServiceError, ProofFailedError
 from fedalert.node.publisher import publish_pending
 from fedalert.node import relay
 from fedalert.node.rotation import publish_key_ids
@@ -221,6 +221,10 @@ class NodeApp:
                 self._halt_logged = time.monotonic()
                 log.error("publishing stopped: %s", exc)
                 self.audit.append("oprf.proof_failed", directory_version=self._halted)
+                backoff = min(backoff * 2, 10.0)
+            except KeyServiceError as exc:
+                # Key service down, over its limits, or a disabled key: nothing is published, retried later.
+                log.warning("publish waits for the key service: %s; will retry", exc)
                 backoff = min(backoff * 2, 10.0)
             except grpc.RpcError as exc:
                 # The matcher's message says why (e.g. over the daily quota); it never echoes tokens.
