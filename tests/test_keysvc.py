@@ -284,3 +284,18 @@ def test_volume_far_above_the_baseline_is_flagged():
     usage["b"][today.isoformat()] = day(1200)
     flags = find_flags(usage, today)
     assert [(f["area"], f["kind"]) for f in flags] == [("a", "volume")]
+
+
+def test_key_service_refuses_key_files_others_can_read(oprf_keys, tmp_path):
+    import os
+
+    from fedalert.keys import KeyFileError
+    from fedalert.keys.keysvc.server import build_keysvc
+
+    for name in ("keysvc.key", "oprf.keyset.json"):
+        keys = tmp_path / name / "keys"
+        shutil.copytree(oprf_keys, keys)
+        os.chmod(keys / "keysvc" / name, 0o644)
+        with pytest.raises(KeyFileError, match="chmod 600"):
+            build_keysvc(keys / "keysvc", tmp_path / name / "k.db", "127.0.0.1:0")
+        assert not (tmp_path / name / "k.db").exists()  # refused before anything was created

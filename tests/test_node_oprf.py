@@ -224,3 +224,26 @@ def test_switching_an_hmac_federation_to_oprf_keeps_its_matches(tmp_path):
         if k is not None:
             k.stop()
         m.stop()
+
+
+def test_node_sync_in_oprf_mode_publishes_through_the_key_service(fed, tmp_path):
+    import subprocess
+    import sys
+
+    keys, m, k, apps, start = fed
+    store = NodeStore(tmp_path / "s.db")
+    try:
+        p = tmp_path / "s.csv"
+        p.write_text(CSV_A)
+        import_file(store, p)
+    finally:
+        store.close()
+    base = [sys.executable, "-m", "fedalert", "node", "sync", "--keys", str(keys / "areas" / "c"),
+            "--db", str(tmp_path / "s.db"), "--matcher", m.target]
+    res = subprocess.run(base, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1 and "--keysvc" in res.stderr  # OPRF mode needs the key service
+    res = subprocess.run(base + ["--keysvc", k.target], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "published 2 records" in res.stdout
+    kid = OprfKeyset.load(keys / "keysvc" / "oprf.keyset.json").primary_id
+    assert m.app.engine.db.execute("SELECT count(*) FROM records WHERE area='c' AND key_id=?", [kid]).fetchone()[0] == 2
