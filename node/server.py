@@ -217,10 +217,11 @@ class NodeApp:
                 backoff = self.cfg.poll_interval
             except ProofFailedError as exc:
                 # Never publish tokens that cannot be trusted: stop until the directory changes.
-                self._halted = self.lifecycle.trust.directory().version
-                self._halt_logged = time.monotonic()
+                version = self.lifecycle.trust.directory().version
                 log.error("publishing stopped: %s", exc)
-                self.audit.append("oprf.proof_failed", directory_version=self._halted)
+                self.audit.append("oprf.proof_failed", directory_version=version)
+                self._halt_logged = time.monotonic()
+                self._halted = version  # last: once set, the stop is logged and audited
                 backoff = min(backoff * 2, 10.0)
             except KeyServiceError as exc:
                 # Key service down, over its limits, or a disabled key: nothing is published, retried later.
