@@ -153,16 +153,16 @@ def engine_link(
 
     from fedalert.matcher._tokens import RecordIn
     from fedalert.matcher.engine import Engine
-    from fedalert.matcher.store import open_store
+    from fedalert.matcher.store import MatcherStore
 
     key = key or os.urandom(32)
     stats = stats if stats is not None else LinkStats()
     kinds_of, tokens_of, index = _index(records_by_area, key, stats)
     ref_of: dict[tuple[str, str], RecordRef] = {}
     with tempfile.TemporaryDirectory(prefix="fedalert-eval-") as tmp:
-        db = open_store(Path(tmp) / "matcher.db")
+        store = MatcherStore(Path(tmp) / "matcher.db")
         try:
-            engine = Engine(db, evaluate=functools.partial(scoring.evaluate, threshold=threshold))
+            engine = Engine(store, evaluate=functools.partial(scoring.evaluate, threshold=threshold))
             for area, records in records_by_area.items():
                 batch: list[RecordIn] = []
                 for rid in records:
@@ -174,10 +174,9 @@ def engine_link(
                         batch = []
                 if batch:
                     engine.publish(area, uuid.uuid4().hex, batch)
-            rows = db.execute("SELECT area_a, handle_a, area_b, handle_b, tier, score FROM matches"
-                              " WHERE status = 'live'").fetchall()
+            rows = store.live_matches()
         finally:
-            db.conn.close()
+            store.close(checkpoint=False)
     out = []
     for area_a, handle_a, area_b, handle_b, tier, score in rows:
         a, b = ref_of[(area_a, handle_a)], ref_of[(area_b, handle_b)]
