@@ -15,7 +15,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from fedalert.matcher import scoring
+from fedalert import scoring
 from fedalert.matcher._tokens import RecordIn, check_handle
 from fedalert.matcher.queues import Queues
 from fedalert.matcher.store import MatcherStore, Transaction

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from fedalert.errors import UsageError
-from fedalert.matcher import scoring
+from fedalert import scoring
 from fedalert.node import _evalcsv
 from fedalert.node.evaluate import evaluate_linkage
 

@@ -5,7 +5,7 @@ through the node's normaliser and match-key builder, every key becomes a
 keyed token with the exact formula of docs/INTERFACES.md (HMAC-SHA256 under a
 throwaway key, kind and key id bound in, first 16 bytes), and the records are
 published in batches into the matcher's own Engine, which finds candidates,
-scores them with fedalert.matcher.scoring and keeps the matches. link() is
+scores them with fedalert.scoring and keeps the matches. link() is
 an in-memory reference of the same scoring, used to cross-check the engine.
 
 measure() compares the scored pairs with truth labels. Labels are used only
@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from fedalert.matcher import scoring
+from fedalert import scoring
 from fedalert.node.identity import Identity
 from fedalert.node.matchkeys import build_match_keys
 
