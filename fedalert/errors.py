@@ -21,3 +21,15 @@ class UsageError(FedalertError):
 
 class ConfigError(UsageError):
     """A config file is missing, malformed or inconsistent."""
+
+
+class KeysError(FedalertError):
+    """Base of every error about keys and key files (fedalert.keys derives its errors from it)."""
+
+
+class KeyFileError(KeysError):
+    """A key file is missing, has unsafe permissions or holds the wrong kind of key.
+
+    Raised by fedalert.secretfile, which every role uses to read its key files
+    (the shared core may not import a role package, so it lives here).
+    """

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import grpc
 from fedalert.errors import FedalertError
+from fedalert.secretfile import read_secret
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,6 @@ class TlsFiles:
         return cls(keys_dir / "ca.crt", keys_dir / "node.crt", keys_dir / "node.key")
 
     def _read(self) -> tuple[bytes, bytes, bytes]:
-        from fedalert.keys import read_secret
-
         try:
             ca = self.ca.read_bytes()
             cert = self.cert.read_bytes()
