@@ -5,8 +5,8 @@ smaller; it is live or withdrawn, and keeps its id for life so that a pair
 that comes back is the same match. ``activity`` counts what each area did
 per UTC day (quotas and probing flags read it).
 
-Writers run inside the caller's ``store.write()`` transaction; readers take
-the store's lock themselves.
+Methods marked "in a write transaction" run inside the caller's
+``store.write()``; the others take the store's lock themselves.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class MatchesSQL:
 
     # -- matches ---------------------------------------------------------------
     def live_counterparts(self, area: str, handles: list[str]) -> Iterator[tuple[str, str, str]]:
-        """(handle, other area, other handle) of every live match of `area`'s `handles`."""
+        """(handle, other area, other handle) of every live match of `area`'s `handles` (in a write transaction)."""
         for i in range(0, len(handles), _IN_CHUNK):
             chunk = handles[i:i + _IN_CHUNK]
             marks = ",".join("?" * len(chunk))
@@ -43,24 +43,26 @@ class MatchesSQL:
 
     def match_between(self, area_a: str, handle_a: str, area_b: str, handle_b: str
                       ) -> tuple[str, str | None, str] | None:
-        """(match id, tier, status) of the pair's match (sides in order), or None."""
+        """(match id, tier, status) of the pair's match (sides in order), or None (in a write transaction)."""
         return self.db.execute(
             "SELECT match_id, tier, status FROM matches WHERE area_a=? AND handle_a=? AND area_b=? AND handle_b=?",
             [area_a, handle_a, area_b, handle_b]).fetchone()
 
     def create_match(self, match_id: str, area_a: str, handle_a: str, area_b: str, handle_b: str,
                      tier: str, score: float, kinds: list[str], now: int) -> None:
+        """A new live match (in a write transaction)."""
         self.db.execute(
             "INSERT INTO matches (match_id, area_a, handle_a, area_b, handle_b, tier, score, kinds, status,"
             " created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,?,'live',?,?)",
             [match_id, area_a, handle_a, area_b, handle_b, tier, score, json.dumps(kinds), now, now])
 
     def update_match(self, match_id: str, tier: str, score: float, kinds: list[str], now: int) -> None:
-        """Set a match live with this tier, score and kinds."""
+        """Set a match live with this tier, score and kinds (in a write transaction)."""
         self.db.execute("UPDATE matches SET tier=?, score=?, kinds=?, status='live', updated_ms=? "
                         "WHERE match_id=?", [tier, score, json.dumps(kinds), now, match_id])
 
     def withdraw_match(self, match_id: str, now: int) -> None:
+        """Mark a match withdrawn (in a write transaction)."""
         self.db.execute("UPDATE matches SET status='withdrawn', updated_ms=? WHERE match_id=?", [now, match_id])
 
     def match_parties(self, match_id: str) -> tuple[str, str] | None:

@@ -3,8 +3,8 @@
 A row stays until its area acknowledges it. An alert is written inside the
 write transaction of the change that caused it. An acknowledged envelope or
 keyset keeps its id with an empty payload, so that a replay stays a
-duplicate. Every method takes the store's lock; :meth:`push_alert` runs
-inside the caller's ``store.write()`` transaction.
+duplicate. Every method takes the store's lock, but :meth:`push_alert`, which
+runs inside the caller's ``store.write()`` transaction.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class QueuesSQL:
     # -- alerts ----------------------------------------------------------------
     def push_alert(self, alert_id: str, area: str, match_id: str, atype: int, handle: str, other_area: str,
                    tier: str | None, kinds: list[str], score: float, now_ms: int) -> None:
+        """Queue an alert for `area` (in the write transaction of the change that caused it)."""
         self.db.execute(
             "INSERT INTO alerts (alert_id, area, match_id, type, handle, other_area, tier, kinds, score, created_ms)"
             " VALUES (?,?,?,?,?,?,?,?,?,?)",

@@ -7,8 +7,9 @@ records holding it. This mixin decides which tokens get index rows (the
 covered kinds get none, see ``_index.COVERED_KINDS``), in one place for
 adding, deleting and looking up alike.
 
-Every method that writes runs inside the caller's ``store.write()``
-transaction; the readers take the store's lock themselves.
+Methods marked "in a write transaction" run inside the caller's
+``store.write()`` (the readers among them see that transaction's own
+changes, as rescoring needs); the others take the store's lock themselves.
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ class RecordsSQL:
         return [(rec.handle, rec.key_id) for rec in changed], found
 
     def records_of(self, area: str, handle: str) -> RecordTokens:
-        """The token sets of (area, handle), per key id (empty if it holds none)."""
+        """The token sets of (area, handle), per key id (empty if it holds none; in a write transaction)."""
         rows = self.db.execute("SELECT key_id, packed FROM records WHERE area=? AND handle=?", [area, handle]).fetchall()
         kids = {k: stored_kind_ids(packed) for k, packed in rows}
         if not self._kind_names.keys() >= {kid for ids in kids.values() for kid in ids}:
@@ -150,7 +151,7 @@ class RecordsSQL:
 
     def candidates_of(self, area: str, handle: str) -> set[tuple[str, str]]:
         """Other-area (area, handle) pairs sharing a token with any record of (area, handle),
-        under the same key id: the lookup :meth:`replace_batch` makes on publish."""
+        under the same key id: the lookup :meth:`replace_batch` makes on publish (in a write transaction)."""
         rows = self.db.execute("SELECT id, packed FROM records WHERE area=? AND handle=?", [area, handle]).fetchall()
         found = self.index.candidates([(rid, self._index_keys(packed)) for rid, packed in rows], area)
         return {(a, h) for _, a, h in found}
@@ -192,6 +193,7 @@ class RecordsSQL:
 
     # -- batches ---------------------------------------------------------------
     def batch_applied(self, area: str, batch_id: str) -> bool:
+        """True when (area, batch id) was applied before (in a write transaction)."""
         return self.db.execute("SELECT 1 FROM batches WHERE area=? AND batch_id=?", [area, batch_id]).fetchone() is not None
 
     def record_batch(self, area: str, batch_id: str, now: int, records: int, tokens: int) -> None:
