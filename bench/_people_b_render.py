@@ -327,7 +327,7 @@ class Renderer:
         if text.startswith("0") and t.hit("phone_leading_zero_lost", tags):
             text = text[1:]
         if t.hit("phone_typo", tags):
-            positions = [k for k, ch in enumerate(text) if ch.isdigit()][3:]
+            positions = [k for k, ch in enumerate(text) if ch.isdigit()][-6:]  # stays in the same block
             k = rng.choice(positions)
             text = text[:k] + str((int(text[k]) + rng.randint(1, 9)) % 10) + text[k + 1:]
         return text
