@@ -306,8 +306,9 @@ MOBILE_PREFIXES = ["07700 9", "07700 8", "07700 7", "07700 6", "07700 5", "07700
 EMAIL_DOMAINS = [("gmail.example", 38), ("hotmail.example", 22), ("outlook.example", 10),
                  ("yahoo.example", 8), ("icloud.example", 7), ("live.example", 5), ("btinternet.example", 4),
                  ("sky.example", 3), ("aol.example", 2), ("wp.example", 1)]
-EMAIL_DOMAIN_TYPOS = {"gmail.example": ["gmial.example", "gmail.exmaple", "gmal.example"],
-                      "hotmail.example": ["hotmial.example", "hotmail.exmple", "hotnail.example"],
+# typos stay in the first label: the reserved .example TLD is never mistyped into a real one
+EMAIL_DOMAIN_TYPOS = {"gmail.example": ["gmial.example", "gmal.example", "gmaill.example"],
+                      "hotmail.example": ["hotmial.example", "hotnail.example", "hotmai.example"],
                       "outlook.example": ["outlok.example"], "yahoo.example": ["yaho.example"]}
 
 # ------------------------------------------------------------------ keyboard and sounds

@@ -54,6 +54,16 @@ def _register(b: Builder, kind: str, pair: list[Person]) -> None:
         p.group.update({"type": kind, "gid": gid, "role": role, "mate": mate.pid})
 
 
+def _place(b: Builder, kind: str, pair: list[Person], areas: tuple[str, str], landline: float,
+           share_home: float) -> None:
+    """Register the pair and settle both: the first at the family home, the second there too
+    with probability ``share_home`` (its first record may still be in the other area)."""
+    home = b.household(areas[0], landline=landline)
+    _register(b, kind, pair)
+    b.settle(pair[0], areas[0], home)
+    b.settle(pair[1], areas[1], home if b.rng.random() < share_home else None)
+
+
 def _sibling(b: Builder, first: Person, sex: str, dob: datetime.date) -> Person:
     fam = first.group
     kin = b.person(first.pool, sex, dob, family=fam["family"], father=fam["father"])
@@ -78,10 +88,7 @@ def twins(b: Builder) -> None:
         two.given[0] = forename(b.rng, pool, sex2, dob)
     if two.given[0] == one.given[0]:
         two.given[0] = forename(b.rng, "british", sex2, dob) if one.given[0] != "Daniel" else "Samuel"
-    home = b.household(a1, landline=0.5)
-    _register(b, "twins", [one, two])
-    b.settle(one, a1, home)
-    b.settle(two, a2, home)
+    _place(b, "twins", [one, two], (a1, a2), landline=0.5, share_home=1.0)
 
 
 def father_son(b: Builder) -> None:
@@ -97,10 +104,7 @@ def father_son(b: Builder) -> None:
                                       else son.given[1:])
     son.known_by_middle = son.known_by_middle and len(son.given) > 1
     son.junior = True
-    home = b.household(a1, landline=0.5)
-    _register(b, "father_son", [father, son])
-    b.settle(father, a1, home)
-    b.settle(son, a2, home if b.rng.random() < 0.7 else None)
+    _place(b, "father_son", [father, son], (a1, a2), landline=0.5, share_home=0.7)
 
 
 def siblings(b: Builder) -> None:
@@ -116,10 +120,7 @@ def siblings(b: Builder) -> None:
     two = _sibling(b, one, sexes[1], dob2)
     while two.given[0] == one.given[0]:
         two.given[0] = forename(b.rng, pool, sexes[1], dob2)
-    home = b.household(a1, landline=0.5)
-    _register(b, "siblings", [one, two])
-    b.settle(one, a1, home)
-    b.settle(two, a2, home if b.rng.random() < 0.6 else None)
+    _place(b, "siblings", [one, two], (a1, a2), landline=0.5, share_home=0.6)
 
 
 def spouses(b: Builder) -> None:
@@ -140,10 +141,7 @@ def spouses(b: Builder) -> None:
         wife.tags.append("spouse_took_surname")
     elif pool == "sikh":
         wife.surname = gendered(husband.group["family"], "F", pool)
-    home = b.household(a1, landline=1.0)
-    _register(b, "spouses", [husband, wife])
-    b.settle(husband, a1, home)
-    b.settle(wife, a2, home if b.rng.random() < 0.9 else None)
+    _place(b, "spouses", [husband, wife], (a1, a2), landline=1.0, share_home=0.9)
 
 
 def common_name_same_dob(b: Builder) -> None:

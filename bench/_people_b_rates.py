@@ -97,7 +97,7 @@ RATES: dict[str, Rate] = {
     "name_primary_is_alias": Rate(0.25, "police record of a person with a false name", _FALSE),
     "alias_shown_police": Rate(0.70, "police record of a person with aliases", _PNC),
     "alias_shown_council": Rate(0.25, "council record of a person with aliases", _A),
-    "alias_moniker_with_surname": Rate(0.50, "moniker shown", _A),
+    "alias_moniker_with_surname": Rate(0.50, "moniker, per record", _A),
     "alias_dob_shown_police": Rate(0.70, "police record of a person with alias DOBs", _PNC),
     "alias_dob_shown_council": Rate(0.20, "council record of a person with alias DOBs", _A),
     "missing_forename": Rate(0.003, "record", _A),

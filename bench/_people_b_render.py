@@ -238,9 +238,8 @@ class Renderer:
             if t.hit("dob_digit_typo", tags):
                 d = self._digit_typo(d)
             if t.hit("dob_year_off", tags):
-                years = rng.choice((-1, 1, -10, 10))
-                if d.year + years < REF_DATE.year - 15:
-                    d = d.replace(year=d.year + years) if not (d.month == 2 and d.day == 29) else d
+                years = rng.choice([y for y in (-1, 1, -10, 10) if d.year + y < REF_DATE.year - 15])
+                d = d.replace(year=d.year + years, day=min(d.day, 28) if d.month == 2 else d.day)
         if t.hit("dob_timestamp", tags):
             return f"{d.isoformat()} 00:00:00"
         return format_date(d, st["date_format"] if rng.random() < 0.85 else rng.choice(DATE_FORMATS[:8]))
@@ -388,12 +387,13 @@ class Renderer:
         return postcode, address
 
     def _postcode_typo(self, postcode: str) -> str:
+        """O/0, I/1, S/5, B/8 or an adjacent key, never in the (invented) two-letter area."""
         swaps = {"0": "O", "O": "0", "1": "I", "I": "1", "5": "S", "S": "5", "8": "B", "B": "8"}
-        options = [k for k, ch in enumerate(postcode) if ch in swaps]
+        options = [k for k, ch in enumerate(postcode) if ch in swaps and k >= 2]
         if options and self.rng.random() < 0.6:
             k = self.rng.choice(options)
             return postcode[:k] + swaps[postcode[k]] + postcode[k + 1:]
-        k = self.rng.choice([k for k, ch in enumerate(postcode) if ch.isalnum()])
+        k = self.rng.choice([k for k, ch in enumerate(postcode) if ch.isalnum() and k >= 2])
         ch = postcode[k]
         new = self.rng.choice(D.KEY_NEIGHBOURS.get(ch.lower(), "x")).upper() if ch.isalpha() else \
             str((int(ch) + self.rng.choice((1, -1))) % 10)

@@ -9,13 +9,16 @@ chi_number, ni_number, phone, email, postcode, address) and DIR/truth.csv
 gives the same files. --manifest writes a JSON file with every person's true
 identity, every record's corruptions (tags), the planted hard-negative pairs,
 each area system's export style and, for every rate below, how many cases were
-eligible and how many were hit. 3 x 2,000 records take about 1.5 s, 3 x 20,000
-about 15 s on the project's 2-core machine.
+eligible and how many were hit. 3 x 2,000 records take about 1.3 s, 4 x 2,500
+about 1.6 s and 3 x 20,000 about 11 s (20 s and 230 MB more with --manifest)
+on the project's 2-core machine.
 
 Independence. This generator was written from its own brief, without reading
-how fedalert matches, scores or normalises names: its nickname, variant and
-phonetic tables are its own (it does not use the `nicknames` library), and it
-writes what exports contain, not what the importer prefers. Some values are
+how fedalert builds match keys or scores them; of the project it read only
+README.md's canonical CSV section and the input forms node/normalise.py
+accepts. Its nickname, variant and phonetic tables are its own (it does not
+use the `nicknames` library), and it writes what exports contain, not what
+the importer prefers. Some values are
 therefore invalid on purpose, at the rates below: "NFA" or an outward code in
 the postcode column, a PNC id with a wrong check letter, an NI number without
 its suffix or a temporary "TN" number, a CHI that lost its leading zero, a DOB
@@ -157,7 +160,7 @@ DOBs:
 
     alias_shown_police             70%  of police record of a person with aliases [PNC]
     alias_shown_council            25%  of council record of a person with aliases [assumed]
-    alias_moniker_with_surname     50%  of moniker shown [assumed]
+    alias_moniker_with_surname     50%  of moniker, per record [assumed]
     alias_dob_shown_police         70%  of police record of a person with alias DOBs [PNC]
     alias_dob_shown_council        20%  of council record of a person with alias DOBs [assumed]
 

@@ -252,6 +252,16 @@ def _pnc_valid(text: str) -> bool:
     return "ZABCDEFGHJKLMNPQRTUVWXY"[int(year + m.group(2).zfill(7)) % 23] == m.group(3)
 
 
+_AREA_LETTERS = r"(NM|RX|EV|KE|KB|GX|WB|WJ|SH|SX|MF|MX|FM|FX|LW|LX)"
+_LANDLINE_CODES = ("113", "114", "115", "116", "117", "118", "121", "131", "141", "151", "161", "191", "20",
+                   "29", "1632")  # the dialling codes of Ofcom's drama ranges the generator uses
+
+
+def _national_digits(phone: str) -> str:
+    digits = re.sub(r"\D", "", phone)
+    return digits[2:] if digits.startswith("44") else digits.lstrip("0")
+
+
 def test_corruptions_are_visible_in_the_files(run):
     rows, records, persons = _all_rows(run), run["manifest"]["records"], run["manifest"]["persons"]
     seen = Counter()
@@ -291,15 +301,30 @@ def test_corruptions_are_visible_in_the_files(run):
         if row["email"]:
             assert row["email"].lower().split("@")[1].split(".")[-1] == "example"
         if row["phone"]:
-            digits = re.sub(r"\D", "", row["phone"])
-            digits = digits[2:] if digits.startswith("44") else digits.lstrip("0")
-            assert digits.startswith("7700") or digits[:3] in ("113", "114", "115", "116", "117", "118", "121",
-                                                               "131", "141", "151", "161", "191", "207", "292",
-                                                               "163"), row["phone"]
+            assert _national_digits(row["phone"]).startswith(("7700",) + _LANDLINE_CODES), row["phone"]
         if row["postcode"] and not tags & {"postcode_typo", "postcode_outward_only", "record_nfa"}:
-            assert re.fullmatch(r"(NM|RX|EV|KE|KB|GX|WB|WJ|SH|SX|MF|MX|FM|FX|LW|LX)\d{1,2} ?\d[ABDEFGHJLNPQRSTUWXYZ]{2}",
-                                row["postcode"].upper()), row["postcode"]
+            assert re.fullmatch(_AREA_LETTERS + r"\d{1,2} ?\d[ABDEFGHJLNPQRSTUWXYZ]{2}", row["postcode"].upper()), \
+                row["postcode"]
     assert seen["placeholder"] and seen["swap"] and seen["bad_check"] and seen["nfa"]
+
+
+@pytest.mark.parametrize("seed", [SEED + 2, SEED + 3])
+def test_every_value_stays_in_invented_or_reserved_spaces(tmp_path, seed):
+    """Whatever the corruption: e-mail under .example, NI numbers QQ (or a DOB-built TN),
+    phones in the 07700 block or the drama exchanges, postcodes in invented areas."""
+    summary = _run(tmp_path, seed)
+    for area in summary["areas"]:
+        with open(tmp_path / f"{area}.csv", newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                if row["email"]:
+                    assert row["email"].strip().lower().rsplit(".", 1)[1] == "example", row["email"]
+                if row["ni_number"]:
+                    assert re.sub(r"\s", "", row["ni_number"])[:2] in ("QQ", "TN"), row["ni_number"]
+                if row["phone"]:
+                    assert _national_digits(row["phone"]).startswith(("7700",) + _LANDLINE_CODES), row["phone"]
+                postcode = row["postcode"].strip().upper()
+                if postcode and not re.fullmatch(r"N\.?F\.?A( NFA)?", postcode):
+                    assert re.match(_AREA_LETTERS, postcode), row["postcode"]  # typos never touch the area
 
 
 def test_every_phenomenon_of_the_brief_is_present(run):
