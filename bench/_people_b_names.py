@@ -82,7 +82,8 @@ def mc_o_variant(rng: random.Random, surname: str) -> str:
                        if rest.endswith(("ll", "ff")) else f"O{rest}"])
 
 
-_PARTICLE = re.compile(r"^(Al|El|Abu|Abdul|Abdel|Ud)([- ]?)(\w+)$|^(\w+)([- ])(Din|Rahman)$")
+# a particle is a word of its own: Al-Sayed, Abdul Rahman, Ud-Din (never the "Al" of Alice)
+_PARTICLE = re.compile(r"^(Al|El|Abu|Abdul|Abdel|Ud)([- ])(\w+)$|^(\w+)([- ])(Din|Rahman)$")
 
 
 def particle_eligible(name: str) -> bool:

@@ -150,7 +150,10 @@ class Renderer:
                 fore = p.nickname
         elif fore in D.NICKNAMES and t.hit("name_nickname", tags):
             fore = rng.choice(D.NICKNAMES[fore])
-        for table, kind in ((D.VARIANTS, "variant"), (D.SPELLINGS, "spelling")):
+        tables = [(D.SPELLINGS, "spelling")]
+        if p.pool not in ("british", "caribbean"):  # transliteration belongs to the name's own tradition
+            tables.insert(0, (D.VARIANTS, "variant"))
+        for table, kind in tables:
             if fore in table and t.hit(f"name_{kind}_forename", tags):
                 fore = N.variant(rng, fore, table)
             if surname in table and t.hit(f"name_{kind}_surname", tags):

@@ -128,8 +128,10 @@ police as the primary name):
     name_known_by_middle           70%  of record of a person known by a middle name [assumed]
     name_nickname                   8%  of record whose forename has a short form [assumed]
     name_nickname_habit            50%  of record of a person who habitually uses a short form [assumed]
-    name_variant_forename          25%  of record whose forename has spelling/transliteration variants [Mansuur]
-    name_variant_surname           20%  of record whose surname has spelling/transliteration variants [assumed]
+    name_variant_forename          25%  of record of a non-British-pool person whose forename has
+                                        transliterations [Mansuur]
+    name_variant_surname           20%  of record of a non-British-pool person whose surname has
+                                        transliterations [Mansuur]
     name_spelling_forename          5%  of record whose forename has English spelling alternatives (Steven/Stephen)
                                         [assumed]
     name_spelling_surname           4%  of record whose surname has English spelling alternatives (Clark/Clarke)
