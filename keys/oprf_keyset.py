@@ -116,6 +116,6 @@ class OprfKeyset:
 
 
 def _read(path: Path) -> bytes:
-    from fedalert.keys.secretfile import read_secret
+    from fedalert.secretfile import read_secret
 
     return read_secret(path)

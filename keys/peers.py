@@ -25,7 +25,8 @@ from cryptography.hazmat.primitives import serialization
 
 from fedalert.keys import Directory
 from fedalert.keys import IdentityError, area_from_cert
-from fedalert.transport import PermissionDeniedError, peer_cert_pem
+from fedalert.errors import PermissionDeniedError
+from fedalert.transport import peer_cert_pem
 
 log = logging.getLogger(__name__)
 

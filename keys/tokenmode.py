@@ -39,7 +39,7 @@ from fedalert.keys import certs
 from fedalert.keys.errors import CeremonyError, KeysUsageError
 from fedalert.keys.keyfiles import write_private_key
 from fedalert.keys.oprf_keyset import KEYSET_FILE as OPRF_KEYSET, OprfKeyset
-from fedalert.keys.secretfile import make_private_dir, write_public
+from fedalert.secretfile import make_private_dir, write_public
 from fedalert.keys.spiffe import keysvc_spiffe_id
 
 KEYSVC_DIR = "keysvc"

@@ -29,7 +29,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from fedalert.keys.secretfile import read_secret, write_secret
+from fedalert.secretfile import read_secret, write_secret
 from fedalert.migrations import migrate, open_db, run_script
 from fedalert.node.errors import NodeError
 

@@ -65,6 +65,17 @@ def _live(app):
     return app.store.matches(live_only=True)
 
 
+def _sql(m, sql, args=()):
+    """Rows from the running matcher's database, read-only (as test_rotation_e2e does)."""
+    import sqlite3
+
+    con = sqlite3.connect(f"file:{m.db}?mode=ro", uri=True, timeout=10)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
 def test_no_node_holds_a_token_key_and_areas_match_through_the_key_service(fed, tmp_path):
     keys, m, k, apps, start = fed
     for area in ("a", "b", "c"):
@@ -79,7 +90,7 @@ def test_no_node_holds_a_token_key_and_areas_match_through_the_key_service(fed, 
     assert ma[0]["tier"] == "high"
     # Tokens are published under the OPRF primary key id; the node's keys folder is still keyless.
     kid = OprfKeyset.load(keys / "keysvc" / "oprf.keyset.json").primary_id
-    assert {r[0] for r in m.app.engine.db.execute("SELECT DISTINCT key_id FROM records").fetchall()} == {kid}
+    assert {r[0] for r in _sql(m, "SELECT DISTINCT key_id FROM records")} == {kid}
     assert not (keys / "areas" / "a" / "tokens.keyset.json").exists()
     # The cache sits beside the store, owner-only, and holds no match key in clear.
     db_path, key_path = cache_paths(a.cfg.db)
@@ -131,7 +142,7 @@ def test_a_proof_that_fails_stops_publishing_with_an_error(fed, tmp_path, caplog
         _import(a, tmp_path, CSV_A, "a.csv")
         assert wait_until(lambda: a.publishing_halted, timeout=60)
         assert a.store.pending_count() == 2
-        assert m.app.engine.db.execute("SELECT count(*) FROM records").fetchone()[0] == 0
+        assert _sql(m, "SELECT count(*) FROM records")[0][0] == 0
         assert any("publishing stopped" in r.getMessage() and "does not verify" in r.getMessage()
                    for r in caplog.records if r.levelno == logging.ERROR)
         assert any(e["event"] == "oprf.proof_failed" for e in read_entries(a.cfg.audit_path()))
@@ -151,14 +162,14 @@ def test_oprf_rotation_republishes_under_both_key_ids(fed, tmp_path):
     new, _ = rotation.rotate(keys)  # re-signs every directory copy; the key service reloads its keyset
 
     def both():
-        rows = m.app.engine.db.execute("SELECT area, key_id, count(*) FROM records GROUP BY area, key_id").fetchall()
+        rows = _sql(m, "SELECT area, key_id, count(*) FROM records GROUP BY area, key_id")
         return {(r[0], r[1]): r[2] for r in rows} == {("a", old): 2, ("a", new): 2, ("b", old): 2, ("b", new): 2}
 
     for app in (a, b):
         app.wake.set()
     assert wait_until(both, timeout=90)
     assert _live(a)[0]["match_id"] == match_id  # the same match, not a new one
-    tokens = dict(m.app.engine.db.execute("SELECT key_id, count(*) FROM records GROUP BY key_id").fetchall())
+    tokens = dict(_sql(m, "SELECT key_id, count(*) FROM records GROUP BY key_id"))
     assert set(tokens) == {old, new}
 
 
@@ -201,8 +212,8 @@ def test_switching_an_hmac_federation_to_oprf_keeps_its_matches(tmp_path):
         a, b = start("a", k.target), start("b", k.target)
 
         def published():
-            rows = m.app.engine.db.execute("SELECT area, key_id, count(*) FROM records GROUP BY area, key_id")
-            return {(r[0], r[1]): r[2] for r in rows.fetchall()}
+            rows = _sql(m, "SELECT area, key_id, count(*) FROM records GROUP BY area, key_id")
+            return {(r[0], r[1]): r[2] for r in rows}
 
         want_both = {(x, kid): 2 for x in ("a", "b") for kid in (hmac_id, new)}
         assert wait_until(lambda: published() == want_both, timeout=90), published()
@@ -246,4 +257,4 @@ def test_node_sync_in_oprf_mode_publishes_through_the_key_service(fed, tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
     assert "published 2 records" in res.stdout
     kid = OprfKeyset.load(keys / "keysvc" / "oprf.keyset.json").primary_id
-    assert m.app.engine.db.execute("SELECT count(*) FROM records WHERE area='c' AND key_id=?", [kid]).fetchone()[0] == 2
+    assert _sql(m, "SELECT count(*) FROM records WHERE area='c' AND key_id=?", [kid])[0][0] == 2

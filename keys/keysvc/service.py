@@ -40,7 +40,8 @@ from fedalert.keys.errors import KeysError
 from fedalert.keys.keysvc.limits import Limits, RateLimiter
 from fedalert.keys.keysvc.store import KeysvcStore, day_of
 from fedalert.keys.oprf_keyset import OprfKeyset
-from fedalert.transport import InvalidRequestError, QuotaExceededError, rpc_errors
+from fedalert.errors import InvalidRequestError, QuotaExceededError
+from fedalert.transport import rpc_errors
 from fedalert.v1 import keysvc_pb2 as pb
 from fedalert.v1 import keysvc_pb2_grpc as pb_grpc
 
