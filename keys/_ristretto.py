@@ -187,10 +187,6 @@ def is_zero_scalar(s: bytes) -> bool:
     return s == bytes(SCALAR_BYTES)
 
 
-def scalar_to_int(s: bytes) -> int:
-    return int.from_bytes(s, "little")
-
-
 def check_scalar(s: bytes) -> bool:
     """True for a canonical (reduced, non-zero) 32-byte scalar."""
     return len(s) == SCALAR_BYTES and 0 < int.from_bytes(s, "little") < ORDER

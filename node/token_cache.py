@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import os
 import threading
 from pathlib import Path
@@ -140,6 +139,3 @@ class TokenCache:
         with self._lock:
             self.db.conn.close()
 
-
-def same_token(a: bytes, b: bytes) -> bool:
-    return hmac.compare_digest(a, b)

@@ -119,23 +119,17 @@ def test_a_republish_is_answered_from_the_cache(fed, tmp_path):
 
 def test_a_proof_that_fails_stops_publishing_with_an_error(fed, tmp_path, caplog):
     keys, m, k, apps, start = fed
-    # The key service evaluates under a key the directory does not name (a split federation).
-    k.stop()
-    OprfKeyset.generate().save(keys / "keysvc" / "oprf.keyset.json")
-    rogue = KeysvcHandle(keys, tmp_path / "rogue.db")
-    rogue.opts = {}
+    # The key service evaluates under a key the directory does not name (a split federation): a fresh
+    # seed under the directory's own key id (the key service cannot change the signed directory).
+    from fedalert.keys import write_secret
     from fedalert.keys.keysvc.server import build_keysvc
 
-    kid = OprfKeyset.load(keys / "keysvc" / "oprf.keyset.json").primary_id
-    # Name the rogue key's id as the directory's primary is not possible without the CA: instead the rogue
-    # keyset reuses the directory's key id with another seed.
+    k.stop()
+    rogue_keys = OprfKeyset.generate()
     directory_kid = OprfKeyset.load(keys / "ca" / "oprf.keyset.json").primary_id
-    doc = (keys / "keysvc" / "oprf.keyset.json").read_text().replace(kid, directory_kid)
-    from fedalert.keys import write_secret
-
+    doc = rogue_keys.export_json().decode().replace(rogue_keys.primary_id, directory_kid)
     write_secret(keys / "keysvc" / "oprf.keyset.json", doc.encode())
-    rogue.app = build_keysvc(keys / "keysvc", tmp_path / "rogue.db", f"127.0.0.1:{k.port}")
-    rogue.port = rogue.app.port
+    rogue = build_keysvc(keys / "keysvc", tmp_path / "rogue.db", f"127.0.0.1:{k.port}")  # same address
     try:
         caplog.set_level(logging.ERROR)
         a = start("a")
@@ -148,7 +142,7 @@ def test_a_proof_that_fails_stops_publishing_with_an_error(fed, tmp_path, caplog
         assert any(e["event"] == "oprf.proof_failed" for e in read_entries(a.cfg.audit_path()))
         assert a.tokens.cache.count() == 0  # nothing untrusted is kept either
     finally:
-        rogue.app.stop()
+        rogue.stop()
 
 
 def test_oprf_rotation_republishes_under_both_key_ids(fed, tmp_path):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import statistics
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from fedalert.keys.keysvc.store import COUNTERS
 
@@ -97,5 +97,3 @@ def render_text(report: dict) -> str:
 def render_json(report: dict) -> str:
     return json.dumps({**report, "flags": [dict(f) for f in report["flags"]]}, indent=2, sort_keys=True)
 
-
-__all__ = ["Thresholds", "build_report", "find_flags", "render_json", "render_text", "asdict"]

@@ -116,10 +116,3 @@ class KeysvcStore:
             cur = self.db.execute("DELETE FROM batches WHERE created_ms < ?", [int((now_s - days * 86400) * 1000)])
         return cur.rowcount
 
-
-def open_report_db(path: Path):
-    """Read-only connection for `fedalert keysvc report` (the service may be running)."""
-    import sqlite3
-
-    con = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=30)
-    return con
