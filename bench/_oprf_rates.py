@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 
 
-def raw_scalarmult_rate(n: int = 3000) -> dict:
+def raw_scalarmult_rate(n: int = 20000) -> dict:
     from fedalert.keys import _ristretto as g
 
     scalars = [g.scalar_random() for _ in range(n)]

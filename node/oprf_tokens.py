@@ -41,7 +41,9 @@ from fedalert.v1 import keysvc_pb2_grpc as pb_grpc
 log = logging.getLogger(__name__)
 
 BATCH_ELEMENTS = 4096
-RPC_TIMEOUT_S = 60.0
+#: A batch waits its turn at the key service (one batch per area at a time, one per core overall)
+#: before its ~0.5 s of evaluation: with every area loading at once that wait dominates.
+RPC_TIMEOUT_S = 300.0
 RETRIES = 6
 _RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED,
               grpc.StatusCode.ABORTED}

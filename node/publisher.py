@@ -130,7 +130,14 @@ def publish_pending(store, stub, keyset, *, batch_records: int | None = None, re
         gone = [p for p in pending if p.status == "withdrawn"]
         nxt = None
         if active:
-            req, sent, n_tokens = build_batch(keyset, active, key_ids)
+            try:
+                req, sent, n_tokens = build_batch(keyset, active, key_ids)
+            except BaseException:
+                # e.g. the key service is down: the batch already sent still counts (and is marked
+                # published), so that the next round does not send it again under a new batch id.
+                if inflight is not None:
+                    finish(inflight)
+                raise
             nxt = (req, sent, n_tokens)
         if inflight is not None:
             finish(inflight)
