@@ -45,12 +45,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     protocol_args(s)
     s.set_defaults(func=_serve)
 
-    i = nsub.add_parser("import", help="import a canonical CSV export (all rows valid, or nothing)")
+    i = nsub.add_parser("import", help="import a canonical CSV export (bad values blanked; a row that cannot "
+                                       "identify anyone refuses the file)")
     i.add_argument("file", type=Path)
     conn(i, need_keys=False)
     i.add_argument("--dob-format", help="strptime format for dates (default: UK day-first forms and ISO)")
-    i.add_argument("--skip-bad", action="store_true", help="import good rows; write the bad ones to --report")
-    i.add_argument("--report", type=Path, help="where to write the bad-row report (default FILE.report.csv)")
+    i.add_argument("--skip-bad", action="store_true", help="import the other rows when some are refused (they go to the report)")
+    i.add_argument("--report", type=Path, help="where to write the report of refused rows and blanked values "
+                                                       "(default FILE.report.csv)")
     i.add_argument("--withdraw-missing", action="store_true",
                    help="withdraw active records that are not in this file (the file is a full export)")
     protocol_args(i)
@@ -163,33 +165,57 @@ def _progress(done: int, total: int | None) -> None:
         print(f"\r  {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
 
+#: Refused rows listed on stderr when a file is refused (all of them, up to the report's limit, go to the report).
+SHOWN_ERRORS = 20
+
+
+def _write_import_report(report, path: Path) -> str:
+    """Write the import report; the phrase to print, or a warning when it could not be written."""
+    from fedalert.node.importer import write_report
+
+    try:
+        write_report(report, path)
+    except OSError as exc:
+        return f"the report could not be written to {path} ({exc.strerror})"
+    return f"report written to {path}"
+
+
 def _import(args) -> int:
     from fedalert.audit import AuditLog
     from fedalert.node.errors import ImportRejectedError
-    from fedalert.node.importer import import_file, write_report
+    from fedalert.node.importer import ImportReport, import_file
 
     store = _store(args)
     cfg = _settings(args)
     audit = AuditLog(cfg.get("audit") or Path(cfg["db"]).with_suffix(".audit.jsonl"))
+    report_path = args.report or args.file.with_name(args.file.name + ".report.csv")
     try:
         res = import_file(store, args.file, dob_format=args.dob_format, skip_bad=args.skip_bad,
                           withdraw_missing=args.withdraw_missing, progress=_progress, audit=audit,
                           protocol=_load_protocol(cfg))
     except ImportRejectedError as exc:
-        for e in exc.errors:
-            print(f"  row {e.row}, {e.field}: {e.reason}", file=sys.stderr)
-        if args.report:
-            write_report(exc.errors, args.report)
+        for e in exc.errors[:SHOWN_ERRORS]:
+            print(f"  {e}", file=sys.stderr)
+        if exc.total > SHOWN_ERRORS:
+            print(f"  ... and {exc.total - SHOWN_ERRORS} more", file=sys.stderr)
+        report = exc.report
+        if report is None:
+            report = ImportReport()
+            for e in exc.errors:
+                report.error(e)
+        print(_write_import_report(report, report_path), file=sys.stderr)
         raise
-    for w in res.warnings:
-        print(f"warning: {w}", file=sys.stderr)
-    if res.errors:
-        report = args.report or args.file.with_name(args.file.name + ".report.csv")
-        write_report(res.errors, report)
-        print(f"{res.rejected} bad row(s) skipped; report written to {report}", file=sys.stderr)
+    for note in res.notes:
+        print(f"warning: {note}", file=sys.stderr)
+    if summary := res.report.summary():
+        print(f"warning: {summary}", file=sys.stderr)
+    if res.report:
+        skipped = f"{res.rejected} refused row(s) skipped; " if res.rejected else ""
+        print(skipped + _write_import_report(res.report, report_path), file=sys.stderr)
     print(f"imported {args.file.name}: {res.added} added, {res.updated} updated, {res.unchanged} unchanged, "
           f"{res.rejected} rejected, {res.withdrawn} withdrawn"
-          + (f"; {res.case_values} case values stored" if res.case_values else ""))
+          + (f"; {res.case_values} case values stored" if res.case_values else "")
+          + (f"; {res.no_fixed_abode} of no fixed abode" if res.no_fixed_abode else ""))
     return 0
 
 

@@ -15,7 +15,6 @@ import pytest
 
 from fedalert.demo_data import overlay_text
 from fedalert.node import disclosure as D
-from fedalert.node.errors import ImportRejectedError
 from fedalert.node.importer import import_file
 from fedalert.node.protocol import bundled_national_path, load_protocol
 from fedalert.node.store import NodeStore
@@ -70,21 +69,26 @@ def test_case_fields_are_imported_with_source_and_date_and_replaced_on_reimport(
     assert sorted(c.value for c in cases["A1"]) == ["INVENTED medium", "INVENTED no contact"]
 
 
-def test_bad_case_values_are_row_errors_and_nothing_is_written(tmp_path, overlay):
+def test_bad_case_values_are_left_out_with_a_warning_naming_the_column_and_the_identity_imports(tmp_path, overlay):
     proto = load_protocol(bundled_national_path(), overlay)
     text = HEADER + (f"A1,Ambrose,Tolliver,04/07/1983,INVENTED high,z-police,{REC},INVENTED x,a-council,"
                      "31/02/2026,perpetrator\n"
-                     f"A2,Silas,Moorcroft,01/02/1970,INVENTED low,,{REC},INVENTED y,a-police,{REC},neighbour\n")
-    with pytest.raises(ImportRejectedError) as err:
-        _import(tmp_path, text, proto)
-    found = {(e.row, e.field) for e in err.value.errors}
-    assert found == {(2, "risk_level__source"), (2, "conditions__recorded"), (3, "risk_level__source"),
-                     (3, "conditions__subject")}
-    reasons = " ".join(e.reason for e in err.value.errors)
-    assert "'z-police' is not a partner" in reasons and "not a real date" in reasons
+                     f"A2,Silas,Moorcroft,01/02/1970,INVENTED low,,{REC},INVENTED y,a-police,{REC},neighbour\n"
+                     f"A3,Hester,Nettlebed,05/05/1965,INVENTED medium,a-police,{REC},,,,\n")
+    res, cases = _import(tmp_path, text, proto)
+    assert (res.added, res.rejected, res.case_values) == (3, 0, 1)  # every identity; only A3's value is stored
+    found = {(w.row, w.field, w.action) for w in res.warnings}
+    assert found == {(2, "risk_level__source", "case value not stored (risk_level)"),
+                     (2, "conditions__recorded", "case value not stored (conditions)"),
+                     (3, "risk_level__source", "case value not stored (risk_level)"),
+                     (3, "conditions__subject", "case value not stored (conditions)")}
+    reasons = " ".join(w.reason for w in res.warnings)
+    assert "'z-police' is not a partner" in reasons and "not a real date" in reasons and "'neighbour'" in reasons
+    assert cases == {"A1": [], "A2": []}
     store = NodeStore(tmp_path / "a.db")
     try:
-        assert store.status()["records_active"] == 0
+        assert store.status()["records_active"] == 3
+        assert [c.value for c in D.case_fields(store.db, "A3")] == ["INVENTED medium"]
     finally:
         store.close()
 
