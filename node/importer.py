@@ -209,7 +209,7 @@ def _header(header: list[str], report: ImportReport, protocol) -> tuple[list[str
     if "record_id" not in header:
         report.error(RowError(1, "(header)", "missing the required column record_id"))
         return None
-    dupes = sorted(h for h, n in Counter(header).items() if n > 1)
+    dupes = [h for h, n in Counter(header).items() if n > 1]  # in header order
     if dupes:
         report.error(RowError(1, "(header)", f"duplicate column(s): {_shown(dupes)}"))
         return None

@@ -151,7 +151,8 @@ class _Row:
             return ""
         value, removed = clean_text(value, keep)
         if removed:
-            shown = ", ".join(dict.fromkeys(removed[:8]))
+            distinct = list(dict.fromkeys(removed))
+            shown = ", ".join(distinct[:8]) + (f" and {len(distinct) - 8} more" if len(distinct) > 8 else "")
             self.warn(column, f"control, bidi or line-break characters ({shown})", CLEANED)
         return value
 
