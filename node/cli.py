@@ -64,8 +64,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--reason", required=True, choices=["closed", "retention_expired", "error"])
     w.set_defaults(func=_withdraw)
 
-    y = nsub.add_parser("sync", help="publish pending changes and fetch alerts once, then exit")
+    y = nsub.add_parser("sync", help="publish pending changes, fetch every alert queued for this area, then exit")
     conn(y)
+    y.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
+                   help="most seconds to spend fetching alerts (default 300); if alerts are still queued then, "
+                        "say how many and exit 4")
     y.set_defaults(func=_sync)
 
     a = nsub.add_parser("alerts", help="list the alert inbox")
@@ -244,10 +247,21 @@ def _withdraw(args) -> int:
     return 0
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("give a number of seconds, such as 300") from None
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError("give a number of seconds between 0 and 86400")
+    return value
+
+
 def _sync(args) -> int:
     from fedalert.audit import AuditLog
     from fedalert.keys import TokenKeyset
-    from fedalert.node.inbox import drain_once
+    from fedalert.node.errors import SyncIncompleteError
+    from fedalert.node.inbox import SYNC_TIMEOUT_S, drain
     from fedalert.node.publisher import publish_pending
     from fedalert.node.server import connect
     from fedalert.node.store import NodeStore
@@ -270,9 +284,19 @@ def _sync(args) -> int:
         republish_if_rotated(store, keyset, audit)
         stats = publish_pending(store, stub, keyset, progress=_progress, audit=audit,
                                 key_ids=publish_key_ids(store, keyset))
-        new = drain_once(store, stub, audit)
+        timeout = args.timeout or SYNC_TIMEOUT_S
+        got = drain(store, stub, audit, timeout=timeout)
     print(f"published {stats.records} records ({stats.tokens} tokens), {stats.withdrawn} withdrawals; "
-          f"{new} new alerts")
+          f"{got.new} new alerts ({got.received} fetched)")
+    if got.taken_over:
+        print("the running node opened its own alert stream; it receives the rest")
+    elif got.queued_at_start is None and got.complete:
+        print("this matcher does not count its queue (an older version): alerts were read until none came "
+              "for 2 seconds")
+    if not got.complete:
+        left = "an unknown number of" if got.remaining is None else str(got.remaining)
+        raise SyncIncompleteError(f"--timeout {timeout:g} s ran out with {left} alert(s) still queued for this "
+                                  "area; run 'fedalert node sync' again, or give a longer --timeout")
     return 0
 
 

@@ -66,6 +66,12 @@ class ImportRejectedError(NodeError):
         )
 
 
+class SyncIncompleteError(NodeError):
+    """`node sync` stopped at its --timeout with alerts still queued for the area: run it again."""
+
+    exit_code = 4
+
+
 class CsvFormatError(NodeError):
     """A CSV file cannot be read at all (not UTF-8, no header, duplicate ids)."""
 

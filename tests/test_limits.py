@@ -180,7 +180,8 @@ def test_limit_streams_configuration():
 
 # ---------------------------------------------------------------- client deadlines
 
-RPC_NAMES = {"Publish", "Withdraw", "WatchAlerts", "AckAlert", "SendEnvelope", "WatchEnvelopes", "AckEnvelope"}
+RPC_NAMES = {"Publish", "Withdraw", "WatchAlerts", "AckAlert", "CountAlerts", "SendEnvelope", "WatchEnvelopes",
+             "AckEnvelope"}
 
 
 def test_every_client_rpc_call_has_a_timeout():
