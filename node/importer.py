@@ -82,32 +82,10 @@ class ParsedRow:
     case_fields: list | None = None  # None: the file has no case columns (leave stored values alone)
 
 
-@dataclass
-class ParsedFile:
-    rows: list[ParsedRow] = field(default_factory=list)
-    report: ImportReport = field(default_factory=ImportReport)
-    sha256: str = ""
-    bad_ids: set[str] = field(default_factory=set)  # record ids of refused rows: never withdrawn
+class _Reported:
+    """The first errors and warnings of `self.report` (an ImportReport), and its file-level notes."""
 
-    @property
-    def errors(self) -> list[RowError]:
-        return self.report.errors
-
-    @property
-    def warnings(self) -> list[RowWarning]:
-        return self.report.warnings
-
-
-@dataclass
-class ImportResult:
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    withdrawn: int = 0
-    case_values: int = 0
-    no_fixed_abode: int = 0  # rows written that say "no fixed abode"
-    report: ImportReport = field(default_factory=ImportReport)
+    report: ImportReport
 
     @property
     def errors(self) -> list[RowError]:
@@ -120,6 +98,26 @@ class ImportResult:
     @property
     def notes(self) -> list[str]:
         return self.report.notes
+
+
+@dataclass
+class ParsedFile(_Reported):
+    rows: list[ParsedRow] = field(default_factory=list)
+    report: ImportReport = field(default_factory=ImportReport)
+    sha256: str = ""
+    bad_ids: set[str] = field(default_factory=set)  # record ids of refused rows: never withdrawn
+
+
+@dataclass
+class ImportResult(_Reported):
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    withdrawn: int = 0
+    case_values: int = 0
+    no_fixed_abode: int = 0  # rows written that say "no fixed abode"
+    report: ImportReport = field(default_factory=ImportReport)
 
     def counts(self) -> dict:
         return {k: getattr(self, k) for k in ("added", "updated", "unchanged", "rejected", "withdrawn")}
