@@ -58,9 +58,7 @@ class Queues:
 
     def count_alerts(self, area: str, after_cursor: int) -> tuple[int, int]:
         """(alerts queued for `area` with cursor > after_cursor, the last one's cursor or 0)."""
-        with self.lock:
-            return tuple(self.db.execute("SELECT count(*), coalesce(max(cursor), 0) FROM alerts"
-                                         " WHERE area=? AND cursor>?", [area, after_cursor]).fetchone())
+        return self.store.count_alerts(area, after_cursor)
 
     def pending_alerts(self, area: str) -> int:
         return self.store.pending_alerts(area)

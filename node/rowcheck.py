@@ -4,7 +4,7 @@
 returns a :class:`RowOutcome`: the record id, the :class:`Identity`, the case
 values (when the file has case columns), the warnings and the row errors.
 Both the importer (fedalert.node.importer) and eval-linkage's reader
-(fedalert.node._evalcsv) call it, so what is evaluated is what is deployed.
+(fedalert.evaluation._csv) call it, so what is evaluated is what is deployed.
 
 The rules, so that a bad value never drops a person:
 

@@ -18,7 +18,7 @@ import sys
 import pytest
 
 from fedalert.node import normalise
-from fedalert.node._evalcsv import read_area
+from fedalert.evaluation._csv import read_area
 from fedalert.node.errors import ImportRejectedError
 from fedalert.node.identity import Identity, Name
 from fedalert.node.importer import import_file

@@ -50,7 +50,7 @@ def test_count_alerts_counts_the_callers_queue_after_a_cursor(matcher):
     _queue_alerts(matcher, 3)
     a, c = matcher.stub("a"), matcher.stub("c")
     got = a.CountAlerts(pb.CountAlertsRequest(), timeout=10)
-    cursors = sorted(r[0] for r in matcher.app.engine.db.execute("SELECT cursor FROM alerts WHERE area='a'"))
+    cursors = sorted(r[0] for r in matcher.app.engine.store.db.execute("SELECT cursor FROM alerts WHERE area='a'"))
     assert (got.queued, got.last_cursor) == (3, cursors[-1])
     assert a.CountAlerts(pb.CountAlertsRequest(after_cursor=cursors[0]), timeout=10).queued == 2
     assert c.CountAlerts(pb.CountAlertsRequest(), timeout=10) == pb.CountAlertsResponse(queued=0, last_cursor=0)
