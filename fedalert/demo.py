@@ -143,7 +143,7 @@ def _requests(fed: Federation, area: str) -> list:
     """Disclosure requests in an area's store (read-only; the node and CLI write)."""
     import sqlite_utils
 
-    from fedalert.node.disclosure import list_requests
+    from fedalert.node.disclosure.requests import list_requests
 
     if not fed.node_db(area).exists():
         return []

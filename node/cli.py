@@ -194,15 +194,18 @@ def _import(args) -> int:
 
 
 def _load_protocol(cfg: dict):
-    from fedalert.node.protocol import bundled_national_path, load_protocol
+    from fedalert.node.disclosure.protocol import bundled_national_path, load_protocol
 
     return load_protocol(cfg.get("protocol") or bundled_national_path(), cfg.get("overlay"))
 
 
 def _sar(args) -> int:
-    from fedalert.node.disclosure import sar_listing
+    from fedalert.node.disclosure import DisclosureService, ServiceConfig
 
-    print(sar_listing(_store(args).db, args.record_id), end="")
+    cfg = _settings(args)
+    _require(cfg, "db")
+    with DisclosureService(ServiceConfig(db=Path(cfg["db"]))) as svc:
+        print(svc.sar_listing(args.record_id), end="")
     return 0
 
 

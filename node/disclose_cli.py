@@ -195,47 +195,31 @@ def register(sub: argparse._SubParsersAction) -> None:
 # --- context --------------------------------------------------------------------
 
 
-class _Ctx:
-    def __init__(self, args, keys: bool = False):
-        from fedalert.audit import AuditLog
-        from fedalert.node.protocol import bundled_national_path, load_protocol
-        from fedalert.node.store import NodeStore
+def _service(args, keys: bool = False, matcher: bool = False):
+    """The disclosure service over this node's database, from flags and --config."""
+    from fedalert.node.disclosure import DisclosureService, ServiceConfig
 
-        self.cfg = cfg = _settings(args)
-        _require(cfg, "db")
-        self.store = NodeStore(cfg["db"])  # applies the disclosure migrations
-        self.db = self.store.db
-        self.audit = AuditLog(cfg.get("audit") or Path(cfg["db"]).with_suffix(".audit.jsonl"))
-        self.protocol = load_protocol(cfg.get("protocol") or bundled_national_path(), cfg.get("overlay"))
-        self.keys = None
-        if keys:
-            from fedalert.node.relay import load_area_keys
+    cfg = _settings(args)
+    _require(cfg, "db")
+    if keys:
+        _require(cfg, "keys_dir")
+    if matcher:
+        _require(cfg, "keys_dir", "matcher")
+    return DisclosureService(ServiceConfig(
+        db=Path(cfg["db"]), audit=cfg.get("audit"), protocol=cfg.get("protocol"), overlay=cfg.get("overlay"),
+        keys_dir=cfg.get("keys_dir"), matcher=cfg.get("matcher"), matcher_name=cfg.get("matcher_name")))
 
-            _require(cfg, "keys_dir")
-            self.keys = load_area_keys(Path(cfg["keys_dir"]))
 
-    def area(self) -> str:
-        return self.keys.area if self.keys is not None else (self.protocol.area or "")
+def _send(svc) -> str:
+    stats = svc.send()
+    return f"sent {stats.sent} envelope(s)" + (f", {stats.held} held back (see the log)" if stats.held else "")
 
-    def connect(self):
-        """A channel to the matcher, after checking its certificate against the directory."""
-        from fedalert.keys.certs import MATCHER_DNS_NAME
-        from fedalert.node.server import NodeConfig, connect
-        from fedalert.node.trust import NodeTrust
 
-        _require(self.cfg, "keys_dir", "matcher")
-        ncfg = NodeConfig(keys_dir=Path(self.cfg["keys_dir"]), db=Path(self.cfg["db"]), matcher=self.cfg["matcher"],
-                          matcher_name=self.cfg.get("matcher_name") or MATCHER_DNS_NAME)
-        NodeTrust(ncfg.keys_dir).check_matcher(ncfg.matcher, ncfg.matcher_name)
-        return connect(ncfg)
-
-    def send(self) -> str:
-        from fedalert.node.relay import send_outbox
-
-        channel, stub = self.connect()
-        with channel:
-            stats = send_outbox(self.db, stub)
-        return f"sent {stats.sent} envelope(s)" + (f", {stats.held} held back (see the log)" if stats.held else "")
+def _sent_or_queued(args, svc) -> str:
+    if args.send:
+        _require(_settings(args), "keys_dir", "matcher")
+        return _send(svc)
+    return "queued for the running node to send"
 
 
 def _emit(obj, as_json: bool, text: str) -> int:
@@ -264,48 +248,42 @@ def _row_json(row) -> dict:
 
 
 def _request(args) -> int:
-    from fedalert.node import disclosure as D
-    from fedalert.node.relay import match_lookup
-
-    ctx = _Ctx(args, keys=True)
-    match = match_lookup(ctx.db, ctx.keys.area)(args.match_id)
-    row = ctx.store.match(args.match_id)
-    req, env = D.request_disclosure(
-        ctx.db, ctx.audit, ctx.protocol, ctx.keys, match, record_id=row["record_id"] if row else None, now=_now(),
-        requesting_partner=args.partner, requester=args.requester, purpose=args.purpose,
-        lawful_basis=args.basis, fields=_csv(args.fields), rationale=args.rationale, channel=args.channel,
-        urgency=args.urgency, art9_condition=args.art9, sch8_condition=args.sch8, lia_ref=args.lia_ref,
-        rli_condition=args.rli, statutory_power=args.statutory_power)
-    sent = ctx.send() if args.send else "queued for the running node to send"
+    with _service(args, keys=True) as svc:
+        req, env = svc.request(
+            args.match_id, requesting_partner=args.partner, requester=args.requester, purpose=args.purpose,
+            lawful_basis=args.basis, fields=_csv(args.fields), rationale=args.rationale, channel=args.channel,
+            urgency=args.urgency, art9_condition=args.art9, sch8_condition=args.sch8, lia_ref=args.lia_ref,
+            rli_condition=args.rli, statutory_power=args.statutory_power)
+        sent = _sent_or_queued(args, svc)
     return _emit({"request_id": req.request_id, "to_area": req.holding_area, "envelope_id": env.envelope_id},
                  args.json, f"request {req.request_id} to area {req.holding_area} on match {req.match_id}: {sent}")
 
 
 def _list(args) -> int:
-    from fedalert.node import disclosure as D
+    from fedalert.node.disclosure import render_request_list
 
-    ctx = _Ctx(args)
-    rows = D.list_requests(ctx.db, direction=args.direction, status=args.status, record_id=args.record)
-    return _emit([_row_json(r) for r in rows], args.json, D.render_request_list(rows))
+    with _service(args) as svc:
+        rows = svc.list_requests(direction=args.direction, status=args.status, record_id=args.record)
+    return _emit([_row_json(r) for r in rows], args.json, render_request_list(rows))
 
 
 def _show(args) -> int:
-    from fedalert.node import disclosure as D
+    from fedalert.node.disclosure import render_request
 
-    ctx = _Ctx(args)
-    row = D.get_request(ctx.db, args.request_id)
-    return _emit(_row_json(row), args.json, D.render_request(row))
+    with _service(args) as svc:
+        row = svc.get_request(args.request_id)
+    return _emit(_row_json(row), args.json, render_request(row))
 
 
 def _approve(args) -> int:
-    from fedalert.node import disclosure as D
+    from fedalert.node.disclosure import parse_consent, parse_exception
 
-    ctx = _Ctx(args, keys=True)
-    decision, envs = D.approve(
-        ctx.db, ctx.audit, ctx.protocol, ctx.keys, args.request_id, decided_by=args.by, now=_now(),
-        fields=_csv(args.fields), reason=args.reason,
-        consents=[D.parse_consent(c) for c in args.consent], exceptions=[D.parse_exception(e) for e in args.exception])
-    sent = ctx.send() if args.send else "queued for the running node to send"
+    with _service(args, keys=True) as svc:
+        decision, envs = svc.approve(
+            args.request_id, by=args.by, fields=_csv(args.fields), reason=args.reason,
+            consents=[parse_consent(c) for c in args.consent],
+            exceptions=[parse_exception(e) for e in args.exception])
+        sent = _sent_or_queued(args, svc)
     withheld = [w.field for w in decision.withheld]
     text = (f"request {args.request_id}: {decision.status}"
             + (f"; withheld: {', '.join(f'{w.field} ({w.reason})' for w in decision.withheld)}" if withheld else "")
@@ -315,78 +293,61 @@ def _approve(args) -> int:
 
 
 def _refuse(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args, keys=True)
-    decision, _ = D.refuse(ctx.db, ctx.audit, ctx.protocol, ctx.keys, args.request_id, reason=args.reason,
-                           decided_by=args.by, now=_now())
-    sent = ctx.send() if args.send else "queued for the running node to send"
+    with _service(args, keys=True) as svc:
+        decision, _ = svc.refuse(args.request_id, by=args.by, reason=args.reason)
+        sent = _sent_or_queued(args, svc)
     print(f"request {args.request_id}: {decision.status}; {sent}")
     return 0
 
 
 def _release_show(args) -> int:
-    from fedalert.node import disclosure as D
+    from fedalert.node.disclosure import render_release
 
-    ctx = _Ctx(args, keys=True)
-    rows = [r for r in D.list_requests(ctx.db, direction="outgoing") if r.release_id == args.release_id]
-    if not rows:
-        raise D.NotFound(f"no received release {args.release_id!r}; list them with fedalert disclose list")
-    sender = rows[0].request.holding_area
-    rel = D.read_received_release(ctx.db, ctx.audit, args.release_id, viewer=args.viewer, my_area=ctx.keys.area,
-                                  my_key=ctx.keys.sealing_key, sender_key=ctx.keys.directory.signing_public(sender),
-                                  now=_now())
+    with _service(args, keys=True) as svc:
+        rel = svc.read_release(args.release_id, viewer=args.viewer)
     obj = {"release_id": rel.release_id, "request_id": rel.request_id, "from_area": rel.from_area,
            "purpose": rel.purpose, "retention_until": rel.retention_until.isoformat(),
            "items": [{"field": i.field, "value": i.value, "subject": i.subject, "source_partner": i.source_partner,
                       "recorded_on": i.recorded_on.isoformat(), "consent_status": i.consent_status}
                      for i in rel.items],
            "withheld": [{"field": w.field, "reason": w.reason} for w in rel.withheld]}
-    return _emit(obj, args.json, D.render_release(rel))
+    return _emit(obj, args.json, render_release(rel))
 
 
 def _statement(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    area = args.area or ctx.area()
-    if not area:
-        raise UsageError("give --area or --overlay (the statement names this area)")
-    print(D.sharing_statement(ctx.db, args.record_id, area=area, today=_now().date()), end="")
+    with _service(args) as svc:
+        area = args.area or svc.area()
+        if not area:
+            raise UsageError("give --area or --overlay (the statement names this area)")
+        print(svc.sharing_statement(args.record_id, area=area), end="")
     return 0
 
 
 def _complete_emergency(args) -> int:
-    from fedalert.node import disclosure as D
+    from fedalert.node.disclosure import parse_consent
 
-    ctx = _Ctx(args)
-    late = D.complete_emergency_record(ctx.db, ctx.audit, args.request_id, rationale=args.rationale,
-                                       consents=[D.parse_consent(c) for c in args.consent],
-                                       completed_by=args.by, now=_now())
+    with _service(args) as svc:
+        late = svc.complete_emergency(args.request_id, by=args.by, rationale=args.rationale,
+                                      consents=[parse_consent(c) for c in args.consent])
     print(f"request {args.request_id}: emergency record completed" + (" (late)" if late else ""))
     return 0
 
 
 def _legal_hold(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    D.set_legal_hold(ctx.db, ctx.audit, args.release_id, hold=not args.lift, reason=args.reason, by=args.by,
-                     now=_now())
+    with _service(args) as svc:
+        svc.legal_hold(args.release_id, by=args.by, hold=not args.lift, reason=args.reason)
     print(f"release {args.release_id}: legal hold {'lifted' if args.lift else 'set'}")
     return 0
 
 
 def _close_withdrawn(args) -> int:
-    from fedalert.node import disclosure as D
-
     if bool(args.area) == bool(args.partner):
         raise UsageError("give exactly one of --area or --partner")
-    ctx = _Ctx(args)
-    if args.area:
-        rows = D.close_for_area_withdrawal(ctx.db, ctx.audit, args.area, now=_now())
-    else:
-        rows = D.close_for_partner_withdrawal(ctx.db, ctx.audit, args.partner, now=_now())
+    with _service(args) as svc:
+        if args.area:
+            rows = svc.close_for_area_withdrawal(args.area)
+        else:
+            rows = svc.close_for_partner_withdrawal(args.partner)
     print(f"closed {len(rows)} pending request(s)")
     for r in rows:
         print(f"  {r.request.request_id}  match {r.request.match_id}")
@@ -394,15 +355,11 @@ def _close_withdrawn(args) -> int:
 
 
 def _flush(args) -> int:
-    from fedalert.node.relay import Receiver, drain_envelopes, send_outbox
-
-    ctx = _Ctx(args, keys=True)
-    channel, stub = ctx.connect()
-    with channel:
-        stats = send_outbox(ctx.db, stub)
-        got = drain_envelopes(Receiver(ctx.db, ctx.audit, ctx.protocol, ctx.keys), stub, idle_timeout=args.idle)
+    with _service(args, matcher=True) as svc:
+        done = svc.flush(idle=args.idle)
+    got = done.received
     refused = sum(1 for g in got if g is None)
-    print(f"sent {stats.sent} envelope(s)" + (f" ({stats.held} held back)" if stats.held else "")
+    print(f"sent {done.sent.sent} envelope(s)" + (f" ({done.sent.held} held back)" if done.sent.held else "")
           + f"; received {len(got)}" + (f", {refused} refused (see the log)" if refused else ""))
     for g in got:
         if g is not None:
@@ -420,66 +377,51 @@ def _time(text: str | None) -> _dt.datetime:
     return t if t.tzinfo else t.replace(tzinfo=_dt.timezone.utc)
 
 
-def _breach_line(b, now) -> str:
-    from fedalert.node.disclosure import breach_clock
-
-    return f"{b.breach_id}  {b.status:<6} aware {b.aware_at:%Y-%m-%d %H:%M} UTC  {breach_clock(b, now).text}"
+def _breach_line(svc, b) -> str:
+    return f"{b.breach_id}  {b.status:<6} aware {b.aware_at:%Y-%m-%d %H:%M} UTC  {svc.breach_clock(b).text}"
 
 
 def _breach_add(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    now = _now()
-    aware = _time(args.aware_at) if args.aware_at else now
-    b = D.record_breach(ctx.db, ctx.audit, aware_at=aware, reported_by=args.reported_by,
-                        summary=args.summary, now=now)
-    print(_breach_line(b, now))
+    with _service(args) as svc:
+        b = svc.record_breach(summary=args.summary, reported_by=args.reported_by,
+                              aware_at=_time(args.aware_at) if args.aware_at else None)
+        print(_breach_line(svc, b))
     return 0
 
 
 def _breach_list(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    now = _now()
-    rows = D.list_breaches(ctx.db, open_only=args.open)
-    if args.json:
-        out = []
-        for b in rows:
-            c = D.breach_clock(b, now)
-            out.append({"breach_id": b.breach_id, "status": b.status, "aware_at": b.aware_at.isoformat(),
-                        "deadline": c.deadline.isoformat(), "overdue": c.overdue, "stopped": c.stopped,
-                        "clock": c.text})
-        return _emit(out, True, "")
-    print("\n".join(_breach_line(b, now) for b in rows) if rows else "no breaches")
+    with _service(args) as svc:
+        rows = svc.list_breaches(open_only=args.open)
+        if args.json:
+            out = []
+            for b in rows:
+                c = svc.breach_clock(b)
+                out.append({"breach_id": b.breach_id, "status": b.status, "aware_at": b.aware_at.isoformat(),
+                            "deadline": c.deadline.isoformat(), "overdue": c.overdue, "stopped": c.stopped,
+                            "clock": c.text})
+            return _emit(out, True, "")
+        print("\n".join(_breach_line(svc, b) for b in rows) if rows else "no breaches")
     return 0
 
 
 def _breach_notify(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    b = D.notify_ico(ctx.db, ctx.audit, args.breach_id, at=_time(args.at), delay_reason=args.delay_reason)
-    print(_breach_line(b, _now()))
+    with _service(args) as svc:
+        b = svc.notify_ico(args.breach_id, at=_time(args.at) if args.at else None, delay_reason=args.delay_reason)
+        print(_breach_line(svc, b))
     return 0
 
 
 def _breach_no_report(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    b = D.decide_not_to_report(ctx.db, ctx.audit, args.breach_id, reason=args.reason, by=args.by, now=_now())
-    print(_breach_line(b, _now()))
+    with _service(args) as svc:
+        b = svc.decide_not_to_report(args.breach_id, reason=args.reason, by=args.by)
+        print(_breach_line(svc, b))
     return 0
 
 
 def _breach_close(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    b = D.close_breach(ctx.db, ctx.audit, args.breach_id, by=args.by, now=_now())
-    print(_breach_line(b, _now()))
+    with _service(args) as svc:
+        b = svc.close_breach(args.breach_id, by=args.by)
+        print(_breach_line(svc, b))
     return 0
 
 
@@ -490,38 +432,29 @@ def _complaint_line(c, now) -> str:
 
 
 def _complaint_add(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    c = D.record_complaint(ctx.db, ctx.audit, received_at=_now(), channel=args.channel, summary=args.summary)
+    with _service(args) as svc:
+        c = svc.record_complaint(channel=args.channel, summary=args.summary)
     print(_complaint_line(c, _now()))
     return 0
 
 
 def _complaint_list(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    rows = D.list_complaints(ctx.db)
+    with _service(args) as svc:
+        rows = svc.list_complaints()
     print("\n".join(_complaint_line(c, _now()) for c in rows) if rows else "no complaints")
     return 0
 
 
 def _complaint_ack(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    c = D.acknowledge_complaint(ctx.db, ctx.audit, args.complaint_id, at=_now())
+    with _service(args) as svc:
+        c = svc.acknowledge_complaint(args.complaint_id)
     print(_complaint_line(c, _now()))
     return 0
 
 
 def _complaint_close(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    c = D.close_complaint(ctx.db, ctx.audit, args.complaint_id, outcome=args.outcome,
-                          told_about_ico=args.told_about_ico, now=_now())
+    with _service(args) as svc:
+        c = svc.close_complaint(args.complaint_id, outcome=args.outcome, told_about_ico=args.told_about_ico)
     print(_complaint_line(c, _now()))
     return 0
 

@@ -172,8 +172,8 @@ def _case_columns(header: list[str], catalogue) -> list[str]:
 
 
 def _parse_case_fields(r: _Row, fields: list[str], protocol, dob_format: str | None) -> list:
-    from fedalert.node._disclosure_law import SUBJECTS
-    from fedalert.node.disclosure import CaseField
+    from fedalert.node.disclosure.law import SUBJECTS
+    from fedalert.node.disclosure.model import CaseField
 
     out = []
     for name in fields:
@@ -218,7 +218,7 @@ def parse_csv(data: bytes, *, dob_format: str | None = None, lenient: bool = Fal
               protocol=None) -> ParsedFile:
     """Validate a canonical CSV held in memory. Never raises for bad rows.
 
-    *protocol* (``fedalert.node.protocol.Protocol``, with the area's overlay)
+    *protocol* (``fedalert.node.disclosure.protocol.Protocol``, with the area's overlay)
     is needed only when the file has case-field columns: it names the fields
     and the partners that may supply values. A file on disk is better
     imported with :func:`import_file`, which streams it."""
@@ -299,7 +299,7 @@ def _rows(reader, parsed: ParsedFile, dob_format: str | None, lenient: bool, pro
 
 @functools.lru_cache(maxsize=1)
 def _national_fields() -> tuple[str, ...]:
-    from fedalert.node.protocol import bundled_national_path, load_protocol
+    from fedalert.node.disclosure.protocol import bundled_national_path, load_protocol
 
     return tuple(load_protocol(bundled_national_path()).fields)
 
@@ -330,7 +330,7 @@ def import_records(store, parsed: ParsedFile, *, file_name: str, skip_bad: bool 
             outcome = store.upsert_record(row.record_id, ij, row_hash(ij))
             setattr(result, outcome, getattr(result, outcome) + 1)
             if row.case_fields is not None:
-                from fedalert.node.disclosure import replace_case_fields
+                from fedalert.node.disclosure.casefields import replace_case_fields
 
                 replace_case_fields(store.db, protocol, row.record_id, row.case_fields)
                 result.case_values += len(row.case_fields)
@@ -427,7 +427,7 @@ def _write_rows(store, rows: list[ParsedRow], result: ImportResult, protocol) ->
     for row, outcome in zip(rows, outcomes):
         setattr(result, outcome, getattr(result, outcome) + 1)
         if row.case_fields is not None:
-            from fedalert.node.disclosure import replace_case_fields
+            from fedalert.node.disclosure.casefields import replace_case_fields
 
             replace_case_fields(store.db, protocol, row.record_id, row.case_fields)
             result.case_values += len(row.case_fields)

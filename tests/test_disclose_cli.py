@@ -14,10 +14,10 @@ import sys
 import pytest
 
 from fedalert.demo_data import overlay_text
-from fedalert.node import disclosure as D
+from fedalert.node.disclosure import casefields
 from fedalert.node.errors import ImportRejectedError
 from fedalert.node.importer import import_file
-from fedalert.node.protocol import bundled_national_path, load_protocol
+from fedalert.node.disclosure.protocol import bundled_national_path, load_protocol
 from fedalert.node.store import NodeStore
 
 TODAY = dt.date.today()
@@ -47,7 +47,7 @@ def _import(tmp_path, text, protocol, name="in.csv"):
     store = NodeStore(tmp_path / "a.db")
     try:
         res = import_file(store, path, protocol=protocol)
-        return res, {r: D.case_fields(store.db, r) for r in ("A1", "A2")}
+        return res, {r: casefields.case_fields(store.db, r) for r in ("A1", "A2")}
     finally:
         store.close()
 

@@ -22,7 +22,7 @@ import sqlite_utils
 
 from fedalert import audit as audit_mod
 from fedalert.demo_data import overlay_text
-from fedalert.node import disclosure as D
+from fedalert.node.disclosure import requests
 from fedalert.node.server import NodeApp, NodeConfig
 from fedalert.v1 import matcher_pb2 as pb
 
@@ -85,7 +85,7 @@ class Fed:
     def requests(self, area):
         db = _ro(self.root / f"{area}.db")
         try:
-            return D.list_requests(db)
+            return requests.list_requests(db)
         finally:
             db.conn.close()
 

@@ -3,7 +3,7 @@
 Each message says what was wrong and what to do. Messages name protocol
 files, keys, field names, partner ids, area ids and request ids; they never
 carry a case value (a risk summary, contact details) or key material.
-Re-exported by fedalert.node.protocol, .policy and .disclosure; the lead may
+Re-exported by fedalert.node.disclosure.protocol, .policy and .disclosure; the lead may
 fold them into fedalert.node.errors.
 """
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from fedalert.node import _disclosure_store as st
-from fedalert.node._disclosure_law import (
+from fedalert.node.disclosure import _sql as st
+from fedalert.node.disclosure.law import (
     ART9_CONDITIONS,
     CHANNELS,
     GENDER_EXCEPTIONS,
@@ -22,7 +22,7 @@ from fedalert.node._disclosure_law import (
     PURPOSES,
     SCH8_CONDITIONS,
 )
-from fedalert.node._disclosure_model import Release, decode
+from fedalert.node.disclosure.model import Release, decode
 
 
 def _d(x: _dt.date | _dt.datetime | str) -> str:

@@ -11,7 +11,7 @@ import datetime as _dt
 import re
 from dataclasses import dataclass
 
-from fedalert.node._disclosure_errors import (
+from fedalert.node.disclosure.errors import (
     ConsentError,
     DecisionInvalid,
     FieldNotAllowed,
@@ -29,7 +29,7 @@ from fedalert.node._disclosure_errors import (
     SpecialCategoryError,
     UnknownPartner,
 )
-from fedalert.node._disclosure_law import (
+from fedalert.node.disclosure.law import (
     ART9_CONDITIONS,
     CONSENT_STATUSES,
     GENDER_EXCEPTIONS,
@@ -42,7 +42,7 @@ from fedalert.node._disclosure_law import (
     SUBJECTS,
     URGENCIES,
 )
-from fedalert.node._disclosure_model import (
+from fedalert.node.disclosure.model import (
     CaseField,
     Consent,
     MatchInfo,
@@ -51,7 +51,7 @@ from fedalert.node._disclosure_model import (
     StatutoryException,
     Withheld,
 )
-from fedalert.node.protocol import Partner, Protocol
+from fedalert.node.disclosure.protocol import Partner, Protocol
 
 MIN_RATIONALE = 20  # characters; an emergency request may be brief and completed later
 ACTOR_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
