@@ -95,6 +95,34 @@ class Federation:
     def import_csv(self, area: str, csv_path: Path) -> None:
         run(["node", "import", str(csv_path), *self.area_args(area, keys=False)], self.log(f"import-{area}"))
 
+    def user_dir(self, area: str) -> Path:
+        return self.workdir / "users" / area
+
+    def login_args(self, area: str, user: str) -> list[str]:
+        """--user/--password-file/--totp-secret-file for a demo account made by make_users()."""
+        d = self.user_dir(area)
+        return ["--user", user, "--password-file", str(d / f"{user}.password"),
+                "--totp-secret-file", str(d / f"{user}.totp")]
+
+    def make_users(self, area: str, people: dict[str, str], log_path: Path) -> None:
+        """The area's administrator, then one account per role, made with `fedalert node user add`.
+
+        Passwords are random and kept, like the TOTP secrets, in 0600 files
+        under users/<area>/ (a demo's stand-in for a password manager and an
+        authenticator app)."""
+        import secrets as _secrets
+
+        from fedalert.keys import write_secret
+
+        d = self.user_dir(area)
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        admin = f"admin-{area}"
+        for user, role in ((admin, "admin"), *people.items()):
+            write_secret(d / f"{user}.password", _secrets.token_urlsafe(18).encode())
+            _cli(["node", "user", "add", user, "--role", role, "--db", str(self.node_db(area)),
+                  "--new-password-file", str(d / f"{user}.password"), "--totp-secret-out", str(d / f"{user}.totp"),
+                  *(self.login_args(area, admin) if user != admin else [])], log_path)
+
     def node_matches(self, area: str) -> list[dict]:
         """Live matches as area `area` sees them (read straight from its store)."""
         if not self.node_db(area).exists():
@@ -185,6 +213,11 @@ def _wait_for(pred, timeout: float):
     return None
 
 
+def demo_people(area: str) -> dict[str, str]:
+    """The demo's accounts in each area besides its administrator: user id -> role."""
+    return {f"coord-{area}1": "coordinator", f"appr-{area}1": "approver", f"audit-{area}1": "auditor"}
+
+
 DISCLOSURE_FIELDS = ["risk_level", "current_risk_summary", "conditions", "gender_history"]
 RATIONALE = ("The perpetrator is now known in both areas; current risk and any conditions are needed to plan "
              "the victim's safety at this week's MARAC.")
@@ -206,7 +239,8 @@ def run_disclosure(fed: Federation, result: dict, *, say=print) -> list[dict]:
     m = sorted(mine, key=lambda x: x["record_id"])[0]
     holder = m["other_area"]
     res = _cli(["disclose", "request", m["match_id"], *fed.area_args(requester),
-               "--partner", f"{requester}-council", "--requester", f"coord-{requester}1", "--purpose", "marac",
+               "--partner", f"{requester}-council", *fed.login_args(requester, f"coord-{requester}1"),
+               "--purpose", "marac",
                "--basis", "uk_gdpr_6_1_e", "--statutory-power", "Crime and Disorder Act 1998 s115",
                "--art9", "uk_gdpr_9_2_g_sch1_para18", "--fields", ",".join(DISCLOSURE_FIELDS),
                "--rationale", RATIONALE, "--channel", "meeting", "--json"], fed.log(f"disclose-{requester}"))
@@ -215,12 +249,12 @@ def run_disclosure(fed: Federation, result: dict, *, say=print) -> list[dict]:
         f"from {holder} (purpose MARAC, basis UK GDPR 6(1)(e)); request {request_id}")
     if not _wait_for(lambda: [r for r in _requests(fed, holder) if r.request.request_id == request_id], WAIT_S):
         raise ProcessError(f"the request did not reach area {holder}; see {fed.log('node-' + holder)}")
-    res = _cli(["disclose", "approve", request_id, *fed.area_args(holder), "--by", f"coord-{holder}1",
+    res = _cli(["disclose", "approve", request_id, *fed.area_args(holder), *fed.login_args(holder, f"appr-{holder}1"),
                "--consent", "victim:not_sought:seeking consent would increase the risk to the victim",
                "--consent", "perpetrator:not_sought:would prejudice the prevention of crime", "--json"],
               fed.log(f"disclose-{holder}"))
     decided = json.loads(res)
-    say(f"{holder}: coordinator decided {decided['status']}; withheld: {', '.join(decided['withheld']) or 'none'}")
+    say(f"{holder}: approver appr-{holder}1 decided {decided['status']}; withheld: {', '.join(decided['withheld']) or 'none'}")
 
     def released():
         return [r for r in _requests(fed, requester)
@@ -230,7 +264,8 @@ def run_disclosure(fed: Federation, result: dict, *, say=print) -> list[dict]:
         raise ProcessError(f"the release did not reach area {requester}; see {fed.log('node-' + requester)}")
     row = released()[0]
     view = json.loads(_cli(["disclose", "release-show", row.release_id, *fed.area_args(requester),
-                            "--viewer", f"coord-{requester}1", "--json"], fed.log(f"disclose-{requester}")))
+                            *fed.login_args(requester, f"coord-{requester}1"), "--json"],
+                           fed.log(f"disclose-{requester}")))
     say(f"{requester}: release {row.release_id} verified and stored encrypted; opened by coord-{requester}1 "
         f"(the view is audited): {', '.join(i['field'] for i in view['items'])}")
     withheld = [w.field for w in row.decision.withheld] if row.decision else []
@@ -260,6 +295,10 @@ def run_demo(workdir: Path | None = None, *, say=print) -> dict:
         for area in fed.areas:
             fed.import_csv(area, csvs[area])
             say(f"imported {len(data.areas[area])} synthetic records into {area}")
+        for area in fed.areas:
+            fed.make_users(area, demo_people(area), fed.log(f"users-{area}"))
+        say(f"accounts (password + TOTP) for each area's people under {root / 'users'}: "
+            + ", ".join(f"{u} ({r})" for u, r in demo_people(fed.areas[0]).items()) + ", ...")
         expected = sum(1 for p in data.planted if p.expect_match)
         deadline = time.monotonic() + WAIT_S
         result = _summarise(fed, data.planted)

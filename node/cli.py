@@ -6,23 +6,11 @@ import argparse
 import json
 import logging
 import sys
-import tomllib
 from pathlib import Path
 
-from fedalert.errors import ConfigError
+from fedalert.node._config import protocol_args, require as _require, settings as _settings
 
 log = logging.getLogger("fedalert.node")
-
-_CONFIG_KEYS = {"keys": "keys_dir", "db": "db", "matcher": "matcher", "listen": "listen", "audit": "audit",
-                "matcher_name": "matcher_name", "protocol": "protocol", "overlay": "overlay"}
-_PATH_KEYS = ("keys", "db", "audit", "protocol", "overlay")
-
-
-def protocol_args(sp) -> None:
-    """--protocol/--overlay: the information sharing protocol files (also [node] protocol, overlay)."""
-    sp.add_argument("--protocol", type=Path,
-                    help="national protocol TOML (default: the one shipped with fedalert)")
-    sp.add_argument("--overlay", type=Path, help="this area's protocol overlay TOML (partners and sign-offs)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -89,43 +77,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     sar = nsub.add_parser("sar", help="subject access: every disclosure request, decision and release about a record")
     sar.add_argument("record_id")
     conn(sar, need_keys=False)
+    from fedalert.node._auth_cli import auth_args
+
+    auth_args(sar)
     sar.set_defaults(func=_sar)
+
+    from fedalert.node.user_cli import register as _register_users
+
+    _register_users(nsub, conn)
 
     from fedalert.node._rotation_cli import register as _register_rotation
 
     _register_rotation(nsub)
-
-
-def _settings(args) -> dict:
-    cfg: dict = {}
-    if getattr(args, "config", None):
-        try:
-            with open(args.config, "rb") as fh:
-                raw = tomllib.load(fh).get("node", {})
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read config {args.config}: {exc}") from None
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{args.config}: 'node' must be a table ([node])")
-        unknown = set(raw) - set(_CONFIG_KEYS)
-        if unknown:
-            raise ConfigError(f"{args.config}: unknown key(s) in [node]: {', '.join(sorted(unknown))}")
-        base = Path(args.config).parent
-        for k, v in raw.items():
-            if not isinstance(v, str) or not v.strip() or "\x00" in v or len(v) > 4096:
-                raise ConfigError(f"{args.config}: node.{k} must be a non-empty string (a path or host:port)")
-            cfg[_CONFIG_KEYS[k]] = (base / v) if k in _PATH_KEYS else v
-    for flag, key in _CONFIG_KEYS.items():
-        val = getattr(args, key if hasattr(args, key) else flag, None)
-        if val is not None:
-            cfg[key] = val
-    return cfg
-
-
-def _require(cfg: dict, *keys: str) -> None:
-    missing = [k for k in keys if not cfg.get(k)]
-    if missing:
-        flags = ", ".join("--" + {"keys_dir": "keys"}.get(k, k).replace("_", "-") for k in missing)
-        raise ConfigError(f"missing {flags} (or set them in --config)")
 
 
 def _node_config(args):
@@ -200,12 +163,10 @@ def _load_protocol(cfg: dict):
 
 
 def _sar(args) -> int:
-    from fedalert.node.disclosure import DisclosureService, ServiceConfig
+    from fedalert.node._auth_cli import login, open_service
 
-    cfg = _settings(args)
-    _require(cfg, "db")
-    with DisclosureService(ServiceConfig(db=Path(cfg["db"]))) as svc:
-        print(svc.sar_listing(args.record_id), end="")
+    with open_service(args) as svc:
+        print(svc.sar_listing(login(svc, args), args.record_id), end="")
     return 0
 
 

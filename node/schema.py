@@ -180,8 +180,51 @@ def migrate_disclosure(db: sqlite_utils.Database) -> None:
         db.execute(stmt)
 
 
+def _m002_accounts(db: sqlite_utils.Database) -> None:
+    """People who work the node (CLI and console), their sessions, and the triage of alerts.
+
+    Passwords are Argon2id hashes; a session is kept as the SHA-256 of its
+    cookie or CLI token, never the token itself. Triage is per match (the
+    alert inbox shows one row per match)."""
+    run_script(db, """
+        CREATE TABLE users (
+            user_id TEXT PRIMARY KEY,
+            roles TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            totp_secret TEXT NOT NULL,
+            totp_last_step INTEGER NOT NULL DEFAULT 0,
+            failures INTEGER NOT NULL DEFAULT 0,
+            locked_at TEXT,
+            disabled_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            last_login_at TEXT
+        );
+        CREATE TABLE sessions (
+            session_id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users (user_id),
+            area TEXT NOT NULL,
+            channel TEXT NOT NULL CHECK (channel IN ('console', 'cli')),
+            csrf TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            ended_at TEXT
+        );
+        CREATE INDEX sessions_user ON sessions (user_id);
+        CREATE TABLE alert_triage (
+            match_id TEXT PRIMARY KEY,
+            state TEXT NOT NULL CHECK (state IN ('new', 'under_review', 'referred_to_marac', 'no_further_action')),
+            assignee TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT '',
+            updated_by TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """)
+
+
 #: Append only; a released name is never edited (a node records the names it applied).
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("disclosure_001_tables", migrate_disclosure),
+    ("002_accounts", _m002_accounts),
 ]

@@ -22,7 +22,9 @@ PACKAGE = "fedalert.node"
 #: The front ends of the disclosure workflow and what each may import from fedalert
 #: besides the service API itself (fedalert.node.disclosure).
 FRONT_ENDS = {
-    "fedalert.node.disclose_cli": {"fedalert.errors", "fedalert.node.cli"},
+    "fedalert.node.disclose_cli": {"fedalert.errors", "fedalert.node._config", "fedalert.node._auth_cli"},
+    "fedalert.node.user_cli": {"fedalert.errors", "fedalert.node._config", "fedalert.node._auth_cli"},
+    "fedalert.node._auth_cli": {"fedalert.errors", "fedalert.node._config", "fedalert.keys"},
 }
 #: What no front end may import: the database, the transport, the domain modules.
 FORBIDDEN_TOP = {"sqlite3", "sqlite_utils", "grpc"}

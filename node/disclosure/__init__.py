@@ -24,7 +24,8 @@ Inside the package, one module per concept:
 - :mod:`.relay`: the node's gRPC side of the relay (send the outbox, watch envelopes, housekeeping);
 - :mod:`.registers`: breaches and complaints;
 - :mod:`.statement`: the sharing statement, the SAR listing and the text views;
-- :mod:`.service`: the service API.
+- :mod:`.accounts`: people, roles, passwords with TOTP, lockout, sessions;
+- :mod:`.service`: the service API (its methods grouped in :mod:`._work`).
 
 The node's own machinery (its daemon, the importer) calls the domain modules
 directly; nothing in the package imports a front end, and no module imports
@@ -32,7 +33,12 @@ one that imports it (``tests/test_layering.py`` looks for import cycles).
 """
 
 from fedalert.node.disclosure.errors import (
+    AccessDenied,
+    AccountError,
+    AuthError,
     ConsentError,
+    LoginFailed,
+    NotAuthenticated,
     DecisionInvalid,
     DisclosureError,
     NotFound,
@@ -58,7 +64,9 @@ from fedalert.node.disclosure.model import (
 from fedalert.node.disclosure.outbox import Dispatched, Outgoing
 from fedalert.node.disclosure.registers import Breach, BreachClock, Complaint
 from fedalert.node.disclosure.requests import RequestRow
-from fedalert.node.disclosure.service import DisclosureService, Flushed, Sent, ServiceConfig
+from fedalert.node.disclosure._work import Flushed, Sent
+from fedalert.node.disclosure.accounts import ROLES, NewCredentials, Principal, UserInfo, totp_code
+from fedalert.node.disclosure.service import DisclosureService, ServiceConfig
 from fedalert.node.disclosure.statement import render_release, render_request, render_request_list
 
 __all__ = [
@@ -67,6 +75,11 @@ __all__ = [
     "ServiceConfig",
     "Sent",
     "Flushed",
+    "Principal",
+    "NewCredentials",
+    "UserInfo",
+    "ROLES",
+    "totp_code",
     # values it takes and returns
     "Breach",
     "BreachClock",
@@ -93,6 +106,11 @@ __all__ = [
     "PURPOSES",
     "URGENCIES",
     # errors
+    "AccessDenied",
+    "AccountError",
+    "AuthError",
+    "LoginFailed",
+    "NotAuthenticated",
     "ConsentError",
     "DecisionInvalid",
     "DisclosureError",

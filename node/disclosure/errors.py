@@ -122,3 +122,30 @@ class NotFound(DisclosureError):
 
 class RegisterError(DisclosureError):
     """A breach or complaint entry breaks a rule."""
+
+
+class AuthError(DisclosureError):
+    """Who is asking could not be established, or may not do this."""
+
+
+class LoginFailed(AuthError):
+    """Password, code or account refused. The message never says which part was wrong."""
+
+    MESSAGE = ("login failed: the user name, password or code is wrong, or the account is locked or disabled "
+               "(after 5 failures in a row an account is locked; an administrator resets it)")
+
+    def __init__(self, reason: str = ""):
+        self.reason = reason  # for the audit log only: bad_password, bad_code, code_reused, locked, ...
+        super().__init__(self.MESSAGE)
+
+
+class NotAuthenticated(AuthError):
+    """No session, or it ended or timed out: log in again."""
+
+
+class AccessDenied(AuthError):
+    """The user's roles do not allow this action."""
+
+
+class AccountError(DisclosureError):
+    """A user account cannot be added or changed as asked."""

@@ -1,32 +1,43 @@
 """The disclosure service: the one API that every front end calls.
 
-The coordinator CLI (``fedalert disclose ...``) and the web console hold no
-logic of their own: they parse what the person typed, call one method here
-and show the result. A method opens nothing and decides nothing by itself:
-it hands the node's store, audit log, protocol and keys to the domain
-functions of this package (:mod:`.workflow`, :mod:`.outbox`, :mod:`.receive`,
-:mod:`.lifecycle`, :mod:`.registers`, :mod:`.statement`), which check the
-rules, write one transaction and one audit entry each.
+The coordinator CLI (``fedalert disclose ...``, ``fedalert node user ...``)
+and the web console hold no logic of their own: they parse what the person
+typed, call one method here and show the result. A method decides nothing by
+itself: it checks who is asking, then hands the node's store, audit log,
+protocol and keys to the domain functions of this package, which check the
+rules and write one transaction and one audit entry each.
+
+Who is asking: :meth:`DisclosureService.login` checks a password and a TOTP
+code and opens a session (:mod:`.accounts`); every action then takes the
+:class:`~fedalert.node.disclosure.accounts.Principal` it returned, checks its
+session again against the database (open, not timed out, user enabled) and
+its roles, and records the user's id as the actor in the audit log. Refusals
+(no session, wrong role), failed logins, and failed decisions and release
+views are audited too.
 
 The service reads no flags, files named by a user or environment variables:
 the caller passes a :class:`ServiceConfig` with explicit paths. It reads the
 clock (``clock``, UTC) so that front ends need not; tests pass their own.
+The methods are grouped by concept in the mixins of :mod:`._work`.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from fedalert.audit import AuditLog
-from fedalert.node.disclosure import lifecycle, outbox, receive, registers, requests, statement
-from fedalert.node.disclosure.errors import DisclosureError, NotFound
-from fedalert.node.disclosure.model import Consent, Decision, Release, Request, StatutoryException
+from fedalert.node.disclosure import accounts
+from fedalert.node.disclosure._work import RegistersMixin, RequestsMixin
+from fedalert.node.disclosure.accounts import NewCredentials, Principal, UserInfo
+from fedalert.node.disclosure.errors import AccessDenied, AccountError, AuthError, DisclosureError, LoginFailed
 from fedalert.node.disclosure.protocol import Protocol, bundled_national_path, load_protocol
-from fedalert.node.disclosure.registers import Breach, BreachClock, Complaint
-from fedalert.node.disclosure.requests import RequestRow
 from fedalert.node.store import NodeStore
+
+log = logging.getLogger(__name__)
+
 
 def utcnow() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc)
@@ -38,43 +49,56 @@ class ServiceConfig:
     and opening releases need ``keys_dir`` (and ``matcher`` to talk to the matcher)."""
 
     db: Path
-    audit: Path | None = None  # default: next to db, <db>.audit.jsonl
+    audit: Path | None = None  # the node's audit log; default next to db, <db>.audit.jsonl
+    audit_mirror: Path | None = None  # a second log that gets a copy of every entry
     protocol: Path | None = None  # default: the national protocol shipped with fedalert
     overlay: Path | None = None
     keys_dir: Path | None = None
     matcher: str | None = None
     matcher_name: str | None = None  # default: the name only the matcher's certificate carries
+    session_idle: _dt.timedelta = _dt.timedelta(minutes=15)
+    session_absolute: _dt.timedelta = _dt.timedelta(hours=10)
 
     def audit_path(self) -> Path:
         return Path(self.audit) if self.audit else Path(self.db).with_suffix(".audit.jsonl")
 
 
-@dataclass(frozen=True)
-class Sent:
-    """What one send round did: envelopes accepted by the matcher, and held back."""
+class _Audit:
+    """The node's audit log, and a mirror that gets a copy of each entry (best effort:
+    a mirror that cannot be written is logged at ERROR, the node's own log decides)."""
 
-    sent: int
-    held: int
+    def __init__(self, path: Path, mirror: Path | None):
+        self.log = AuditLog(path)
+        self.path = self.log.path
+        self.mirror = AuditLog(mirror) if mirror else None
+
+    def append(self, event: str, **fields) -> str:
+        h = self.log.append(event, **fields)
+        if self.mirror is not None:
+            try:
+                self.mirror.append(event, **fields)
+            except Exception as exc:  # noqa: BLE001 - the node's own log holds the entry
+                log.error("audit mirror %s not written (%s); the node's log %s has the entry",
+                          self.mirror.path, type(exc).__name__, self.path)
+        return h
 
 
-@dataclass(frozen=True)
-class Flushed:
-    sent: Sent
-    received: list  # Dispatched, or None for an envelope refused (logged)
-
-
-class DisclosureService:
-    """One area's disclosure work: requests, decisions, releases, registers, statements."""
+class DisclosureService(RequestsMixin, RegistersMixin):
+    """One area's disclosure work: people, requests, decisions, releases, registers, statements."""
 
     def __init__(self, config: ServiceConfig, *, clock=utcnow):
         self.config = config
         self.clock = clock
         self._store = NodeStore(config.db)
-        self._audit = AuditLog(config.audit_path())
+        self._audit = _Audit(config.audit_path(), config.audit_mirror)
         self._protocol: Protocol = load_protocol(config.protocol or bundled_national_path(), config.overlay)
-        self._loaded_keys: outbox.AreaKeys | None = None
+        self._loaded_keys = None
+        self._cli_sessions: list[str] = []
 
     def close(self) -> None:
+        for sid in self._cli_sessions:
+            accounts.end_session(self._db, sid, now=self.now())
+        self._cli_sessions.clear()
         self._store.close()
 
     def __enter__(self) -> "DisclosureService":
@@ -92,7 +116,7 @@ class DisclosureService:
 
     # -- this area ------------------------------------------------------------
     @property
-    def _area_keys(self) -> outbox.AreaKeys:
+    def _area_keys(self):
         """This area's sealing and signing keys and the live directory (loaded once)."""
         if self._loaded_keys is None:
             if self.config.keys_dir is None:
@@ -108,135 +132,97 @@ class DisclosureService:
             return self._area_keys.area
         return self._protocol.area or ""
 
-    # -- requests and decisions -------------------------------------------------
-    def request(self, match_id: str, **request_fields) -> tuple[Request, outbox.Outgoing]:
-        """Ask the other area of a match for case fields. *request_fields* are
-        :func:`fedalert.node.disclosure.workflow.new_request`'s keyword arguments."""
-        from fedalert.node.disclosure.relay import match_lookup
+    # -- who is asking ----------------------------------------------------------
+    def login(self, user: str, password: str, code: str | None = None, *, channel: str = "cli",
+              totp_secret: str | None = None) -> tuple[str, Principal]:
+        """Check the password and a TOTP code (or, for scripts, the TOTP secret); open a session.
+        Returns (session token, principal).
 
-        match = match_lookup(self._store, self._area_keys.area)(match_id)
-        row = self._store.match(match_id)
-        return outbox.request_disclosure(
-            self._db, self._audit, self._protocol, self._area_keys, match,
-            record_id=row["record_id"] if row else None, now=self.now(), **request_fields)
-
-    def list_requests(self, *, direction: str | None = None, status: str | None = None,
-                      record_id: str | None = None) -> list[RequestRow]:
-        return requests.list_requests(self._db, direction=direction, status=status, record_id=record_id)
-
-    def get_request(self, request_id: str) -> RequestRow:
-        return requests.get_request(self._db, request_id)
-
-    def approve(self, request_id: str, *, by: str, fields=(), reason: str = "",
-                consents: list[Consent] | tuple[Consent, ...] = (),
-                exceptions: list[StatutoryException] | tuple[StatutoryException, ...] = ()
-                ) -> tuple[Decision, list[outbox.Outgoing]]:
-        return outbox.approve(self._db, self._audit, self._protocol, self._area_keys, request_id, decided_by=by,
-                              now=self.now(), fields=fields, reason=reason, consents=consents,
-                              exceptions=exceptions)
-
-    def refuse(self, request_id: str, *, by: str, reason: str) -> tuple[Decision, outbox.Outgoing]:
-        return outbox.refuse(self._db, self._audit, self._protocol, self._area_keys, request_id, reason=reason,
-                             decided_by=by, now=self.now())
-
-    def read_release(self, release_id: str, *, viewer: str) -> Release:
-        """Open a received release (an audited view: who and when)."""
-        rows = [r for r in self.list_requests(direction="outgoing") if r.release_id == release_id]
-        if not rows:
-            raise NotFound(f"no received release {release_id!r}; list them with fedalert disclose list")
-        sender = rows[0].request.holding_area
-        return receive.read_received_release(
-            self._db, self._audit, release_id, viewer=viewer, my_area=self._area_keys.area,
-            my_key=self._area_keys.sealing_key, sender_key=self._area_keys.directory.signing_public(sender),
-            now=self.now())
-
-    def complete_emergency(self, request_id: str, *, by: str, rationale: str,
-                           consents: list[Consent] | tuple[Consent, ...]) -> bool:
-        return lifecycle.complete_emergency_record(self._db, self._audit, request_id, rationale=rationale,
-                                                   consents=consents, completed_by=by, now=self.now())
-
-    def legal_hold(self, release_id: str, *, by: str, hold: bool, reason: str) -> None:
-        receive.set_legal_hold(self._db, self._audit, release_id, hold=hold, reason=reason, by=by, now=self.now())
-
-    def close_for_area_withdrawal(self, area: str) -> list[RequestRow]:
-        return lifecycle.close_for_area_withdrawal(self._db, self._audit, area, now=self.now())
-
-    def close_for_partner_withdrawal(self, partner: str) -> list[RequestRow]:
-        return lifecycle.close_for_partner_withdrawal(self._db, self._audit, partner, now=self.now())
-
-    # -- statements -----------------------------------------------------------------
-    def sharing_statement(self, record_id: str, *, area: str) -> str:
-        return statement.sharing_statement(self._db, record_id, area=area, today=self.now().date())
-
-    def sar_listing(self, record_id: str) -> str:
-        return statement.sar_listing(self._db, record_id)
-
-    # -- the matcher's relay, for sites without a running node ------------------------
-    def _connect(self):
-        from fedalert.node.trust import NodeTrust, matcher_channel
-
-        if not self.config.matcher:
-            raise DisclosureError("this needs the matcher's address (--matcher)")
-        keys_dir = Path(self.config.keys_dir) if self.config.keys_dir else None
-        if keys_dir is None:
-            raise DisclosureError("this needs the area's key folder from the key ceremony (--keys)")
-        from fedalert.keys.certs import MATCHER_DNS_NAME
-
-        name = self.config.matcher_name or MATCHER_DNS_NAME
-        NodeTrust(keys_dir).check_matcher(self.config.matcher, name)
-        return matcher_channel(keys_dir, self.config.matcher, name)
-
-    def send(self) -> Sent:
-        """Send the outbox once (what the running node does continuously)."""
-        from fedalert.node.disclosure.relay import send_outbox
-
-        channel, stub = self._connect()
-        with channel:
-            stats = send_outbox(self._db, stub)
-        return Sent(stats.sent, stats.held)
-
-    def flush(self, *, idle: float = 2.0) -> Flushed:
-        """Send the outbox, then receive waiting envelopes until none arrives for *idle* seconds."""
-        from fedalert.node.disclosure.relay import Receiver, drain_envelopes, send_outbox
-
-        channel, stub = self._connect()
-        with channel:
-            stats = send_outbox(self._db, stub)
-            got = drain_envelopes(Receiver(self._store, self._audit, self._protocol, self._area_keys), stub,
-                                  idle_timeout=idle)
-        return Flushed(Sent(stats.sent, stats.held), got)
-
-    # -- breach and complaint registers ---------------------------------------------
-    def record_breach(self, *, summary: str, reported_by: str, aware_at: _dt.datetime | None = None) -> Breach:
+        Raises :class:`LoginFailed`, whose message never says which part was
+        wrong; the audit log records why (``auth.login_failed``)."""
         now = self.now()
-        return registers.record_breach(self._db, self._audit, aware_at=aware_at or now, reported_by=reported_by,
-                                       summary=summary, now=now)
+        shown = user if isinstance(user, str) and accounts.USER_ID_RE.match(user) else "(not a user id)"
+        factor = "totp_secret_file" if totp_secret is not None else "totp_code"
+        if channel != "cli" and totp_secret is not None:
+            raise AuthError("the console takes a TOTP code, not a secret")
+        try:
+            roles = accounts.authenticate(self._db, user, password, code, now=now, totp_secret=totp_secret)
+        except LoginFailed as exc:
+            self._audit.append("auth.login_failed", user=shown, channel=channel, factor=factor, reason=exc.reason)
+            raise
+        token, principal = accounts.open_session(self._db, user, roles, area=self.area(), channel=channel, now=now)
+        if channel == "cli":
+            self._cli_sessions.append(principal.session_id)
+        self._audit.append("auth.login", user=user, channel=channel, factor=factor, roles=sorted(roles))
+        return token, principal
 
-    def list_breaches(self, *, open_only: bool = False) -> list[Breach]:
-        return registers.list_breaches(self._db, open_only=open_only)
+    def session(self, token: str) -> Principal:
+        """The principal of a console session token (its idle clock restarts). Raises NotAuthenticated."""
+        return accounts.session_principal(
+            self._db, session_id=accounts.session_id_of(token), area=self.area(), now=self.now(),
+            idle=self.config.session_idle, absolute=self.config.session_absolute)
 
-    def breach_clock(self, breach: Breach) -> BreachClock:
-        return registers.breach_clock(breach, self.now())
+    def logout(self, actor: Principal) -> None:
+        accounts.end_session(self._db, actor.session_id, now=self.now())
+        self._audit.append("auth.logout", user=actor.user)
 
-    def notify_ico(self, breach_id: str, *, at: _dt.datetime | None = None, delay_reason: str = "") -> Breach:
-        return registers.notify_ico(self._db, self._audit, breach_id, at=at or self.now(), delay_reason=delay_reason)
+    def csrf_ok(self, actor: Principal, token: str) -> bool:
+        """Whether a form's CSRF token is this session's; a mismatch is audited."""
+        ok = accounts.csrf_ok(actor, token)
+        if not ok:
+            self._audit.append("access.refused", user=actor.user, reason="csrf_token")
+        return ok
 
-    def decide_not_to_report(self, breach_id: str, *, reason: str, by: str) -> Breach:
-        return registers.decide_not_to_report(self._db, self._audit, breach_id, reason=reason, by=by, now=self.now())
+    def _check(self, actor: Principal, permission: str) -> str:
+        """Re-check *actor*'s session and roles for *permission*; return the user id (audited if refused)."""
+        try:
+            if not isinstance(actor, Principal):
+                raise AuthError("log in first (--user NAME)")
+            current = accounts.session_principal(
+                self._db, session_id=actor.session_id, area=self.area(), now=self.now(),
+                idle=self.config.session_idle, absolute=self.config.session_absolute)
+            if current.user != actor.user:
+                raise AuthError("the session belongs to another user")
+            accounts.require(current, permission)
+        except AuthError as exc:
+            user = actor.user if isinstance(actor, Principal) else "(none)"
+            reason = "role" if isinstance(exc, AccessDenied) else "session"
+            self._audit.append("access.refused", user=user, permission=permission, reason=reason)
+            raise
+        return current.user
 
-    def close_breach(self, breach_id: str, *, by: str) -> Breach:
-        return registers.close_breach(self._db, self._audit, breach_id, by=by, now=self.now())
+    def may(self, actor: Principal, permission: str) -> bool:
+        """Whether *actor*'s roles allow *permission* (for showing links; every action checks again)."""
+        return actor.can(permission)
 
-    def record_complaint(self, *, channel: str, summary: str) -> Complaint:
-        return registers.record_complaint(self._db, self._audit, received_at=self.now(), channel=channel,
-                                          summary=summary)
+    # -- users ----------------------------------------------------------------------
+    def add_user(self, actor: Principal | None, user: str, roles, password: str) -> NewCredentials:
+        """Add an account. *actor* must be an admin, except for the first admin of a node."""
+        by = self._admin(actor, bootstrap_roles=roles)
+        creds = accounts.add_user(self._db, user, roles, password, area=self.area(), now=self.now())
+        self._audit.append("user.added", user=user, roles=sorted(set(roles)), by=by)
+        return creds
 
-    def list_complaints(self) -> list[Complaint]:
-        return registers.list_complaints(self._db)
+    def disable_user(self, actor: Principal, user: str) -> None:
+        by = self._admin(actor)
+        accounts.disable_user(self._db, user, now=self.now())
+        self._audit.append("user.disabled", user=user, by=by)
 
-    def acknowledge_complaint(self, complaint_id: str) -> Complaint:
-        return registers.acknowledge_complaint(self._db, self._audit, complaint_id, at=self.now())
+    def reset_user(self, actor: Principal, user: str, password: str) -> NewCredentials:
+        by = self._admin(actor)
+        creds = accounts.reset_user(self._db, user, password, area=self.area(), now=self.now())
+        self._audit.append("user.reset", user=user, by=by)
+        return creds
 
-    def close_complaint(self, complaint_id: str, *, outcome: str, told_about_ico: bool) -> Complaint:
-        return registers.close_complaint(self._db, self._audit, complaint_id, outcome=outcome,
-                                         told_about_ico=told_about_ico, now=self.now())
+    def list_users(self, actor: Principal) -> list[UserInfo]:
+        self._check(actor, "users.manage")
+        return accounts.list_users(self._db)
+
+    def _admin(self, actor: Principal | None, bootstrap_roles=None) -> str:
+        if actor is None:
+            if accounts.has_admin(self._db):
+                raise AccountError("this node has an administrator: give --user ADMIN to manage users")
+            if bootstrap_roles is None or "admin" not in set(bootstrap_roles):
+                raise AccountError("the first account of a node must be an administrator (--role admin)")
+            return "(first administrator)"
+        return self._check(actor, "users.manage")

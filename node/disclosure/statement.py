@@ -227,13 +227,14 @@ def render_request_list(rows) -> str:
     """One line per request for ``fedalert disclose list`` (rows from disclosure.list_requests)."""
     if not rows:
         return "No disclosure requests.\n"
-    out = [f"{'request':<22} {'dir':<4} {'status':<19} {'match':<14} {'other area':<12} {'purpose':<17} fields"]
+    out = [f"{'request':<22} {'dir':<4} {'status':<19} {'match':<14} {'other area':<12} {'purpose':<17} "
+           f"{'release':<22} fields"]
     for r in rows:
         q = r.request
         other = q.holding_area if r.direction == "outgoing" else q.requesting_area
         out.append(
             f"{q.request_id:<22} {'out' if r.direction == 'outgoing' else 'in':<4} {r.status:<19} {q.match_id:<14} "
-            f"{other:<12} {q.purpose:<17} {', '.join(q.fields)}"
+            f"{other:<12} {q.purpose:<17} {r.release_id or '-':<22} {', '.join(q.fields)}"
         )
     return "\n".join(out) + "\n"
 
