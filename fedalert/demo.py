@@ -84,13 +84,29 @@ class Federation:
                              self.workdir / "state" / "matcher.port", self.log("matcher"))
         return self.matcher
 
-    def start_node(self, area: str) -> Proc:
+    def start_node(self, area: str, *, console: bool = True) -> Proc:
+        """The area's node; with *console*, also its coordinator console over HTTPS on a loopback port
+        (a certificate signed by the federation CA, made here from the custodian's material)."""
         assert self.matcher is not None
+        extra: list[str] = []
+        if console:
+            from fedalert.keys.ceremony import issue_console_cert
+
+            cert, key = issue_console_cert(self.keys, area, self.workdir / "console" / area)
+            extra = ["--console", "127.0.0.1:0", "--console-cert", str(cert), "--console-key", str(key),
+                     "--console-port-file", str(self.console_port_file(area))]
         self.nodes[area] = start(f"node-{area}", [
             "node", "serve", *self.area_args(area),
-            "--matcher", f"127.0.0.1:{self.matcher.port}", "--listen", "127.0.0.1:0"],
+            "--matcher", f"127.0.0.1:{self.matcher.port}", "--listen", "127.0.0.1:0", *extra],
             self.workdir / "state" / f"{area}.port", self.log(f"node-{area}"))
         return self.nodes[area]
+
+    def console_port_file(self, area: str) -> Path:
+        return self.workdir / "state" / f"{area}.console.port"
+
+    def console_url(self, area: str) -> str | None:
+        f = self.console_port_file(area)
+        return f"https://127.0.0.1:{f.read_text().strip()}/" if f.exists() else None
 
     def import_csv(self, area: str, csv_path: Path) -> None:
         run(["node", "import", str(csv_path), *self.area_args(area, keys=False)], self.log(f"import-{area}"))
@@ -275,8 +291,52 @@ def run_disclosure(fed: Federation, result: dict, *, say=print) -> list[dict]:
              "fields_released": sorted(i["field"] for i in view["items"]), "fields_withheld": withheld}]
 
 
-def run_demo(workdir: Path | None = None, *, say=print) -> dict:
-    """Run the whole demo; return the JSON document. Stops every process it started."""
+def console_logins(fed: Federation) -> list[dict]:
+    """Each area's console and its demo accounts: where to log in, and how to get a code."""
+    out = []
+    for area in fed.areas:
+        url = fed.console_url(area)
+        if url is None:
+            continue
+        people = []
+        for user, role in demo_people(area).items():
+            d = fed.user_dir(area)
+            people.append({"user": user, "role": role, "password_file": str(d / f"{user}.password"),
+                           "totp_secret": (d / f"{user}.totp").read_text().strip(),
+                           "code_command": f"fedalert node user code --totp-secret-file {d / f'{user}.totp'}"})
+        out.append({"area": area, "url": url, "accounts": people,
+                    "ca_certificate": str(fed.keys / "areas" / area / "ca.crt")})
+    return out
+
+
+def _say_consoles(logins: list[dict], say) -> None:
+    for c in logins[:1]:
+        first = c["accounts"][0]
+        say("")
+        say(f"Coordinator console of area {c['area']}: {c['url']}  (HTTPS; its certificate is signed by the "
+            f"federation CA, {c['ca_certificate']}: trust it or accept the warning)")
+        say(f"  demo login: user {first['user']}, password in {first['password_file']}")
+        say(f"  TOTP secret {first['totp_secret']} (add it to an authenticator app), or print the current code:")
+        say(f"    {first['code_command']}")
+        say("  other accounts: " + ", ".join(f"{a['user']} ({a['role']})" for a in c["accounts"][1:])
+            + f"; other areas: {', '.join(x['area'] + ' ' + x['url'] for x in logins[1:])}")
+
+
+def _wait_for_interrupt(say) -> None:
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    say("The federation keeps running; press Ctrl-C to stop it.")
+    while not stop.wait(0.5):
+        pass
+
+
+def run_demo(workdir: Path | None = None, *, say=print, keep_running: bool = False) -> dict:
+    """Run the whole demo; return the JSON document. Stops every process it started
+    (with *keep_running*, only after Ctrl-C, so that people can try the consoles)."""
     keep = workdir is not None
     root = Path(workdir) if keep else Path(tempfile.mkdtemp(prefix="fedalert-demo-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -310,6 +370,10 @@ def run_demo(workdir: Path | None = None, *, say=print) -> dict:
                 break
             time.sleep(0.25)
         result["disclosures"] = run_disclosure(fed, result, say=say)
+        result["consoles"] = console_logins(fed)
+        _say_consoles(result["consoles"], say)
+        if keep_running:
+            _wait_for_interrupt(say)
         return result
     finally:
         fed.stop()

@@ -31,7 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--audit", type=Path, help="audit log (default: next to --db)")
     s.add_argument("--port-file", type=Path, help="write the bound port here once listening")
     protocol_args(s)
+    from fedalert.node.console_cli import console_args, register as _register_console
+
+    s.add_argument("--console", metavar="ADDR", help="also serve the coordinator console (HTTPS) on ADDR, "
+                                                     "e.g. 127.0.0.1:8443")
+    s.add_argument("--console-port-file", type=Path, help="write the console's bound port here")
+    console_args(s, prefix="console-")
     s.set_defaults(func=_serve)
+    _register_console(nsub, conn, protocol_args)
 
     i = nsub.add_parser("import", help="import a canonical CSV export (all rows valid, or nothing)")
     i.add_argument("file", type=Path)
@@ -112,9 +119,26 @@ def _serve(args) -> int:
     from fedalert.serving import run_until_signal, write_port_file
 
     app = NodeApp(_node_config(args)).start()
+    console = None
+    try:
+        if args.console:
+            from fedalert.node.console_cli import start_console
+
+            console = start_console(_settings(args), args.console, args.console_cert, args.console_key,
+                                    args.console_idle_minutes)
+            write_port_file(args.console_port_file, console.port)
+    except BaseException:
+        app.stop()
+        raise
     write_port_file(args.port_file, app.port)
     log.warning("node listening on port %d, publishing to %s", app.port, app.cfg.matcher)
-    run_until_signal(app.server, None, on_stop=lambda: app.stop())
+
+    def stop():
+        if console is not None:
+            console.stop()
+        app.stop()
+
+    run_until_signal(app.server, None, on_stop=stop)
     return 0
 
 

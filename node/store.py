@@ -18,7 +18,6 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import sqlite_utils
 
 from fedalert.migrations import migrate, open_db
 from fedalert.node.schema import MIGRATIONS
@@ -226,6 +225,17 @@ class NodeStore:
             "SELECT m.*, r.record_id FROM matches m LEFT JOIN records r ON r.handle = m.handle"
             " WHERE m.match_id = ?", [match_id]))
         return {**rows[0], "kinds": json.loads(rows[0]["kinds"])} if rows else None
+
+    def inbox_rows(self) -> list[dict]:
+        """One row per match for the coordinator's inbox: the match, this area's record and its
+        state, and the latest alert's score and time of arrival."""
+        rows = self.db.query(
+            "SELECT m.*, r.record_id, r.status AS record_status,"
+            " (SELECT a.score FROM alerts a WHERE a.match_id = m.match_id ORDER BY a.cursor DESC LIMIT 1) AS score,"
+            " (SELECT max(a.received_ms) FROM alerts a WHERE a.match_id = m.match_id) AS received_ms"
+            " FROM matches m LEFT JOIN records r ON r.handle = m.handle")
+        return [{**r, "kinds": json.loads(r["kinds"]), "score": r["score"] or 0.0,
+                 "received_ms": r["received_ms"] or r["updated_ms"]} for r in rows]
 
     # -- disclosure relay ------------------------------------------------
     def envelope_cursor(self) -> int:

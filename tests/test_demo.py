@@ -142,3 +142,24 @@ def test_role_logs_have_no_errors(demo_run):
     for log in logs:
         text = log.read_text(encoding="utf-8", errors="replace")
         assert " ERROR " not in text and "Traceback" not in text, f"{log.name}:\n{text[-2000:]}"
+
+
+def test_demo_serves_a_console_per_area_and_names_a_login(demo_run):
+    work, out, err = demo_run
+    consoles = {c["area"]: c for c in out["consoles"]}
+    assert sorted(consoles) == sorted(AREAS)
+    for area, c in consoles.items():
+        assert c["url"].startswith("https://127.0.0.1:")
+        roles = {a["role"] for a in c["accounts"]}
+        assert roles == {"coordinator", "approver", "auditor"}
+        first = c["accounts"][0]
+        assert Path(first["password_file"]).stat().st_mode & 0o777 == 0o600
+        assert first["code_command"].startswith("fedalert node user code --totp-secret-file ")
+        assert len(first["totp_secret"]) == 32
+    # The people running the demo are told where to log in and how to get a code.
+    assert "Coordinator console of area" in err and "print the current code" in err
+    # The console actions of the run are in the audit (logins by the CLI, as named accounts).
+    from fedalert import audit
+
+    logins = [e for e in audit.read_entries(work / "state" / f"{AREAS[0]}.audit.jsonl") if e["event"] == "auth.login"]
+    assert {e["fields"]["user"] for e in logins} >= {f"coord-{AREAS[0]}1"}

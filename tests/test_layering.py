@@ -25,6 +25,7 @@ FRONT_ENDS = {
     "fedalert.node.disclose_cli": {"fedalert.errors", "fedalert.node._config", "fedalert.node._auth_cli"},
     "fedalert.node.user_cli": {"fedalert.errors", "fedalert.node._config", "fedalert.node._auth_cli"},
     "fedalert.node._auth_cli": {"fedalert.errors", "fedalert.node._config", "fedalert.keys"},
+    "fedalert.node.console": set(),
 }
 #: What no front end may import: the database, the transport, the domain modules.
 FORBIDDEN_TOP = {"sqlite3", "sqlite_utils", "grpc"}

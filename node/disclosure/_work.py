@@ -50,7 +50,8 @@ class RequestsMixin:
         row = self._store.match(match_id)
         return outbox.request_disclosure(
             self._db, self._audit, self._protocol, self._area_keys, match,
-            record_id=row["record_id"] if row else None, now=self.now(), requester=user, **request_fields)
+            record_id=row["record_id"] if row else None, now=self.now(), requester=user, match_id=match_id,
+            **request_fields)
 
     def list_requests(self, actor: Principal, *, direction: str | None = None, status: str | None = None,
                       record_id: str | None = None) -> list[RequestRow]:

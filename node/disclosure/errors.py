@@ -35,8 +35,9 @@ class PolicyError(DisclosureError):
 
     rule = "policy"
 
-    def __init__(self, message: str, *, field: str | None = None):
-        self.field = field
+    def __init__(self, message: str, *, field: str | None = None, input: str | None = None):  # noqa: A002
+        self.field = field  # the protocol field concerned, if any
+        self.input = input  # the request's input it is about (a form shows it there), if known
         super().__init__(message)
 
 

@@ -18,7 +18,8 @@ views are audited too.
 The service reads no flags, files named by a user or environment variables:
 the caller passes a :class:`ServiceConfig` with explicit paths. It reads the
 clock (``clock``, UTC) so that front ends need not; tests pass their own.
-The methods are grouped by concept in the mixins of :mod:`._work`.
+The methods are grouped by concept in the mixins of :mod:`._work` (disclosure work,
+registers) and :mod:`._desk` (the console's pages).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from fedalert.audit import AuditLog
 from fedalert.node.disclosure import accounts
+from fedalert.node.disclosure._desk import DeskMixin
 from fedalert.node.disclosure._work import RegistersMixin, RequestsMixin
 from fedalert.node.disclosure.accounts import NewCredentials, Principal, UserInfo
 from fedalert.node.disclosure.errors import AccessDenied, AccountError, AuthError, DisclosureError, LoginFailed
@@ -83,7 +85,7 @@ class _Audit:
         return h
 
 
-class DisclosureService(RequestsMixin, RegistersMixin):
+class DisclosureService(RequestsMixin, RegistersMixin, DeskMixin):
     """One area's disclosure work: people, requests, decisions, releases, registers, statements."""
 
     def __init__(self, config: ServiceConfig, *, clock=utcnow):
@@ -190,6 +192,10 @@ class DisclosureService(RequestsMixin, RegistersMixin):
             self._audit.append("access.refused", user=user, permission=permission, reason=reason)
             raise
         return current.user
+
+    def require(self, actor: Principal, permission: str) -> str:
+        """Check (and on refusal audit) that *actor* may do *permission*; return the user id."""
+        return self._check(actor, permission)
 
     def may(self, actor: Principal, permission: str) -> bool:
         """Whether *actor*'s roles allow *permission* (for showing links; every action checks again)."""

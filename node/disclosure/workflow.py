@@ -58,10 +58,18 @@ from fedalert.node.disclosure.protocol import Protocol
 from fedalert.node.disclosure.requests import decision_of, items_meta, load_row, new_id, set_status, utc
 
 
-def new_request(
+def new_request(protocol: Protocol, match: MatchInfo | None, *, now: _dt.datetime, my_area: str, **kw) -> Request:
+    """Build and check a request from a match (raises PolicyError with a clear reason)."""
+    req = draft_request(protocol, match, now=now, my_area=my_area, **kw)
+    check_request(protocol, req, match, my_area=my_area, today=utc(now).date())
+    return req
+
+
+def draft_request(
     protocol: Protocol,
     match: MatchInfo | None,
     *,
+    match_id: str = "",
     my_area: str,
     requesting_partner: str,
     requester: str,
@@ -78,13 +86,14 @@ def new_request(
     rli_condition: str = "",
     statutory_power: str = "",
 ) -> Request:
-    """Build and check a request from a match (raises PolicyError with a clear reason)."""
+    """A request from a match, not yet checked (:func:`new_request` checks it; a form
+    checks it with :func:`fedalert.node.disclosure.policy.request_problems`)."""
     now = utc(now)
     partner = protocol.partners.get(requesting_partner)
     holding = match.other(my_area) if match is not None and match.involves(my_area) else ""
     req = Request(
         request_id=new_id("req"),
-        match_id=match.match_id if match is not None else "",
+        match_id=match.match_id if match is not None else match_id,
         requesting_area=my_area,
         holding_area=holding,
         holding_handle=match.handle_of(holding) if holding else "",
@@ -108,7 +117,6 @@ def new_request(
         rli_condition=rli_condition,
         statutory_power=statutory_power,
     )
-    check_request(protocol, req, match, my_area=my_area, today=now.date())
     return req
 
 
