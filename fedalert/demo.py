@@ -371,6 +371,8 @@ def run_demo(workdir: Path | None = None, *, say=print, keep_running: bool = Fal
             time.sleep(0.25)
         result["disclosures"] = run_disclosure(fed, result, say=say)
         result["consoles"] = console_logins(fed)
+        if keep_running:
+            say(render(result))
         _say_consoles(result["consoles"], say)
         if keep_running:
             _wait_for_interrupt(say)

@@ -24,7 +24,7 @@ def _demo(args) -> int:
     result = run_demo(args.workdir, say=say, keep_running=args.keep)
     if args.json:
         print(json.dumps(result, indent=2))
-    else:
+    elif not args.keep:  # with --keep the summary was shown before the wait
         print(render(result))
     wrong = [p for p in result["planted"] if p["found"] != p["expect_match"]]
     return 1 if wrong else 0
