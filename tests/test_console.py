@@ -32,6 +32,7 @@ from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "img"
+TIMEOUT_MS = 90_000
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,7 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def fed(fed_keys, tmp_path_factory):
+def fed(fed_keys, tmp_path_factory, browser):  # the browser first: nothing starts while Chromium loads
     root = tmp_path_factory.mktemp("console")
     f = Federation(fed_keys, root)
     try:
@@ -56,9 +57,16 @@ def fed(fed_keys, tmp_path_factory):
 @pytest.fixture
 def page(browser):
     ctx = browser.new_context(ignore_https_errors=True, viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(TIMEOUT_MS)  # a loaded 2-core CI machine; a bound, not a timing check
     p = ctx.new_page()
     yield p
     ctx.close()
+
+
+def _context(browser, **kw):
+    ctx = browser.new_context(ignore_https_errors=True, **kw)
+    ctx.set_default_timeout(TIMEOUT_MS)
+    return ctx
 
 
 def _events(fed, area, event):
@@ -112,8 +120,8 @@ def test_the_whole_story_in_two_consoles(fed, browser, page):
     page.wait_for_url(re.compile(r".*/requests/req-[0-9a-f]+$"))
     request_id = page.url.rsplit("/", 1)[1]
     # a's approver sees it first in the queue, marked urgent, and previews what would go and what would not.
-    assert wait_until(lambda: [r for r in _requests(a) if r == request_id], timeout=40)
-    ap = page.context.browser.new_context(ignore_https_errors=True, viewport={"width": 1280, "height": 1100}).new_page()
+    assert wait_until(lambda: [r for r in _requests(a) if r == request_id], timeout=90)
+    ap = _context(browser, viewport={"width": 1280, "height": 1100}).new_page()
     login(fed, ap, "a", "appr-a1")
     ap.wait_for_url(a.url + "/approvals")
     assert "URGENT" in ap.locator("table tbody tr").first.inner_text()
@@ -130,7 +138,7 @@ def test_the_whole_story_in_two_consoles(fed, browser, page):
     ap.wait_for_url(re.compile(rf".*/requests/{request_id}$"))
     assert "released" in ap.inner_text("main")
     # b's coordinator opens the release; the view is audited with their id.
-    assert wait_until(lambda: _released(b, request_id), timeout=40)
+    assert wait_until(lambda: _released(b, request_id), timeout=90)
     page.goto(b.url + "/releases")
     page.click("button:has-text('Open')")
     shown = page.inner_text("main")
@@ -147,7 +155,7 @@ def test_the_whole_story_in_two_consoles(fed, browser, page):
     # Both auditors read their logs; the chains verify.
     for area, auditor, event, who in (("b", "aud-b1", "disclosure.release_viewed", "coord-b1"),
                                       ("a", "aud-a1", "disclosure.decision", "appr-a1")):
-        au = page.context.browser.new_context(ignore_https_errors=True).new_page()
+        au = _context(page.context.browser).new_page()
         login(fed, au, area, auditor)
         au.wait_for_url(fed.areas[area].url + "/audit")
         assert "Chain verified" in au.inner_text("main")
@@ -210,7 +218,7 @@ def test_no_session_and_the_wrong_role_are_refused(fed, page):
 
 def test_a_stale_csrf_token_is_refused(fed, browser):
     b = fed.areas["b"]
-    ctx = browser.new_context(ignore_https_errors=True)
+    ctx = _context(browser)
     old, other = ctx.new_page(), ctx.new_page()
     login(fed, old, "b", "coord-b2")
     old.goto(b.url + f"/matches/{fed.match_id}")
@@ -239,13 +247,13 @@ def test_a_locked_account_is_refused(fed, page):
 
 def test_another_areas_session_cookie_is_refused(fed, browser):
     a, b = fed.areas["a"], fed.areas["b"]
-    ctx = browser.new_context(ignore_https_errors=True)
+    ctx = _context(browser)
     p = ctx.new_page()
     login(fed, p, "a", "appr-a1")
     p.wait_for_url(a.url + "/approvals")
     cookie = next(c for c in ctx.cookies() if c["name"] == "__Host-fedalert-a")
     assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
-    thief = browser.new_context(ignore_https_errors=True)
+    thief = _context(browser)
     thief.add_cookies([{"name": "__Host-fedalert-b", "value": cookie["value"], "url": b.url + "/", "secure": True,
                         "httpOnly": True, "sameSite": "Strict"}])
     q = thief.new_page()
@@ -266,7 +274,7 @@ def test_pages_carry_a_strict_policy_and_the_csv_export_is_neutralised(fed, page
     login(fed, page, "b", "aud-b1")
     page.wait_for_url(b.url + "/audit")
     # A release id that starts with '=' reaches the audit log through a failed view attempt.
-    coord = page.context.browser.new_context(ignore_https_errors=True).new_page()
+    coord = _context(page.context.browser).new_page()
     login(fed, coord, "b", "coord-b2")
     coord.wait_for_url(b.url + "/inbox")
     csrf = coord.eval_on_selector("input[name=csrf]", "e => e.value")

@@ -97,6 +97,7 @@ class ConsoleServer:
         self.area = app.state.console.area
         config = uvicorn.Config(app, ssl_certfile=str(certfile), ssl_keyfile=str(keyfile), log_level="warning",
                                 access_log=False, server_header=False, proxy_headers=False, lifespan="off")
+        config.load()  # imports and the TLS context here, not in the serving thread
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self._run, name="console", daemon=True)
 
