@@ -95,7 +95,7 @@ def convert(out: Path, seed: int = 4) -> dict[str, list[Path]]:
 
 def run_eval(files: list[Path], truth: Path, threshold: float | None, as_json: bool) -> int:
     """Run ``fedalert eval-linkage`` in process (same parser and code as the CLI)."""
-    from fedalert.node import eval_cli
+    from fedalert.evaluation import cli as eval_cli
 
     parser = argparse.ArgumentParser(prog="fedalert")
     eval_cli.register(parser.add_subparsers(dest="role", required=True))

@@ -29,7 +29,7 @@ from fed_people import csv_bytes, make_people  # noqa: E402
 from fedalert.keys import TokenKeyset  # noqa: E402
 from fedalert.matcher._tokens import validate_records  # noqa: E402
 from fedalert.matcher.engine import Engine  # noqa: E402
-from fedalert.matcher.store import open_store  # noqa: E402
+from fedalert.matcher.store import MatcherStore  # noqa: E402
 from fedalert.node.importer import import_records, parse_csv  # noqa: E402
 from fedalert.node.publisher import BATCH_RECORDS, build_batch  # noqa: E402
 from fedalert.node.store import NodeStore  # noqa: E402
@@ -67,7 +67,7 @@ def main() -> int:
                 tokens += n
                 batches.append((area, req.SerializeToString()))
             store.close()
-        engine = Engine(open_store(Path(tmp) / "matcher.db"))
+        engine = Engine(MatcherStore(Path(tmp) / "matcher.db"))
         m_prof, m_cpu = cProfile.Profile(), 0.0
         for area, raw in batches:
             c = time.process_time()

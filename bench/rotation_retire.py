@@ -19,7 +19,7 @@ from pathlib import Path
 from fedalert.matcher import keyids
 from fedalert.matcher._tokens import RecordIn
 from fedalert.matcher.engine import Engine
-from fedalert.matcher.store import open_store
+from fedalert.matcher.store import MatcherStore
 
 
 def _tok(*parts: str) -> bytes:
@@ -28,10 +28,9 @@ def _tok(*parts: str) -> bytes:
 
 def main(n: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        db = open_store(Path(tmp) / "m.db")
-        keyids.apply_migrations(db)
-        engine = Engine(db)
-        guard = keyids.KeyIdGuard(db, engine.lock, engine.clock)
+        store = MatcherStore(Path(tmp) / "m.db")
+        engine = Engine(store)
+        guard = keyids.KeyIdGuard(store, engine.clock)
         t0 = time.perf_counter()
         for key in ("k00000001", "k00000002"):
             for area in ("a", "b"):
@@ -42,17 +41,17 @@ def main(n: int) -> None:
                     guard.before_publish(recs)
                     engine.publish(area, f"{key}-{area}-{start}", recs)
         t1 = time.perf_counter()
-        live = db.execute("SELECT count(*) FROM matches WHERE status='live'").fetchone()[0]
+        live = store.counts()["matches_live"]
         res = keyids.retire(engine, "k00000001", grace_days=0)
         t2 = time.perf_counter()
-        live_after = db.execute("SELECT count(*) FROM matches WHERE status='live'").fetchone()[0]
-        alerts = db.execute("SELECT count(*) FROM alerts").fetchone()[0]
+        after = store.counts()
+        live_after, alerts = after["matches_live"], after["alerts_queued"]
         print(f"records per area per key: {n}; matches live: {live}")
         print(f"publish (2 keys x 2 areas): {t1 - t0:.2f} s")
         print(f"retire old key: {res.records} records dropped in {t2 - t1:.2f} s "
               f"({res.records / max(t2 - t1, 1e-9):.0f} records/s); matches withdrawn {res.matches_withdrawn}; "
               f"live after {live_after}; alerts queued (all NEW from publishing) {alerts}")
-        db.conn.close()
+        store.close(checkpoint=False)
 
 
 if __name__ == "__main__":

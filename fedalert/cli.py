@@ -29,7 +29,7 @@ ROLES = {
     "health": "fedalert.health_cli",
     "audit": "fedalert.audit_cli",
     "disclose": "fedalert.node.disclose_cli",
-    "eval-linkage": "fedalert.node.eval_cli",
+    "eval-linkage": "fedalert.evaluation.cli",
 }
 
 

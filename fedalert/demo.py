@@ -384,7 +384,7 @@ def run_demo(workdir: Path | None = None, *, say=print, keep_running: bool = Fal
 
 
 def render(result: dict) -> str:
-    from fedalert.matcher.scoring import describe
+    from fedalert.scoring import describe
 
     lines = ["", "Alerts received by each area (the other area's identity is never sent):"]
     tiers = {m["match_id"]: m for m in result["matches"]}

@@ -21,7 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
-from fedalert.errors import FedalertError
+from fedalert.errors import (  # the RPC errors rpc_errors maps to status codes; re-exported
+    AbortedError,
+    FedalertError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    TransportError,
+)
+from fedalert.secretfile import read_secret
 
 log = logging.getLogger(__name__)
 
@@ -47,30 +56,6 @@ SERVER_OPTIONS = GRPC_OPTIONS + [
 ]
 
 
-class TransportError(FedalertError):
-    """TLS files are missing or unreadable, or a server could not bind."""
-
-
-class PermissionDeniedError(FedalertError):
-    """The caller is not allowed to do this (wrong role, revoked, not a party)."""
-
-
-class NotFoundError(FedalertError):
-    """The named object does not exist (or is not visible to the caller)."""
-
-
-class InvalidRequestError(FedalertError):
-    """A request field is malformed or over a limit."""
-
-
-class QuotaExceededError(FedalertError):
-    """The caller is over a configured quota."""
-
-
-class AbortedError(FedalertError):
-    """The call was ended by the server on purpose (e.g. a stream superseded)."""
-
-
 @dataclass(frozen=True)
 class TlsFiles:
     ca: Path
@@ -89,8 +74,6 @@ class TlsFiles:
         return cls(keys_dir / "ca.crt", keys_dir / "node.crt", keys_dir / "node.key")
 
     def _read(self) -> tuple[bytes, bytes, bytes]:
-        from fedalert.keys import read_secret
-
         try:
             ca = self.ca.read_bytes()
             cert = self.cert.read_bytes()

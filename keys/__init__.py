@@ -18,7 +18,7 @@ from fedalert.keys.errors import (
 from fedalert.keys.keyfiles import load_sealing_key, load_signing_key
 from fedalert.keys.keyset import TokenKeyset
 from fedalert.keys.seal import open_sealed, seal
-from fedalert.keys.secretfile import read_secret, write_secret
+from fedalert.secretfile import read_secret, write_secret
 from fedalert.keys.spiffe import area_from_cert, area_spiffe_id, parse_spiffe_id
 
 __all__ = [

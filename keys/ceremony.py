@@ -34,7 +34,7 @@ from fedalert.keys.directory import Directory, sign_body
 from fedalert.keys.errors import CeremonyError, KeysUsageError
 from fedalert.keys.keyfiles import load_cert, load_ec_private_key, write_private_key
 from fedalert.keys.keyset import TokenKeyset
-from fedalert.keys.secretfile import make_private_dir, write_public
+from fedalert.secretfile import make_private_dir, write_public
 from fedalert.keys.spiffe import area_spiffe_id, check_area_id, check_federation, matcher_spiffe_id
 
 CA_DIR = "ca"

@@ -26,7 +26,7 @@ def _add_passphrase_options(q: argparse.ArgumentParser) -> None:
 
 def _passphrase(args: argparse.Namespace) -> bytes | None:
     from fedalert.keys.errors import KeysUsageError
-    from fedalert.keys.secretfile import read_secret
+    from fedalert.secretfile import read_secret
 
     if getattr(args, "ca_passphrase_file", None):
         lines = read_secret(args.ca_passphrase_file).splitlines()

@@ -33,7 +33,7 @@ from fedalert.keys import certs
 from fedalert.keys import ceremony as c
 from fedalert.keys.errors import CeremonyError, KeysUsageError
 from fedalert.keys.keyfiles import load_signing_key, write_private_key
-from fedalert.keys.secretfile import write_public
+from fedalert.secretfile import write_public
 from fedalert.keys.spiffe import custodian_spiffe_id
 
 CUSTODIAN_CERT = "custodian.crt"

@@ -6,11 +6,10 @@ carries key material: not a secret, not a fragment of one, not a derived value.
 
 from __future__ import annotations
 
-from fedalert.errors import FedalertError, UsageError
+from fedalert.errors import KeyFileError, KeysError, UsageError
 
-
-class KeysError(FedalertError):
-    """Base of every error raised by fedalert.keys."""
+__all__ = ["CeremonyError", "DirectoryError", "IdentityError", "KeyFileError", "KeysError", "KeysUsageError",
+           "KeysetError", "SealError"]
 
 
 class KeysUsageError(KeysError, UsageError):
@@ -19,10 +18,6 @@ class KeysUsageError(KeysError, UsageError):
 
 class CeremonyError(KeysError):
     """The key ceremony cannot proceed (folder exists, area exists, ...)."""
-
-
-class KeyFileError(KeysError):
-    """A key file is missing, has unsafe permissions or holds the wrong kind of key."""
 
 
 class KeysetError(KeysError):

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from fedalert.keys.errors import KeyFileError
-from fedalert.keys.secretfile import read_secret, write_secret
+from fedalert.secretfile import read_secret, write_secret
 
 
 def private_key_pem(key, passphrase: bytes | None = None) -> bytes:

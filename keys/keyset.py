@@ -35,7 +35,7 @@ import secrets as _secrets
 from pathlib import Path
 
 from fedalert.keys.errors import KeysetError
-from fedalert.keys.secretfile import read_secret, write_secret
+from fedalert.secretfile import read_secret, write_secret
 
 KEY_BYTES = 32
 MAC_BYTES = 32

@@ -28,7 +28,7 @@ from fedalert.keys.directory import Directory
 from fedalert.keys.errors import CeremonyError
 from fedalert.keys.keydelivery import package_path, seal_keyset
 from fedalert.keys.keyset import TokenKeyset
-from fedalert.keys.secretfile import write_public
+from fedalert.secretfile import write_public
 
 SERIAL_FILE = "keyset.serial"
 

@@ -25,17 +25,13 @@ def register(msub) -> None:
 
 
 def _open(db_path: Path):
-    from fedalert.matcher import keyids, keyrelay
-    from fedalert.matcher.store import open_store
+    from fedalert.matcher.store import MatcherStore
 
     if not Path(db_path).exists():
         from fedalert.errors import ConfigError
 
         raise ConfigError(f"{db_path} does not exist; give the matcher's --db file")
-    db = open_store(db_path)
-    keyids.apply_migrations(db)
-    keyrelay.apply_migrations(db)
-    return db
+    return MatcherStore(db_path)
 
 
 def _key_ids(args) -> int:
@@ -59,9 +55,9 @@ def _retire(args) -> int:
     from fedalert.matcher import keyids
     from fedalert.matcher.engine import Engine
 
-    db = _open(args.db)
+    store = _open(args.db)
     audit = AuditLog(args.audit or Path(args.db).with_suffix(".audit.jsonl"))
-    engine = Engine(db, audit=audit)
+    engine = Engine(store, audit=audit)
     grace = keyids.DEFAULT_GRACE_DAYS if args.grace_days is None else args.grace_days
     res = keyids.retire(engine, args.key_id, grace_days=grace, force=args.force)
     print(f"token key id {res.key_id} retired: {res.records} record(s) dropped, "
@@ -70,5 +66,5 @@ def _retire(args) -> int:
         print(f"  area {area} had {n} record(s) only under {res.key_id}; they match again once it republishes")
     print("  the key custodian may now disable the old key: fedalert keys token-key disable "
           f"{res.key_id} --out DIR --send MATCHER")
-    db.conn.close()
+    store.close(checkpoint=False)  # the running matcher may hold the file: leave its WAL to it
     return 0

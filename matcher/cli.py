@@ -119,18 +119,9 @@ def _serve(args) -> int:
 
 
 def _status(args) -> int:
-    from fedalert.matcher.store import open_store
+    from fedalert.matcher.store import MatcherStore
 
-    db = open_store(args.db)
-    q = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
-    print(json.dumps({
-        "records": q("SELECT count(*) FROM records"),
-        "tokens": q("SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM tokens_staged)"),
-        "matches_live": q("SELECT count(*) FROM matches WHERE status='live'"),
-        "matches_withdrawn": q("SELECT count(*) FROM matches WHERE status='withdrawn'"),
-        "alerts_queued": q("SELECT count(*) FROM alerts"),
-        "envelopes_queued": q("SELECT count(*) FROM envelopes WHERE length(sealed) > 0"),
-    }, indent=2))
+    print(json.dumps(MatcherStore(args.db).counts(), indent=2))
     return 0
 
 
@@ -147,7 +138,7 @@ def _report(args) -> int:
 
     from fedalert.errors import UsageError
     from fedalert.matcher.report import build_report, render_json, render_text
-    from fedalert.matcher.store import open_store
+    from fedalert.matcher.store import MatcherStore
 
     if not args.db.is_file():
         raise UsageError(f"no matcher database at {args.db}; give the --db the matcher serves")
@@ -155,7 +146,7 @@ def _report(args) -> int:
         day = _dt.date.fromisoformat(args.day) if args.day else _dt.datetime.now(_dt.timezone.utc).date()
     except ValueError:
         raise UsageError(f"--day {args.day!r} is not a date like 2026-11-25") from None
-    report = build_report(open_store(args.db), day, _thresholds(args.threshold))
+    report = build_report(MatcherStore(args.db), day, _thresholds(args.threshold))
     print(render_json(report) if args.json else render_text(report))
     return 0
 

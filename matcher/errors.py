@@ -1,7 +1,7 @@
 """Errors of the matcher. Messages never echo token values."""
 
-from fedalert.errors import FedalertError
-from fedalert.transport import (  # noqa: F401 - re-exported typed errors
+from fedalert.errors import (  # noqa: F401 - re-exported typed errors
+    FedalertError,
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,

@@ -10,8 +10,9 @@ Who may do what:
   only to an area that the directory lists and has not revoked.
 - ``FetchKeysets`` / ``AckKeyset``: an area, for its own keysets only.
 
-Storage is one table with its own migration (``KEYRELAY_MIGRATIONS``), applied
-next to the store's own migrations in ``build_matcher``.
+Storage is one table of the matcher's store (``keyset_relay``, migration
+``KEYRELAY_MIGRATIONS`` in matcher/_schema.py), read and written through
+:class:`~fedalert.matcher.store.MatcherStore`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from cryptography.hazmat.primitives import serialization
 from fedalert.keys import IdentityError
 from fedalert.keys.spiffe import ROLE_CUSTODIAN, identity_from_cert
 from fedalert.matcher.errors import InvalidRequestError, PermissionDeniedError
-from fedalert.migrations import migrate, run_script
 from fedalert.transport import peer_cert_pem, rpc_errors
 from fedalert.v1 import matcher_pb2 as pb
 from fedalert.v1 import matcher_pb2_grpc as pb_grpc
@@ -37,56 +37,6 @@ log = logging.getLogger(__name__)
 MAX_SEALED_BYTES = 64 * 1024
 _KEY_ID = re.compile(r"k[0-9a-f]{8}")
 FETCH_LIMIT = 20
-
-
-def _m_keyset_relay(db) -> None:
-    run_script(db, """
-        CREATE TABLE keyset_relay (
-            area TEXT NOT NULL,
-            serial INTEGER NOT NULL,
-            key_id TEXT NOT NULL,
-            sealed BLOB NOT NULL,          -- emptied once the area acknowledged it
-            created_ms INTEGER NOT NULL,
-            acked_ms INTEGER,
-            PRIMARY KEY (area, serial)
-        ) WITHOUT ROWID;
-        """)
-
-
-KEYRELAY_MIGRATIONS = [("keyrelay_001_keyset_relay", _m_keyset_relay)]
-
-
-def apply_migrations(db) -> None:
-    migrate(db, KEYRELAY_MIGRATIONS)
-
-
-def store_keyset(db, lock, area: str, key_id: str, serial: int, sealed: bytes, now_ms: int) -> bool:
-    """Store one sealed keyset; True when (area, serial) was already there."""
-    with lock:
-        cur = db.execute(
-            "INSERT OR IGNORE INTO keyset_relay (area, serial, key_id, sealed, created_ms) VALUES (?,?,?,?,?)",
-            [area, serial, key_id, sealed, now_ms])
-        return cur.rowcount == 0
-
-
-def pending_keysets(db, lock, area: str, limit: int = FETCH_LIMIT) -> list[tuple[int, str, bytes]]:
-    with lock:
-        return db.execute(
-            "SELECT serial, key_id, sealed FROM keyset_relay WHERE area=? AND length(sealed) > 0 "
-            "ORDER BY serial LIMIT ?", [area, limit]).fetchall()
-
-
-def ack_keyset(db, lock, area: str, serial: int, now_ms: int) -> bool:
-    with lock:
-        cur = db.execute("UPDATE keyset_relay SET sealed=X'', acked_ms=? WHERE area=? AND serial=? "
-                         "AND length(sealed) > 0", [now_ms, area, serial])
-        return cur.rowcount > 0
-
-
-def drop_area(db, lock, area: str) -> int:
-    """Forget keysets waiting for an area (it was revoked)."""
-    with lock:
-        return db.execute("DELETE FROM keyset_relay WHERE area=?", [area]).rowcount
 
 
 class KeyRelayService(pb_grpc.KeyRelayServicer):
@@ -125,8 +75,7 @@ class KeyRelayService(pb_grpc.KeyRelayServicer):
             raise InvalidRequestError("key_id must be 'k' + 8 hex digits and serial a positive integer")
         if not (1 <= len(k.sealed) <= MAX_SEALED_BYTES):
             raise InvalidRequestError(f"sealed keyset must be 1..{MAX_SEALED_BYTES} bytes")
-        dup = store_keyset(self.engine.db, self.engine.lock, k.area, k.key_id, k.serial, bytes(k.sealed),
-                           self._now_ms())
+        dup = self.engine.store.put_keyset(k.area, k.key_id, k.serial, bytes(k.sealed), self._now_ms())
         if not dup:
             self.engine.audit_event("keyset_relay", area=k.area, key_id=k.key_id, serial=k.serial,
                                     sealed_bytes=len(k.sealed))
@@ -136,7 +85,7 @@ class KeyRelayService(pb_grpc.KeyRelayServicer):
     def FetchKeysets(self, request, context):
         area = self.authz.area_of(context)
         fed = self.authz.federation
-        rows = pending_keysets(self.engine.db, self.engine.lock, area)
+        rows = self.engine.store.pending_keysets(area, FETCH_LIMIT)
         return pb.FetchKeysetsResponse(keysets=[
             pb.SealedKeyset(federation=fed, area=area, key_id=key_id, serial=serial, sealed=sealed)
             for serial, key_id, sealed in rows])
@@ -144,7 +93,7 @@ class KeyRelayService(pb_grpc.KeyRelayServicer):
     @rpc_errors
     def AckKeyset(self, request, context):
         area = self.authz.area_of(context)
-        ok = ack_keyset(self.engine.db, self.engine.lock, area, request.serial, self._now_ms())
+        ok = self.engine.store.ack_keyset(area, request.serial, self._now_ms())
         if ok:
             self.engine.audit_event("keyset_delivered", area=area, serial=request.serial)
         return pb.AckKeysetResponse(acknowledged=ok)

@@ -24,10 +24,8 @@ log = logging.getLogger("fedalert.matcher")
 
 class Lifecycle:
     def __init__(self, engine, authz, tls):
-        keyids.apply_migrations(engine.db)
-        keyrelay.apply_migrations(engine.db)
         self.engine, self.authz = engine, authz
-        self.key_guard = keyids.KeyIdGuard(engine.db, engine.lock, engine.clock)
+        self.key_guard = keyids.KeyIdGuard(engine.store, engine.clock)
         self.watcher = DirectoryWatcher(authz, engine)
         self.expiry = ExpiryMonitor({"matcher": tls.cert, "federation CA": tls.ca}, role="matcher", logger=log)
 

@@ -1,4 +1,4 @@
-"""Probing flags for the federation operator, from the ``activity`` table.
+"""Probing flags for the federation operator, from the store's per-area activity counters.
 
 Probing is an area publishing tokens for people it has no case about, to
 learn who is known elsewhere. The matcher cannot tell a probe from a real
@@ -58,11 +58,10 @@ class Flag:
         return asdict(self)
 
 
-def load_activity(db) -> dict[str, dict[str, DayActivity]]:
-    """area -> day -> counts."""
+def load_activity(store) -> dict[str, dict[str, DayActivity]]:
+    """area -> day -> counts, from the store's activity counters (a MatcherStore)."""
     out: dict[str, dict[str, DayActivity]] = {}
-    for area, day, r, t, w, m in db.execute(
-            "SELECT area, day, records, tokens, withdrawn, matches FROM activity ORDER BY area, day"):
+    for area, day, r, t, w, m in store.activity():
         out.setdefault(area, {})[day] = DayActivity(r, t, w, m)
     return out
 

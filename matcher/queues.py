@@ -1,55 +1,30 @@
 """Durable per-area queues: alerts and sealed envelopes.
 
-Rows are written inside the engine's transaction, so they are on disk before
-the RPC that caused them returns. A row stays until its area acknowledges it.
-Readers wait on one condition variable, woken after each commit.
+The rows are the store's (matcher/_sql_queues.py); this adds what is not
+storage: alert ids, the checks on an envelope, and the wake-ups. An alert is
+written inside the store's write transaction of the change that caused it,
+so it is on disk before the RPC that caused it returns. A row stays until its
+area acknowledges it. Readers wait on one condition variable, woken after
+each commit.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
-from dataclasses import dataclass
 
 from fedalert.matcher.errors import InvalidRequestError, NotFoundError, PermissionDeniedError
+from fedalert.matcher.store import AlertRow, EnvelopeRow, MatcherStore
+
+__all__ = ["AlertRow", "EnvelopeRow", "ENVELOPE_KINDS", "MAX_ENVELOPE_BYTES", "Queues"]
 
 MAX_ENVELOPE_BYTES = 1024 * 1024
 ENVELOPE_KINDS = ("request", "decision", "release", "notice")
 
 
-@dataclass(frozen=True)
-class AlertRow:
-    cursor: int
-    alert_id: str
-    area: str
-    match_id: str
-    type: int
-    handle: str
-    other_area: str
-    tier: str
-    kinds: list[str]
-    score: float
-    created_ms: int
-
-
-@dataclass(frozen=True)
-class EnvelopeRow:
-    cursor: int
-    envelope_id: str
-    match_id: str
-    from_area: str
-    to_area: str
-    kind: str
-    sealed: bytes
-    created_ms: int
-
-
 class Queues:
-    def __init__(self, db, lock: threading.RLock, clock):
-        self.db = db
-        self.lock = lock
-        self.clock = clock
+    def __init__(self, store: MatcherStore):
+        self.store = store
         self.changed = threading.Condition(threading.Lock())
         self._generation = 0
 
@@ -70,28 +45,19 @@ class Queues:
 
     # -- alerts ------------------------------------------------------------
     def push_alert(self, area, match_id, atype, handle, other_area, tier, kinds, score, now_ms) -> str:
+        """Queue an alert for `area` (inside the store's write transaction of the change that caused it)."""
         alert_id = "a-" + secrets.token_hex(10)
-        self.db.execute(
-            "INSERT INTO alerts (alert_id, area, match_id, type, handle, other_area, tier, kinds, score, created_ms)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [alert_id, area, match_id, atype, handle, other_area, tier or "", json.dumps(kinds), score, now_ms])
+        self.store.push_alert(alert_id, area, match_id, atype, handle, other_area, tier, kinds, score, now_ms)
         return alert_id
 
     def alerts_after(self, area: str, cursor: int, limit: int = 500) -> list[AlertRow]:
-        with self.lock:
-            rows = self.db.execute(
-                "SELECT cursor, alert_id, area, match_id, type, handle, other_area, tier, kinds, score, created_ms"
-                " FROM alerts WHERE area=? AND cursor>? ORDER BY cursor LIMIT ?", [area, cursor, limit]).fetchall()
-        return [AlertRow(*r[:8], json.loads(r[8]), *r[9:]) for r in rows]
+        return self.store.alerts_after(area, cursor, limit)
 
     def ack_alert(self, area: str, alert_id: str) -> bool:
-        with self.lock:
-            cur = self.db.execute("DELETE FROM alerts WHERE area=? AND alert_id=?", [area, alert_id])
-            return cur.rowcount > 0
+        return self.store.ack_alert(area, alert_id)
 
     def pending_alerts(self, area: str) -> int:
-        with self.lock:
-            return self.db.execute("SELECT count(*) FROM alerts WHERE area=?", [area]).fetchone()[0]
+        return self.store.pending_alerts(area)
 
     # -- envelopes ---------------------------------------------------------
     def push_envelope(self, from_area, envelope_id, match_id, to_area, kind, sealed, parties, now_ms) -> bool:
@@ -106,34 +72,13 @@ class Queues:
             raise NotFoundError("no such match")
         if from_area not in parties or to_area not in parties or from_area == to_area:
             raise PermissionDeniedError("sender and recipient must be the two areas of the match")
-        with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                dup = self.db.execute("SELECT 1 FROM envelopes WHERE from_area=? AND envelope_id=?",
-                                      [from_area, envelope_id]).fetchone() is not None
-                if not dup:
-                    self.db.execute(
-                        "INSERT INTO envelopes (envelope_id, match_id, from_area, to_area, kind, sealed, created_ms)"
-                        " VALUES (?,?,?,?,?,?,?)", [envelope_id, match_id, from_area, to_area, kind, sealed, now_ms])
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
+        dup = self.store.add_envelope(from_area, envelope_id, match_id, to_area, kind, sealed, now_ms)
         self.notify()
         return dup
 
     def envelopes_after(self, area: str, cursor: int, limit: int = 100) -> list[EnvelopeRow]:
-        with self.lock:
-            rows = self.db.execute(
-                "SELECT cursor, envelope_id, match_id, from_area, to_area, kind, sealed, created_ms FROM envelopes"
-                " WHERE to_area=? AND cursor>? AND length(sealed) > 0 ORDER BY cursor LIMIT ?",
-                [area, cursor, limit]).fetchall()
-        return [EnvelopeRow(*r) for r in rows]
+        return self.store.envelopes_after(area, cursor, limit)
 
     def ack_envelope(self, area: str, envelope_id: str) -> bool:
         """Delivered: drop the payload but keep the id so a replay stays a duplicate."""
-        with self.lock:
-            cur = self.db.execute(
-                "UPDATE envelopes SET sealed=X'' WHERE to_area=? AND envelope_id=? AND length(sealed) > 0",
-                [area, envelope_id])
-            return cur.rowcount > 0
+        return self.store.ack_envelope(area, envelope_id)

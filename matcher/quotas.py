@@ -3,8 +3,8 @@
 A publish that would take an area over either quota is refused whole with
 :class:`QuotaExceededError` (gRPC RESOURCE_EXHAUSTED) before anything is
 written, and the refusal is audited (``publish.refused``). Usage is read from
-the ``activity`` table the engine already keeps, inside the publish
-transaction, so the check and the update cannot race.
+the ``activity`` counters the store already keeps (``MatcherStore.published_on``),
+inside the publish transaction, so the check and the update cannot race.
 
 Quotas bound *probing*: an area that holds the token key can make tokens for
 guessed identities and publish them to see who is known elsewhere. A quota
@@ -27,11 +27,11 @@ A missing value means "no limit" for that measure.
 from __future__ import annotations
 
 import re
-import time
 import tomllib
 from dataclasses import dataclass, field
 
 from fedalert.errors import ConfigError
+from fedalert.matcher._sql_matches import day_of
 from fedalert.matcher.errors import QuotaExceededError
 
 #: Defaults when the operator gives nothing: generous enough for a large
@@ -66,11 +66,6 @@ class Quotas:
         return self.per_area.get(area, self.default)
 
 
-def day_of(now_ms: int) -> str:
-    """The UTC day (YYYY-MM-DD) the activity table files ``now_ms`` under."""
-    return time.strftime("%Y-%m-%d", time.gmtime(now_ms / 1000))
-
-
 class QuotaGuard:
     """Checks a publish against the area's quota; audits refusals."""
 
@@ -78,12 +73,11 @@ class QuotaGuard:
         self.quotas = quotas or Quotas()
         self.audit = audit
 
-    def check(self, db, area: str, now_ms: int, batch_id: str, records: int, tokens: int) -> None:
+    def check(self, store, area: str, now_ms: int, batch_id: str, records: int, tokens: int) -> None:
         """Raise QuotaExceededError if this batch would take `area` over its quota today."""
         quota = self.quotas.for_area(area)
         day = day_of(now_ms)
-        row = db.execute("SELECT records, tokens FROM activity WHERE area=? AND day=?", [area, day]).fetchone()
-        used_records, used_tokens = (row[0], row[1]) if row else (0, 0)
+        used_records, used_tokens = store.published_on(area, day)
         for measure, used, adding, limit in (("records", used_records, records, quota.records_per_day),
                                              ("tokens", used_tokens, tokens, quota.tokens_per_day)):
             if limit is not None and used + adding > limit:
@@ -96,10 +90,9 @@ class QuotaGuard:
                     "Retry tomorrow, or ask the federation operator to raise the quota if this volume is expected")
 
 
-    def check_envelope(self, db, area: str, envelope_id: str, size: int) -> None:
+    def check_envelope(self, store, area: str, envelope_id: str, size: int) -> None:
         """Raise QuotaExceededError if `area` has too much waiting to be collected."""
-        n, total = db.execute("SELECT count(*), coalesce(sum(length(sealed)), 0) FROM envelopes "
-                              "WHERE from_area=? AND length(sealed) > 0", [area]).fetchone()
+        n, total = store.envelopes_waiting_from(area)
         q = self.quotas
         if n + 1 > q.pending_envelopes or total + size > q.pending_envelope_bytes:
             if self.audit is not None:

@@ -12,8 +12,9 @@ import json
 from fedalert.matcher.probing import Thresholds, find_flags, load_activity
 
 
-def build_report(db, today: _dt.date, th: Thresholds = Thresholds()) -> dict:
-    activity = load_activity(db)
+def build_report(store, today: _dt.date, th: Thresholds = Thresholds()) -> dict:
+    """The report over a MatcherStore's activity for the `th.recent_days` to `today`."""
+    activity = load_activity(store)
     flags = find_flags(activity, today, th)
     first = (today - _dt.timedelta(days=th.recent_days - 1)).isoformat()
     areas = {}

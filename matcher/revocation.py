@@ -18,8 +18,6 @@ from __future__ import annotations
 import logging
 import threading
 
-from fedalert.matcher import keyrelay
-
 log = logging.getLogger(__name__)
 
 POLL_S = 1.0
@@ -32,12 +30,10 @@ def enforce(engine, directory) -> dict[str, int]:
         area = entry["area"]
         if not area or area in done:
             continue
-        with engine.lock:
-            held = engine.db.execute("SELECT 1 FROM records WHERE area=? LIMIT 1", [area]).fetchone()
-        if held is None:
+        if not engine.store.area_has_records(area):
             continue
         n = engine.purge_area(area, "area_revoked")
-        keyrelay.drop_area(engine.db, engine.lock, area)
+        engine.store.drop_keysets(area)
         engine.audit_event("area_revoked", area=area, directory_version=directory.version, matches_withdrawn=n,
                            reason=entry["reason"][:200])
         log.warning("area %s is revoked (directory version %d): its records were purged, %d match(es) withdrawn",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from fedalert.matcher.engine import Engine
 from fedalert.matcher.lifecycle import Lifecycle
 from fedalert.matcher.quotas import QuotaGuard, Quotas
 from fedalert.matcher.service import MatcherService
-from fedalert.matcher.store import open_store
+from fedalert.matcher.store import MatcherStore
 from fedalert.matcher.streams import DEFAULT_MAX_LIFETIME_S, DEFAULT_MAX_STREAMS, UNARY_RESERVE, StreamRegistry
 from fedalert.serving import add_health
 from fedalert.transport import MAX_CONCURRENT_RPCS, TlsFiles, add_port, create_server
@@ -38,13 +37,7 @@ class MatcherApp:
             self.lifecycle.stop()
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait(grace + 1)
-        with self.engine.lock:
-            try:  # leave no WAL behind (it may hold up to store.WAL_LIMIT_BYTES between checkpoints)
-                self.engine.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.Error as exc:
-                log.warning("WAL checkpoint at shutdown failed (%s); SQLite replays the WAL on next open",
-                            type(exc).__name__)
-            self.engine.db.conn.close()
+        self.engine.store.close()  # folds the WAL back into the file
 
 
 #: Open streams each area may hold (WatchAlerts, WatchEnvelopes).
@@ -80,9 +73,9 @@ def build_matcher(keys_dir: Path, db_path: Path, listen: str, audit_path: Path |
     tls = TlsFiles.for_matcher(keys_dir)
     tls.server_credentials()  # reads matcher.key now: a loose key file is refused before anything is created
     authz = Authz(keys_dir / "directory.json", tls.ca)
-    db = open_store(db_path)
+    store = MatcherStore(db_path)
     audit = AuditLog(audit_path or Path(db_path).with_suffix(".audit.jsonl"))
-    engine = Engine(db, audit=audit)
+    engine = Engine(store, audit=audit)
     engine.quota_guard = QuotaGuard(quotas, audit)
     lifecycle = Lifecycle(engine, authz, tls)  # key ids, keyset relay, revocation, cert expiry
     max_streams, workers, concurrent = pool_sizes(len(authz.directory().areas), max_streams)

@@ -88,9 +88,8 @@ class MatcherService(pb_grpc.MatcherServicer):
             raise PermissionDeniedError(f"area {request.to_area!r} is not an active member; nothing is relayed to it")
         parties = self.engine.match_parties(request.match_id)
         if self.engine.quota_guard is not None and parties is not None and area in parties:
-            with self.engine.lock:  # bounds the matcher's disk use per sender (matcher/quotas.py)
-                self.engine.quota_guard.check_envelope(self.engine.db, area, request.envelope_id,
-                                                       len(request.sealed))
+            # bounds the matcher's disk use per sender (matcher/quotas.py)
+            self.engine.quota_guard.check_envelope(self.engine.store, area, request.envelope_id, len(request.sealed))
         dup = self.engine.queues.push_envelope(
             area, request.envelope_id, request.match_id, request.to_area, request.kind, request.sealed,
             parties, int(time.time() * 1000))

@@ -1,7 +1,31 @@
-"""The matcher's SQLite store: token index, record kinds, matches, queues.
+"""The matcher's store: one object owns its SQLite file, its write lock, its
+migrations and every SQL statement the matcher runs.
 
 It holds tokens (opaque 16-byte values), key kinds, key ids, area ids and
 random record handles. It never holds a name, a date or an identifier.
+
+:class:`MatcherStore` is the only way the matcher reads or writes its state:
+the engine, the queues, key ids, the keyset relay, quotas, probing and the
+operator commands call its methods, named for what they do
+(``replace_batch``, ``live_counterparts``, ``push_alert``...), and none of
+them holds a connection or writes SQL. The methods take and return plain
+Python values (str, int, bytes, tuples, the row dataclasses), so a store over
+another database could stand in its place. The SQL sits in private mixins,
+one per concern: ``_sql_records`` (records, kinds, the token index of
+``_index``), ``_sql_matches`` (matches, activity), ``_sql_queues`` (alerts,
+envelopes, keysets), ``_sql_keys`` (key ids); the schema and its migrations
+are in ``_schema``. A new concern (the matcher's estimated model, say) is one
+more migration list and one more mixin.
+
+Transactions. ``with store.write() as tx:`` holds the store's lock and one
+SQLite ``BEGIN IMMEDIATE`` transaction; it commits on leaving the block and
+rolls back on an exception. Every change of a publish, withdrawal or
+retirement, and the alerts it causes, is written inside one such block, so an
+alert is durable before the call that caused it returns. ``tx.after_commit``
+queues work (audit entries) that runs after the commit, in order, still under
+the lock, and never if the transaction rolled back. Methods documented "in a
+write transaction" must run inside such a block; the other methods take the
+lock themselves (a single statement commits on its own).
 
 Layout notes (see docs/ARCHITECTURE.md, "Matcher storage"):
 - ``tokens`` and ``tokens_staged`` are WITHOUT ROWID tables keyed by
@@ -15,186 +39,24 @@ Layout notes (see docs/ARCHITECTURE.md, "Matcher storage"):
 
 from __future__ import annotations
 
-import sqlite_utils
+import contextlib
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
-from fedalert.migrations import Migration, migrate, open_db, run_script
+from fedalert.matcher._index import STAGED_MAX
+from fedalert.matcher._schema import ALL_MIGRATIONS, MIGRATIONS  # noqa: F401 - MIGRATIONS: tests build old stores
+from fedalert.matcher._sql_keys import KeyIdsSQL
+from fedalert.matcher._sql_matches import MatchesSQL
+from fedalert.matcher._sql_queues import AlertRow, EnvelopeRow, QueuesSQL
+from fedalert.matcher._sql_records import RecordsSQL
+from fedalert.migrations import migrate, open_db
 
+__all__ = ["AlertRow", "EnvelopeRow", "MatcherStore", "Transaction"]
 
-def _m001_initial(db: sqlite_utils.Database) -> None:
-    run_script(db, 
-        """
-        CREATE TABLE kinds (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-        CREATE TABLE records (
-            id INTEGER PRIMARY KEY,
-            area TEXT NOT NULL,
-            handle TEXT NOT NULL,
-            key_id TEXT NOT NULL,
-            kinds TEXT NOT NULL,          -- JSON list of kind names published
-            packed BLOB NOT NULL,         -- packed (kind id, token) list
-            updated_ms INTEGER NOT NULL,
-            UNIQUE (area, handle, key_id)
-        );
-        CREATE TABLE tokens (
-            value BLOB NOT NULL,
-            record_id INTEGER NOT NULL,
-            kind INTEGER NOT NULL,
-            PRIMARY KEY (value, record_id)
-        ) WITHOUT ROWID;
-        CREATE TABLE matches (
-            match_id TEXT PRIMARY KEY,
-            area_a TEXT NOT NULL, handle_a TEXT NOT NULL,
-            area_b TEXT NOT NULL, handle_b TEXT NOT NULL,
-            tier TEXT, score REAL NOT NULL, kinds TEXT NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('live', 'withdrawn')),
-            created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,
-            UNIQUE (area_a, handle_a, area_b, handle_b)
-        );
-        CREATE INDEX matches_b ON matches (area_b, handle_b);
-        CREATE TABLE alerts (
-            cursor INTEGER PRIMARY KEY AUTOINCREMENT,
-            alert_id TEXT NOT NULL UNIQUE,
-            area TEXT NOT NULL,
-            match_id TEXT NOT NULL,
-            type INTEGER NOT NULL,
-            handle TEXT NOT NULL,
-            other_area TEXT NOT NULL,
-            tier TEXT NOT NULL,
-            kinds TEXT NOT NULL,
-            score REAL NOT NULL,
-            created_ms INTEGER NOT NULL
-        );
-        CREATE INDEX alerts_area ON alerts (area, cursor);
-        CREATE TABLE batches (
-            area TEXT NOT NULL, batch_id TEXT NOT NULL, applied_ms INTEGER NOT NULL,
-            records INTEGER NOT NULL, tokens INTEGER NOT NULL,
-            PRIMARY KEY (area, batch_id)
-        ) WITHOUT ROWID;
-        CREATE TABLE envelopes (
-            cursor INTEGER PRIMARY KEY AUTOINCREMENT,
-            envelope_id TEXT NOT NULL,
-            match_id TEXT NOT NULL,
-            from_area TEXT NOT NULL,
-            to_area TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            sealed BLOB NOT NULL,
-            created_ms INTEGER NOT NULL,
-            UNIQUE (from_area, envelope_id)
-        );
-        CREATE INDEX envelopes_to ON envelopes (to_area, cursor);
-        """
-    )
-
-
-def _m002_area_activity(db: sqlite_utils.Database) -> None:
-    # Per-area, per-day publication counters (quotas and probing flags).
-    run_script(db, 
-        """
-        CREATE TABLE activity (
-            area TEXT NOT NULL, day TEXT NOT NULL,
-            records INTEGER NOT NULL DEFAULT 0, tokens INTEGER NOT NULL DEFAULT 0,
-            withdrawn INTEGER NOT NULL DEFAULT 0, matches INTEGER NOT NULL DEFAULT 0,
-            PRIMARY KEY (area, day)
-        ) WITHOUT ROWID;
-        """
-    )
-
-
-def _m003_token_index(db: sqlite_utils.Database) -> None:
-    # The token index keyed by the token's first 8 bytes as a signed 64-bit
-    # integer, in two tables: ``tokens`` (large, merged in sorted runs) and
-    # ``tokens_staged`` (new tokens). matcher/_index.py explains both. The
-    # full 16-byte values stay in records.packed, which scoring compares, so
-    # a prefix collision (odds ~2**-64 per pair) can only add a candidate.
-    # Rebuilt from records.packed, the source of truth.
-    from fedalert.matcher._index import key_of
-    from fedalert.matcher._tokens import unpack_v1 as unpack  # the stored form of that time
-
-    run_script(db,
-        """
-        DROP TABLE tokens;
-        CREATE TABLE tokens (
-            key INTEGER NOT NULL,
-            record_id INTEGER NOT NULL,
-            kind INTEGER NOT NULL,
-            PRIMARY KEY (key, record_id)
-        ) WITHOUT ROWID;
-        CREATE TABLE tokens_staged (
-            key INTEGER NOT NULL,
-            record_id INTEGER NOT NULL,
-            kind INTEGER NOT NULL,
-            PRIMARY KEY (key, record_id)
-        ) WITHOUT ROWID;
-        """
-    )
-    rows = []
-    for rid, packed in db.execute("SELECT id, packed FROM records"):
-        rows.extend((key_of(v), rid, kid) for kid, v in unpack(packed))
-    rows.sort()
-    db.conn.executemany("INSERT OR IGNORE INTO tokens (key, record_id, kind) VALUES (?,?,?)", rows)
-
-
-def _m004_index_without_kind(db: sqlite_utils.Database) -> None:
-    # The index rows lose their kind column: the kind is bound into the token's
-    # MAC, so (key, record id) is enough to propose candidates, and scoring
-    # compares the (kind, value) pairs in records.packed. Rows of covered kinds
-    # (matcher/_index.py, COVERED_KINDS) are dropped: the index no longer holds
-    # them. Copied in SQL, in key order, so a large index migrates without
-    # passing through Python.
-    # The covered kinds of this version, written out: a later change to
-    # _index.COVERED_KINDS needs its own migration.
-    names = ["edit_dob", "edit_forename", "edit_surname"]
-    covered = ",".join("?" * len(names))
-    for table in ("tokens", "tokens_staged"):
-        run_script(db,
-            f"""
-            CREATE TABLE {table}_new (
-                key INTEGER NOT NULL,
-                record_id INTEGER NOT NULL,
-                PRIMARY KEY (key, record_id)
-            ) WITHOUT ROWID;
-            """
-        )
-        db.execute(f"INSERT OR IGNORE INTO {table}_new (key, record_id) SELECT key, record_id FROM {table}"
-                   f" WHERE kind NOT IN (SELECT id FROM kinds WHERE name IN ({covered})) ORDER BY key, record_id",
-                   names)
-        run_script(db, f"DROP TABLE {table};\nALTER TABLE {table}_new RENAME TO {table};\n")
-
-
-def _m005_packed_runs(db: sqlite_utils.Database) -> None:
-    # records.packed changes form: from one 18-byte entry per token (2-byte kind
-    # id + value, sorted) to a header of (kind id, count) runs and the values
-    # (matcher/_tokens.py, pack_runs), runs in kind-name order as nodes send
-    # them, so the matcher stores what arrives without rebuilding it per
-    # token. The kinds column goes: the header names the kinds. Converted in
-    # slices of 5,000 records.
-    from fedalert.matcher._tokens import pack_runs, unpack_v1
-
-    names = {kid: name for kid, name in db.execute("SELECT id, name FROM kinds")}
-    last = 0
-    while True:
-        rows = db.execute("SELECT id, packed FROM records WHERE id > ? ORDER BY id LIMIT 5000", [last]).fetchall()
-        if not rows:
-            break
-        updates = []
-        for rid, packed in rows:
-            by_kind: dict[int, list[bytes]] = {}
-            for kid, value in unpack_v1(packed):
-                by_kind.setdefault(kid, []).append(value)
-            kids = sorted(by_kind, key=lambda k: names.get(k, ""))
-            updates.append((pack_runs(kids, [len(by_kind[k]) for k in kids],
-                                      b"".join(b"".join(sorted(by_kind[k])) for k in kids)), rid))
-        db.conn.executemany("UPDATE records SET packed = ? WHERE id = ?", updates)
-        last = rows[-1][0]
-    db.execute("ALTER TABLE records DROP COLUMN kinds")
-
-
-MIGRATIONS: list[Migration] = [
-    ("001_initial", _m001_initial),
-    ("002_area_activity", _m002_area_activity),
-    ("003_token_index", _m003_token_index),
-    ("004_index_without_kind", _m004_index_without_kind),
-    ("005_packed_runs", _m005_packed_runs),
-]
+log = logging.getLogger(__name__)
 
 #: SQLite page cache of the matcher's connection (KiB). Fixed, so memory
 #: stays flat however large the index grows; big enough to hold the staged
@@ -210,10 +72,64 @@ WAL_CHECKPOINT_PAGES = 16 * 1024
 WAL_LIMIT_BYTES = 64 * 1024 * 1024
 
 
-def open_store(path) -> sqlite_utils.Database:
-    db = open_db(path)
-    db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-    db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
-    db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
-    migrate(db, MIGRATIONS)
-    return db
+class Transaction:
+    """An open write transaction (see the module doc)."""
+
+    __slots__ = ("_after",)
+
+    def __init__(self) -> None:
+        self._after: list[Callable[[], object]] = []
+
+    def after_commit(self, fn: Callable[[], object]) -> None:
+        """Run `fn` once this transaction has committed (in order; never on rollback)."""
+        self._after.append(fn)
+
+
+class MatcherStore(RecordsSQL, MatchesSQL, QueuesSQL, KeyIdsSQL):
+    """The matcher's state in one SQLite file. Thread-safe: one writer at a time.
+
+    Opening applies every pending migration. ``db`` is the SQLite connection
+    (sqlite_utils), for this class's mixins and for tests of the SQLite layout
+    only: no other matcher module touches it.
+    """
+
+    def __init__(self, path: str | Path, *, staged_max: int = STAGED_MAX):
+        self.path = Path(path)
+        self.db = open_db(self.path)
+        self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+        self.db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+        self.db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
+        migrate(self.db, ALL_MIGRATIONS)
+        self.lock = threading.RLock()
+        self._tx: Transaction | None = None
+        self._open_records(staged_max)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Transaction]:
+        """One write transaction under the store's lock (see the module doc)."""
+        with self.lock:
+            if self._tx is not None:
+                raise RuntimeError("a write transaction is already open on this store")
+            self.db.execute("BEGIN IMMEDIATE")
+            tx = self._tx = Transaction()
+            try:
+                yield tx
+            except BaseException:
+                self._tx = None
+                self.db.execute("ROLLBACK")
+                raise
+            self._tx = None
+            self.db.execute("COMMIT")
+            for fn in tx._after:
+                fn()
+
+    def close(self, *, checkpoint: bool = True) -> None:
+        """Close the file; with `checkpoint`, first fold the WAL back into it (a clean shutdown)."""
+        with self.lock:
+            if checkpoint:
+                try:  # leave no WAL behind (it may hold up to WAL_LIMIT_BYTES between checkpoints)
+                    self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.Error as exc:
+                    log.warning("WAL checkpoint at shutdown failed (%s); SQLite replays the WAL on next open",
+                                type(exc).__name__)
+            self.db.conn.close()

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fedalert.matcher.errors import QuotaExceededError
-from fedalert.transport import AbortedError
+from fedalert.errors import AbortedError
 
 #: Streams the matcher serves at once, over all areas and kinds.
 DEFAULT_MAX_STREAMS = 32

@@ -239,7 +239,7 @@ def _sync(args) -> int:
 
 
 def _print_rows(rows: list[dict], as_json: bool, empty: str, line) -> int:
-    from fedalert.matcher.scoring import describe
+    from fedalert.scoring import describe
 
     rows = [{**r, "evidence": describe(r["kinds"])} for r in rows]
     if as_json:

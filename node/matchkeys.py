@@ -23,6 +23,35 @@ from collections.abc import Iterable
 
 import jellyfish
 
+from fedalert.kinds import (  # the one list of kinds (fedalert/kinds.py); ALL_KINDS re-exported
+    ADDRESS_DOB,
+    ADDRESS_FORENAME,
+    ADDRESS_NAME,
+    ALL_KINDS,
+    CHI,
+    EDIT_DOB,
+    EDIT_FORENAME,
+    EDIT_FORENAME_DOB,
+    EDIT_SURNAME,
+    EDIT_SURNAME_DOB,
+    EMAIL,
+    FORENAME_DOB,
+    FULL_NAME,
+    INIT_NAME_DOB,
+    NAME_DOB,
+    NAME_DOB_SWAP,
+    NAME_SWAP_DOB,
+    NAME_YM,
+    NI,
+    NICK_NAME_DOB,
+    PHON_NAME_DOB,
+    PHON_NAME_YOB,
+    PHONE,
+    PNC,
+    POSTCODE_NAME,
+    PREFIX_NAME_DOB,
+    SURNAME_DOB,
+)
 from fedalert.node import normalise as nz
 from fedalert.node.errors import FieldValueError
 from fedalert.node.identity import Identity
@@ -30,41 +59,6 @@ from fedalert.node.identity import Identity
 log = logging.getLogger(__name__)
 
 SEP = "\x1f"
-
-# Key kinds, strongest evidence first (the order fedalert.matcher.scoring uses).
-NAME_DOB = "name_dob"  # forename + surname (whole and each part) + DOB
-NAME_SWAP_DOB = "name_swap_dob"  # forename and surname in either order + DOB
-NAME_DOB_SWAP = "name_dob_swap"  # names + DOB with day and month in either order
-EDIT_FORENAME = "edit_forename"  # names + DOB, forename within one edit (typo)
-EDIT_SURNAME = "edit_surname"  # names + DOB, surname within one edit
-EDIT_DOB = "edit_dob"  # names + DOB, one DOB digit different or two adjacent digits transposed
-NICK_NAME_DOB = "nick_name_dob"  # canonical forename for a nickname + surname + DOB
-PHON_NAME_DOB = "phon_name_dob"  # Soundex / Metaphone / NYSIIS of both names + DOB
-PREFIX_NAME_DOB = "prefix_name_dob"  # first three letters of both names (either order) + DOB
-NAME_YM = "name_ym"  # forename + surname + year and month of birth
-INIT_NAME_DOB = "init_name_dob"  # forename initial + surname + DOB
-SURNAME_DOB = "surname_dob"  # surname + DOB (twins share it: scored low)
-EDIT_SURNAME_DOB = "edit_surname_dob"  # surname within one edit + DOB (no forename on one record)
-FORENAME_DOB = "forename_dob"  # forename + DOB (changed surname)
-EDIT_FORENAME_DOB = "edit_forename_dob"  # forename within one edit + DOB
-PHON_NAME_YOB = "phon_name_yob"  # Metaphone of both names + year of birth (weak)
-FULL_NAME = "full_name"  # forename + whole surname, no DOB (weak; same-named relatives share it)
-PNC = "pnc"
-CHI = "chi"
-NI = "ni"
-PHONE = "phone"
-EMAIL = "email"
-POSTCODE_NAME = "postcode_name"  # postcode + forename + surname
-ADDRESS_FORENAME = "address_forename"  # first address line + forename
-ADDRESS_NAME = "address_name"  # first address line + surname
-ADDRESS_DOB = "address_dob"  # first address line + DOB
-
-ALL_KINDS = (
-    NAME_DOB, NAME_SWAP_DOB, NAME_DOB_SWAP, EDIT_FORENAME, EDIT_SURNAME, EDIT_DOB, NICK_NAME_DOB, PHON_NAME_DOB,
-    PREFIX_NAME_DOB, NAME_YM, INIT_NAME_DOB, SURNAME_DOB, EDIT_SURNAME_DOB, FORENAME_DOB, EDIT_FORENAME_DOB,
-    PHON_NAME_YOB, FULL_NAME,
-    PNC, CHI, NI, PHONE, EMAIL, POSTCODE_NAME, ADDRESS_FORENAME, ADDRESS_NAME, ADDRESS_DOB,
-)
 
 _PHONETIC = (("S", jellyfish.soundex), ("M", jellyfish.metaphone), ("N", jellyfish.nysiis))
 

@@ -34,7 +34,7 @@ from fedalert.keys import Directory, TokenKeyset, area_from_cert, load_sealing_k
 from fedalert.keys.errors import KeysError
 from fedalert.keys.keydelivery import KeysetPackage, KeysetPackageError, open_package
 from fedalert.keys.keyfiles import load_cert
-from fedalert.keys.secretfile import write_public
+from fedalert.secretfile import write_public
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ import threading
 from pathlib import Path
 
 from fedalert.keys import Directory
-from fedalert.keys.secretfile import read_secret
+from fedalert.secretfile import read_secret
 from fedalert.node.errors import NodeError
 
 log = logging.getLogger(__name__)

@@ -92,7 +92,7 @@ def test_stolen_matcher_database_holds_only_opaque_values(matcher):
     a, b = matcher.stub("a"), matcher.stub("b")
     publish(a, record("handleA0001", pnc="x1", name_dob="Ann Example 1990"))
     publish(b, record("handleB0001", pnc="x1"))
-    db = matcher.app.engine.db
+    db = matcher.app.engine.store.db
     # Full tokens live only packed in records (a header of kind ids and counts, then
     # 16-byte values); the index tables hold integers: a token prefix and a row id.
     from fedalert.matcher._tokens import read_runs

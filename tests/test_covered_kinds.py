@@ -22,11 +22,11 @@ import random
 import pytest
 
 from fedalert.keys import TokenKeyset
-from fedalert.matcher import engine as engine_mod
+from fedalert.matcher import _index
 from fedalert.matcher._index import COVERED_KINDS
 from fedalert.matcher._tokens import validate_records
 from fedalert.matcher.engine import Engine
-from fedalert.matcher.store import open_store
+from fedalert.matcher.store import MatcherStore
 from fedalert.node.identity import Identity, Name
 from fedalert.node.matchkeys import build_match_keys
 from fedalert.node.tokens import tokenise_packed
@@ -146,7 +146,7 @@ def _records(keyset, people: list[Identity], prefix: str) -> list[pb.RecordToken
 
 
 def _matches(engine: Engine) -> set[tuple]:
-    return set(engine.db.execute(
+    return set(engine.store.db.execute(
         "SELECT area_a, handle_a, area_b, handle_b, tier, round(score, 6), kinds, status FROM matches"))
 
 
@@ -161,9 +161,9 @@ def federation():
 
 def _run(tmp_path, name, federation, covered: dict[str, str]) -> Engine:
     keyset, a_recs, b_recs = federation
-    engine_mod.COVERED_KINDS = covered
+    _index.COVERED_KINDS = covered
     try:
-        engine = Engine(open_store(tmp_path / f"{name}.db"))
+        engine = Engine(MatcherStore(tmp_path / f"{name}.db"))
         engine.publish("area-a", "batch-a", validate_records(a_recs))
         engine.publish("area-b", "batch-b", validate_records(b_recs))
         # Replace and withdraw too: the delete paths use the same rule.
@@ -171,7 +171,7 @@ def _run(tmp_path, name, federation, covered: dict[str, str]) -> Engine:
         engine.withdraw("area-a", a_recs[0].handle, "closed")
         engine.withdraw("area-a", a_recs[1].handle, "closed")
     finally:
-        engine_mod.COVERED_KINDS = COVERED_KINDS
+        _index.COVERED_KINDS = COVERED_KINDS
     return engine
 
 
@@ -186,8 +186,8 @@ def test_engine_matches_are_the_same_without_covered_rows(tmp_path, federation):
     kept = sum(n for rec in a_recs[2:] + b_recs for kind, n in zip(rec.kinds, rec.counts)
                if kind not in COVERED_KINDS)
     every = sum(sum(rec.counts) for rec in a_recs[2:] + b_recs)
-    assert lean.index.count() == kept < every * 0.7
-    assert full.index.count() == every
+    assert lean.store.index.count() == kept < every * 0.7
+    assert full.store.index.count() == every
 
 
 def test_the_comparison_sees_lost_candidates(tmp_path, federation):
@@ -206,7 +206,7 @@ def test_withdrawing_leaves_no_rows_of_covered_kinds(tmp_path, federation):
     keyset, a_recs, b_recs = federation
     for rec in a_recs[2:] + b_recs:
         lean.withdraw("area-a" if rec.handle.startswith("handleA") else "area-b", rec.handle, "closed")
-    assert lean.index.count() == 0
+    assert lean.store.index.count() == 0
     assert not [m for m in _matches(lean) if m[-1] == "live"]
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from fedalert.node import eval_cli
-from fedalert.node.evaluate import figures, link, token, true_pairs
+from fedalert.evaluation import cli as eval_cli
+from fedalert.evaluation.linkage import figures, link, token, true_pairs
 from fedalert.node.identity import Identity, Name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -181,8 +181,8 @@ def test_make_people_includes_the_hard_cases():
 def test_engine_path_agrees_with_in_memory_reference(areas):
     """eval-linkage runs the matcher's real Engine; it must alert exactly the
     pairs the in-memory reference scores above threshold, at the same tiers."""
-    from fedalert.node._evalcsv import read_area
-    from fedalert.node.evaluate import engine_link
+    from fedalert.evaluation._csv import read_area
+    from fedalert.evaluation.linkage import engine_link
 
     paths, _ = areas
     records = {p.stem: read_area(p, lambda _w: None) for p in paths}

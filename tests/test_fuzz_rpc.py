@@ -104,7 +104,7 @@ def test_ack_fuzz(fuzz_matcher, stubs, area, alert_id):
 @given(st.sampled_from("abc"), texts, texts, texts, texts, blobs, st.booleans())
 def test_send_envelope_fuzz(fuzz_matcher, stubs, area, envelope_id, match_id, to_area, kind, sealed, real_match):
     if real_match:  # aim some examples past the match check, at the later validations
-        match_id = fuzz_matcher.app.engine.db.execute("SELECT match_id FROM matches LIMIT 1").fetchone()[0]
+        match_id = fuzz_matcher.app.engine.store.db.execute("SELECT match_id FROM matches LIMIT 1").fetchone()[0]
     req = pb.SendEnvelopeRequest(envelope_id=envelope_id, match_id=match_id, to_area=to_area, kind=kind,
                                  sealed=sealed)
     _check(fuzz_matcher, stubs[area].SendEnvelope, req)

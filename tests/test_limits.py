@@ -147,7 +147,7 @@ def _a_match(matcher) -> str:
     a, b = matcher.stub("a"), matcher.stub("b")
     publish(a, record("handleA0001", pnc="x1"))
     publish(b, record("handleB0001", pnc="x1"))
-    return matcher.app.engine.db.execute("SELECT match_id FROM matches").fetchone()[0]
+    return matcher.app.engine.store.db.execute("SELECT match_id FROM matches").fetchone()[0]
 
 
 def test_limit_envelope_fields(matcher):

@@ -14,7 +14,7 @@ from fedalert.matcher._tokens import RecordIn
 from fedalert.matcher.engine import Engine
 from fedalert.matcher.probing import DayActivity, Thresholds, find_flags, load_activity
 from fedalert.matcher.report import build_report, render_text
-from fedalert.matcher.store import open_store
+from fedalert.matcher.store import MatcherStore
 from tests.helpers import tok
 
 DAY0 = dt.datetime(2026, 10, 1, 12, tzinfo=dt.timezone.utc).timestamp()
@@ -41,10 +41,10 @@ def _recs(prefix: str, n: int, kind: str = "pnc", label: str | None = None) -> l
 @pytest.fixture
 def engine(tmp_path):
     clock = Clock()
-    db = open_store(tmp_path / "matcher.db")
-    eng = Engine(db, clock=clock)
+    store = MatcherStore(tmp_path / "matcher.db")
+    eng = Engine(store, clock=clock)
     yield eng, clock, tmp_path / "matcher.db"
-    db.conn.close()
+    store.close()
 
 
 def _batch(eng, area, day, recs):
@@ -60,7 +60,7 @@ def test_volume_far_above_baseline_is_flagged(engine):
     today = clock.day(6)
     _batch(eng, "a", 6, _recs("a6x", 400))
     _batch(eng, "b", 6, _recs("b6x", 30))
-    flags = find_flags(load_activity(eng.db), today)
+    flags = find_flags(load_activity(eng.store), today)
     vol = [f for f in flags if f.kind == "volume"]
     assert [(f.area, f.day) for f in vol] == [("a", today.isoformat())]
     assert vol[0].value == 400 and vol[0].baseline == 20
@@ -70,7 +70,7 @@ def test_no_volume_flag_without_a_baseline(engine):
     eng, clock, _ = engine
     today = clock.day(0)
     _batch(eng, "a", 0, _recs("a0x", 5000))  # a first full load
-    assert [f for f in find_flags(load_activity(eng.db), today) if f.kind == "volume"] == []
+    assert [f for f in find_flags(load_activity(eng.store), today) if f.kind == "volume"] == []
 
 
 def test_publish_then_withdraw_churn_is_flagged(engine):
@@ -83,7 +83,7 @@ def test_publish_then_withdraw_churn_is_flagged(engine):
     _batch(eng, "b", 3, _recs("bbbb", 80))
     for r in _recs("bbbb", 5):
         eng.withdraw("b", r.handle, "closed")
-    churn = [f for f in find_flags(load_activity(eng.db), today) if f.kind == "churn"]
+    churn = [f for f in find_flags(load_activity(eng.store), today) if f.kind == "churn"]
     assert [(f.area, f.value) for f in churn] == [("a", 60)]
     assert "publish-then-withdraw" in churn[0].detail
 
@@ -105,7 +105,7 @@ def test_unusual_number_of_matches_is_flagged(engine):
     _batch(eng, "a", 6, [RecordIn(f"a6guess{i:04d}", "k1", frozenset({("pnc", tok(f"person-{200 + i}"))}))
                          for i in range(40)])
     _batch(eng, "c", 6, _recs("c6nomatch", 20))
-    flags = [f for f in find_flags(load_activity(eng.db), today) if f.kind == "matches"]
+    flags = [f for f in find_flags(load_activity(eng.store), today) if f.kind == "matches"]
     flagged = {(f.area, f.day) for f in flags}
     assert ("a", today.isoformat()) in flagged
     assert not any(f.area == "c" for f in flags)
@@ -136,7 +136,7 @@ def test_report_cli_text_and_json(engine):
     assert [(f["area"], f["kind"]) for f in doc["flags"]] == [("a", "volume")]
     text = subprocess.run(base, capture_output=True, text=True, timeout=60)
     assert text.returncode == 0 and "FLAGS (1)" in text.stdout and "[volume] area a" in text.stdout
-    assert text.stdout.strip() == render_text(build_report(eng.db, today))
+    assert text.stdout.strip() == render_text(build_report(eng.store, today))
     # Thresholds can be set by the operator.
     relaxed = subprocess.run(base + ["--json", "--threshold", "volume_factor=1000"], capture_output=True, text=True,
                              timeout=60)
@@ -150,7 +150,7 @@ def test_report_cli_clear_errors(tmp_path):
                                     capture_output=True, text=True, timeout=60)
     res = run("--db", str(tmp_path / "missing.db"))
     assert res.returncode == 2 and "no matcher database" in res.stderr
-    open_store(tmp_path / "m.db").conn.close()
+    MatcherStore(tmp_path / "m.db").close()
     res = run("--db", str(tmp_path / "m.db"), "--day", "yesterday")
     assert res.returncode == 2 and "--day" in res.stderr
     res = run("--db", str(tmp_path / "m.db"))

@@ -26,7 +26,7 @@ def test_every_record_is_published_once_across_batches(matcher, fed_keys, tmp_pa
     assert stats.records == 21 and stats.withdrawn == 2
     assert stats.batches == 6  # 21 active records in batches of at most 4 (withdrawals take no batch)
     assert store.pending_count() == 0
-    db = matcher.app.engine.db
+    db = matcher.app.engine.store.db
     assert db.execute("SELECT count(*) FROM records WHERE area='a'").fetchone()[0] == 21
     assert db.execute("SELECT count(*) FROM batches WHERE area='a'").fetchone()[0] == 6
     # A change made afterwards is the only thing sent next time.

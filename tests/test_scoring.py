@@ -6,8 +6,8 @@ import datetime
 
 import pytest
 
-from fedalert.matcher import scoring
-from fedalert.matcher.scoring import ALERT_THRESHOLD, Verdict, evaluate
+from fedalert import kinds, scoring
+from fedalert.scoring import ALERT_THRESHOLD, Verdict, evaluate
 from fedalert.node import matchkeys as mk
 from fedalert.node.identity import Identity, Name
 
@@ -22,12 +22,18 @@ def person(fn, sn, dob, **kw) -> Identity:
     return Identity(names=[Name(fn, "", sn)], dobs=[datetime.date.fromisoformat(dob)] if dob else [], **kw)
 
 
-def test_kinds_match_the_node():
-    assert {k.name for k in scoring.KINDS} == set(mk.ALL_KINDS)
+def test_every_kind_is_weighed():
+    # One list of kinds (fedalert/kinds.py): the node builds from it, and the model weighs each kind's levels.
+    assert mk.ALL_KINDS is kinds.ALL_KINDS and scoring.KINDS is kinds.KINDS
+    assert len(set(kinds.ALL_KINDS)) == len(kinds.ALL_KINDS)
     for k in scoring.KINDS:
         assert k.grade in scoring.TIERS and k.shows
         for f, level in k.shows:
-            assert (f, level) in scoring.LEVELS or (f in ("pnc", "chi", "ni", "phone", "email") and 0 < k.u < k.m < 1)
+            if f in scoring.IDENTIFIER_MU:
+                m, u = scoring.IDENTIFIER_MU[f]
+                assert level == "exact" and k.name == f and 0 < u < m < 1
+            else:
+                assert (f, level) in scoring.LEVELS
 
 
 def test_levels_are_probabilities_per_field():

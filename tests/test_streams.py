@@ -132,7 +132,7 @@ def test_a_stream_stuck_on_a_client_that_never_reads_is_reaped(matcher):
     a, b = matcher.stub("a"), matcher.stub("b")
     publish(a, record("handleA0001", pnc="x1"))
     publish(b, record("handleB0001", pnc="x1"))
-    match_id = matcher.app.engine.db.execute("SELECT match_id FROM matches").fetchone()[0]
+    match_id = matcher.app.engine.store.db.execute("SELECT match_id FROM matches").fetchone()[0]
     from fedalert.matcher.queues import MAX_ENVELOPE_BYTES
 
     for i in range(8):

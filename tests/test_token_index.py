@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from fedalert.matcher._tokens import validate_records
 from fedalert.matcher.engine import Engine
-from fedalert.matcher.store import open_store
+from fedalert.matcher.store import MatcherStore
 from fedalert.v1 import matcher_pb2 as pb
 from tests.helpers import record
 
 
 def _engine(tmp_path, staged_max: int) -> Engine:
-    engine = Engine(open_store(tmp_path / "matcher.db"))
-    engine.index.staged_max = staged_max
+    engine = Engine(MatcherStore(tmp_path / "matcher.db"))
+    engine.store.index.staged_max = staged_max
     return engine
 
 
@@ -29,7 +29,7 @@ def _alerts(engine, area):
 
 
 def _tables(engine):
-    q = lambda t: engine.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: E731
+    q = lambda t: engine.store.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: E731
     return q("tokens"), q("tokens_staged")
 
 
@@ -59,7 +59,7 @@ def test_match_found_across_staged_and_merged(tmp_path):
 def test_replace_and_withdraw_remove_tokens_from_both_tables(tmp_path):
     engine = _engine(tmp_path, staged_max=2)
     _publish(engine, "a", record("handleA0001", name_dob="p1", pnc="x1"))  # merged
-    engine.index.staged_max = 100
+    engine.store.index.staged_max = 100
     _publish(engine, "b", record("handleB0001", name_dob="p1"))  # staged
     assert _tables(engine) == (2, 1)
     # Replacing a's record drops its merged tokens; the match is withdrawn.
@@ -69,7 +69,7 @@ def test_replace_and_withdraw_remove_tokens_from_both_tables(tmp_path):
     # Withdrawing b removes its staged token.
     engine.withdraw("b", "handleB0001", "closed")
     assert _tables(engine) == (0, 1)
-    assert engine.index.count() == 1
+    assert engine.store.index.count() == 1
 
 
 def test_republish_unchanged_touches_nothing(tmp_path):
@@ -93,7 +93,7 @@ def test_migration_rebuilds_the_index_from_records(tmp_path):
     db.execute("INSERT INTO records (id, area, handle, key_id, kinds, packed, updated_ms)"
                " VALUES (7, 'a', 'handleA0001', 'k1', '[\"name_dob\", \"pnc\"]', ?, 0)", [packed])
     db.conn.close()
-    engine = Engine(open_store(tmp_path / "old.db"))
+    engine = Engine(MatcherStore(tmp_path / "old.db"))
     assert _tables(engine) == (2, 0)
     _publish(engine, "b", record("handleB0001", name_dob="p1", pnc="x1"))
     assert _alerts(engine, "b") == [("ALERT_TYPE_NEW", "high")]
@@ -117,10 +117,10 @@ def test_migration_004_drops_the_kind_column_and_covered_rows(tmp_path):
     db.conn.executemany("INSERT INTO tokens_staged (key, record_id, kind) VALUES (?, 7, ?)",
                         [(key_of(v), kid) for kid, v in values.items()])
     db.conn.close()
-    engine = Engine(open_store(tmp_path / "old.db"))
-    cols = [r[1] for r in engine.db.execute("PRAGMA table_info(tokens_staged)")]
+    engine = Engine(MatcherStore(tmp_path / "old.db"))
+    cols = [r[1] for r in engine.store.db.execute("PRAGMA table_info(tokens_staged)")]
     assert cols == ["key", "record_id"]
-    assert sorted(k for (k,) in engine.db.execute("SELECT key FROM tokens_staged")) == \
+    assert sorted(k for (k,) in engine.store.db.execute("SELECT key FROM tokens_staged")) == \
         sorted(key_of(values[k]) for k in (1, 2))
     _publish(engine, "b", record("handleB0001", name_dob="p1", pnc="x1"))
     assert _alerts(engine, "b") == [("ALERT_TYPE_NEW", "high")]
@@ -143,9 +143,9 @@ def test_migration_005_converts_stored_records_and_keeps_them_unchanged(tmp_path
                " VALUES (7, 'a', 'handleA0001', 'k1', '[\"email\", \"name_dob\", \"pnc\"]', ?, 0)",
                [pack_v1(pairs)])
     db.conn.close()
-    engine = Engine(open_store(tmp_path / "old.db"))
-    assert "kinds" not in [r[1] for r in engine.db.execute("PRAGMA table_info(records)")]
-    (packed,) = engine.db.execute("SELECT packed FROM records").fetchone()
+    engine = Engine(MatcherStore(tmp_path / "old.db"))
+    assert "kinds" not in [r[1] for r in engine.store.db.execute("PRAGMA table_info(records)")]
+    (packed,) = engine.store.db.execute("SELECT packed FROM records").fetchone()
     assert unpack(packed) == set(pairs)
     assert read_runs(packed)[0] == [(3, 1), (2, 2), (1, 1)]  # kind-name order, as nodes send kinds
     # The node republishing the same record after the upgrade changes nothing.
@@ -171,7 +171,7 @@ def test_candidate_lookup_probes_the_index_once_per_batch_row(tmp_path):
 
     engine = _engine(tmp_path, staged_max=100)
     for table in _TABLES:
-        plan = [row[3] for row in engine.db.execute("EXPLAIN QUERY PLAN " + FOUND_SQL.format(table=table), ["a"])]
+        plan = [row[3] for row in engine.store.db.execute("EXPLAIN QUERY PLAN " + FOUND_SQL.format(table=table), ["a"])]
         assert plan[0] == "SCAN b"
         assert plan[1].startswith("SEARCH t USING PRIMARY KEY (key=?)")
         assert not any(step.startswith("SCAN") for step in plan[1:])
@@ -181,25 +181,25 @@ def test_two_engines_on_one_store_share_kinds(tmp_path):
     # The running matcher and a lifecycle command each open an Engine on the same file.
     # Kinds one of them adds are read by the other when it meets them, not refused.
     first = _engine(tmp_path, staged_max=100)
-    second = Engine(open_store(tmp_path / "matcher.db"))
+    second = Engine(MatcherStore(tmp_path / "matcher.db"))
     _publish(second, "a", record("handleA0001", name_dob="p1", pnc="x1"))
     _publish(first, "b", record("handleB0001", name_dob="p1", pnc="x1"))  # kinds new to `first`
     assert _alerts(first, "b") == [("ALERT_TYPE_NEW", "high")]
-    m = first.db.execute("SELECT kinds FROM matches").fetchone()[0]
+    m = first.store.db.execute("SELECT kinds FROM matches").fetchone()[0]
     assert m == '["name_dob", "pnc"]'
 
 
 def test_new_kind_names_are_refused_past_the_limit(tmp_path, monkeypatch):
-    from fedalert.matcher import engine as engine_mod
+    from fedalert.matcher import _sql_records
     from fedalert.matcher.errors import InvalidRequestError
     import pytest
 
-    monkeypatch.setattr(engine_mod, "MAX_KINDS", 3)
+    monkeypatch.setattr(_sql_records, "MAX_KINDS", 3)
     engine = _engine(tmp_path, staged_max=100)
     _publish(engine, "a", record("handleA0001", name_dob="p1", pnc="x1", ni="n1"))  # 3 kinds: at the limit
     with pytest.raises(InvalidRequestError, match="already knows 3 key kinds"):
         _publish(engine, "a", record("handleA0002", name_dob="p2", email="e2"), batch="b2")
     # Nothing of the refused batch is stored; known kinds still publish.
-    assert [h for (h,) in engine.db.execute("SELECT handle FROM records")] == ["handleA0001"]
+    assert [h for (h,) in engine.store.db.execute("SELECT handle FROM records")] == ["handleA0001"]
     _publish(engine, "b", record("handleB0001", name_dob="p1", pnc="x1"), batch="b3")
     assert _alerts(engine, "b") == [("ALERT_TYPE_NEW", "high")]

@@ -4,7 +4,7 @@ This is the adapter between what the node stores for an alert and what the
 console's match page draws (a waterfall, Splink's chart of how each field's
 agreement moved the score). The node's inbox stores, per alert, only the
 agreeing key kinds, the tier and the score. The shared scoring model
-(``fedalert.matcher.scoring.explain``) reads the kinds back into one
+(``fedalert.scoring.explain``) reads the kinds back into one
 agreement level per field and gives each level its weight (log2 m/u, in
 bits). What the node cannot see (the other record's kinds, so the fields it
 lacks or that disagree) is the difference between the alert's score and
@@ -47,7 +47,7 @@ class Evidence:
 
 def evidence(kinds: list[str], score: float) -> Evidence:
     """Steps of the waterfall from the agreeing kinds (see the module doc)."""
-    from fedalert.matcher.scoring import ALERT_THRESHOLD, KINDS, LEVELS, describe, explain
+    from fedalert.scoring import ALERT_THRESHOLD, IDENTIFIER_MU, LEVELS, describe, explain
 
     agreed = set(kinds)
     ex = explain(agreed, agreed, agreed)
@@ -60,11 +60,10 @@ def evidence(kinds: list[str], score: float) -> Evidence:
             if level is None or (f in ("address", "postcode") and not ex.household_counted):
                 continue
             steps.append(Step(_FIELD_WORDS[f], _LEVEL_WORDS.get(level, level), LEVELS[(f, level)].weight))
-    by_name = {k.name: k for k in KINDS}
     for name in ("pnc", "chi", "ni", "phone", "email"):
-        k = by_name.get(name)
-        if k is None or name not in agreed or (name == "phone" and not ex.household_counted):
+        if name not in agreed or name not in IDENTIFIER_MU or (name == "phone" and not ex.household_counted):
             continue
-        steps.append(Step(_FIELD_WORDS[name], "same", math.log2(k.m / k.u)))
+        m, u = IDENTIFIER_MU[name]
+        steps.append(Step(_FIELD_WORDS[name], "same", math.log2(m / u)))
     total = sum(s.weight for s in steps)
     return Evidence(tuple(steps), round(score - total, 2), score, ALERT_THRESHOLD, describe(agreed))

@@ -5,7 +5,7 @@ through the node's normaliser and match-key builder, every key becomes a
 keyed token with the exact formula of docs/INTERFACES.md (HMAC-SHA256 under a
 throwaway key, kind and key id bound in, first 16 bytes), and the records are
 published in batches into the matcher's own Engine, which finds candidates,
-scores them with fedalert.matcher.scoring and keeps the matches. link() is
+scores them with fedalert.scoring and keeps the matches. link() is
 an in-memory reference of the same scoring, used to cross-check the engine.
 
 measure() compares the scored pairs with truth labels. Labels are used only
@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from fedalert.matcher import scoring
+from fedalert import scoring
 from fedalert.node.identity import Identity
 from fedalert.node.matchkeys import build_match_keys
 
@@ -153,16 +153,16 @@ def engine_link(
 
     from fedalert.matcher._tokens import RecordIn
     from fedalert.matcher.engine import Engine
-    from fedalert.matcher.store import open_store
+    from fedalert.matcher.store import MatcherStore
 
     key = key or os.urandom(32)
     stats = stats if stats is not None else LinkStats()
     kinds_of, tokens_of, index = _index(records_by_area, key, stats)
     ref_of: dict[tuple[str, str], RecordRef] = {}
     with tempfile.TemporaryDirectory(prefix="fedalert-eval-") as tmp:
-        db = open_store(Path(tmp) / "matcher.db")
+        store = MatcherStore(Path(tmp) / "matcher.db")
         try:
-            engine = Engine(db, evaluate=functools.partial(scoring.evaluate, threshold=threshold))
+            engine = Engine(store, evaluate=functools.partial(scoring.evaluate, threshold=threshold))
             for area, records in records_by_area.items():
                 batch: list[RecordIn] = []
                 for rid in records:
@@ -174,10 +174,9 @@ def engine_link(
                         batch = []
                 if batch:
                     engine.publish(area, uuid.uuid4().hex, batch)
-            rows = db.execute("SELECT area_a, handle_a, area_b, handle_b, tier, score FROM matches"
-                              " WHERE status = 'live'").fetchall()
+            rows = store.live_matches()
         finally:
-            db.conn.close()
+            store.close(checkpoint=False)
     out = []
     for area_a, handle_a, area_b, handle_b, tier, score in rows:
         a, b = ref_of[(area_a, handle_a)], ref_of[(area_b, handle_b)]

@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 from fedalert.errors import UsageError
-from fedalert.matcher import scoring
-from fedalert.node import _evalcsv
-from fedalert.node.evaluate import evaluate_linkage
+from fedalert import scoring
+from fedalert.evaluation import _csv as _evalcsv
+from fedalert.evaluation.linkage import evaluate_linkage
 
 
 def register(subparsers) -> None:

@@ -37,6 +37,11 @@ tier. docs/MATCHING.md explains the model; in short:
 
 m and u are documented per level below, set from stated assumptions about
 error rates and name/DOB frequencies, not fitted on truth labels.
+
+The kinds themselves (what each shows, its grade) are the shared vocabulary
+in fedalert/kinds.py; this module is the model that weighs them. Both roles
+import it: the matcher scores with it, a node describes an alert with
+:func:`describe`, and the evaluator cross-checks the engine with it.
 """
 
 from __future__ import annotations
@@ -45,9 +50,13 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from fedalert.kinds import KINDS, TIERS, Kind
+from fedalert.kinds import BY_NAME as _BY_NAME
+
 __all__ = [
     "ALERT_THRESHOLD",
     "HIGH_THRESHOLD",
+    "IDENTIFIER_MU",
     "KINDS",
     "LEVELS",
     "MEDIUM_THRESHOLD",
@@ -72,7 +81,6 @@ ALERT_THRESHOLD = 22.0
 MEDIUM_THRESHOLD = 22.0
 HIGH_THRESHOLD = 27.0
 
-TIERS = ("low", "medium", "high")
 PERSON_FIELDS = ("fn", "sn", "dob")
 STRONG = ("pnc", "chi", "ni")
 CONTACT = ("phone", "email")
@@ -128,58 +136,17 @@ LEVELS: dict[tuple[str, str], Level] = {(lv.field, lv.name): lv for lv in _LEVEL
 _RANK = {f: [lv.name for lv in _LEVELS if lv.field == f] for f in ("fn", "sn", "dob", "address", "postcode")}
 
 
-@dataclass(frozen=True)
-class Kind:
-    """What a key kind shows when two records share it, and the best tier it may raise."""
-
-    name: str
-    grade: str  # best tier this kind can raise on its own: high, medium or low
-    shows: tuple[tuple[str, str], ...]  # (field, level) pairs implied by a shared token
-    m: float = 0.0  # identifiers only: P(shared | same person, both carry it)
-    u: float = 0.0  # identifiers only: P(shared | different people)
-
-    @property
-    def fields(self) -> frozenset[str]:
-        return frozenset(f for f, _ in self.shows)
-
-
-def _k(name: str, grade: str, shows: str, m: float = 0.0, u: float = 0.0) -> Kind:
-    pairs = tuple(tuple(part.split("=")) for part in shows.split())
-    return Kind(name, grade, pairs, m, u)  # type: ignore[arg-type]
-
-
-KINDS: tuple[Kind, ...] = (
-    _k("name_dob", "high", "fn=exact sn=exact dob=exact"),
-    _k("name_swap_dob", "high", "fn=exact sn=exact dob=exact"),
-    _k("name_dob_swap", "high", "fn=exact sn=exact dob=swap"),
-    _k("edit_forename", "high", "fn=edit sn=exact dob=exact"),
-    _k("edit_surname", "high", "fn=exact sn=edit dob=exact"),
-    _k("edit_dob", "medium", "fn=exact sn=exact dob=edit"),
-    _k("nick_name_dob", "medium", "fn=nick sn=exact dob=exact"),
-    _k("phon_name_dob", "medium", "fn=phon sn=phon dob=exact"),
-    _k("prefix_name_dob", "medium", "fn=prefix sn=prefix dob=exact"),
-    _k("name_ym", "medium", "fn=exact sn=exact dob=ym"),
-    _k("init_name_dob", "low", "fn=initial sn=exact dob=exact"),
-    _k("surname_dob", "low", "sn=exact dob=exact"),
-    _k("edit_surname_dob", "low", "sn=edit dob=exact"),
-    _k("forename_dob", "low", "fn=exact dob=exact"),
-    _k("edit_forename_dob", "low", "fn=edit dob=exact"),
-    _k("phon_name_yob", "low", "fn=phon sn=phon dob=year"),
-    _k("full_name", "low", "fn=exact sn=exact"),
-    # strong identifiers: each its own comparison; a mistyped id is rare
-    _k("pnc", "high", "pnc=exact", 0.95, 1e-10),
-    _k("chi", "high", "chi=exact", 0.95, 1e-10),
-    _k("ni", "high", "ni=exact", 0.95, 1e-10),
-    # contact identifiers: people change them; households share a landline
-    _k("phone", "medium", "phone=exact", 0.50, 1e-7),
-    _k("email", "medium", "email=exact", 0.50, 1e-8),
-    # place
-    _k("address_forename", "medium", "address=exact fn=exact"),
-    _k("postcode_name", "medium", "postcode=exact fn=exact sn=exact"),
-    _k("address_dob", "medium", "address=exact dob=exact"),
-    _k("address_name", "low", "address=exact sn=exact"),
-)
-_BY_NAME = {k.name: k for k in KINDS}
+#: Identifiers (strong and contact), each its own comparison: (m, u) of a
+#: shared value. m: P(shared | same person, both carry it); u: P(shared |
+#: different people). A mistyped strong id is rare; people change phone and
+#: e-mail, and households share a landline.
+IDENTIFIER_MU: dict[str, tuple[float, float]] = {
+    "pnc": (0.95, 1e-10),
+    "chi": (0.95, 1e-10),
+    "ni": (0.95, 1e-10),
+    "phone": (0.50, 1e-7),
+    "email": (0.50, 1e-8),
+}
 _CARRIES: dict[str, frozenset[str]] = {
     f: frozenset(k.name for k in KINDS if f in k.fields) for f in ("fn", "sn", "dob", "address", "postcode")
 }
@@ -270,13 +237,13 @@ def _analyse(agreed: set[str], kinds_a: set[str], kinds_b: set[str]):
                 if lv[f] is not None:
                     score += LEVELS[(f, lv[f])].weight
     for name in (*STRONG, *CONTACT):
-        kind = _BY_NAME[name]
+        m, u = IDENTIFIER_MU[name]
         if name in agreed:
             if name == "phone" and not household_counted:
                 continue  # housemates and relatives share a landline: no evidence here
-            score += math.log2(kind.m / kind.u)
+            score += math.log2(m / u)
         elif name in kinds_a and name in kinds_b:
-            score += math.log2((1 - kind.m) / (1 - kind.u))
+            score += math.log2((1 - m) / (1 - u))
 
     best = _best(agreed, family, household_counted)
     return round(score, 3), lv, best, family, household_counted

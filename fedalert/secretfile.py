@@ -14,7 +14,7 @@ import stat
 import secrets
 from pathlib import Path
 
-from fedalert.keys.errors import KeyFileError
+from fedalert.errors import KeyFileError
 
 SECRET_MODE = 0o600
 PUBLIC_MODE = 0o644
