@@ -31,8 +31,16 @@ from tests.console_support import (
 from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+#: README's screenshots: written to docs/img when FEDALERT_SCREENSHOTS=1 (then committed), else to a temp folder.
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "img"
 TIMEOUT_MS = 90_000
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    import os
+
+    return SHOTS if os.environ.get("FEDALERT_SCREENSHOTS") == "1" else tmp_path_factory.mktemp("shots")
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +86,7 @@ def _no_script(page):
     assert not axe_violations(page), axe_violations(page)
 
 
-def test_the_whole_story_in_two_consoles(fed, browser, page):
+def test_the_whole_story_in_two_consoles(fed, browser, page, shots):
     a, b = fed.areas["a"], fed.areas["b"]
     # b's coordinator logs in with TOTP and finds the match in the inbox.
     login(fed, page, "b", "coord-b1")
@@ -87,7 +95,7 @@ def test_the_whole_story_in_two_consoles(fed, browser, page):
     assert fed.match_id in row.inner_text() and "high" in row.inner_text()
     assert "forename same" in row.inner_text()
     _no_script(page)
-    page.screenshot(path=str(SHOTS / "console-inbox.png"), full_page=True)
+    page.screenshot(path=str(shots / "console-inbox.png"), full_page=True)
     # The match page: the waterfall is inline SVG; triage with a note that holds markup.
     page.click(f"text={fed.match_id}")
     assert page.locator("svg[role=img] rect").count() >= 3
@@ -133,7 +141,7 @@ def test_the_whole_story_in_two_consoles(fed, browser, page):
     assert "INVENTED-RISK high" in preview and XSS in preview and FORMULA in preview
     assert "Gender history" in preview and "withheld" in preview.lower()
     _no_script(ap)
-    ap.screenshot(path=str(SHOTS / "console-approval-preview.png"), full_page=True)
+    ap.screenshot(path=str(shots / "console-approval-preview.png"), full_page=True)
     ap.click("text=Approve and release")
     ap.wait_for_url(re.compile(rf".*/requests/{request_id}$"))
     assert "released" in ap.inner_text("main")
