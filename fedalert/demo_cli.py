@@ -12,6 +12,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="run a whole federation on this machine and show alerts")
     p.add_argument("--workdir", type=Path, help="keep keys, configs, CSVs, databases and logs here")
     p.add_argument("--json", action="store_true", help="print only the JSON result on stdout")
+    p.add_argument("--keep", action="store_true",
+                   help="leave the federation (and its consoles) running until Ctrl-C")
     p.set_defaults(func=_demo)
 
 
@@ -19,10 +21,10 @@ def _demo(args) -> int:
     from fedalert.demo import render, run_demo
 
     say = (lambda msg: print(msg, file=sys.stderr)) if args.json else print
-    result = run_demo(args.workdir, say=say)
+    result = run_demo(args.workdir, say=say, keep_running=args.keep)
     if args.json:
         print(json.dumps(result, indent=2))
-    else:
+    elif not args.keep:  # with --keep the summary was shown before the wait
         print(render(result))
     wrong = [p for p in result["planted"] if p["found"] != p["expect_match"]]
     return 1 if wrong else 0

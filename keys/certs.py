@@ -161,6 +161,19 @@ def make_area_cert(federation: str, area: str, public_key, ca_cert, ca_key, *, d
     return _leaf(f"area-{area}", federation, sans, public_key, ca_cert, ca_key, days, now)
 
 
+def make_console_cert(federation: str, area: str, public_key, ca_cert, ca_key, *, hosts: list[str] = (),
+                      days: int = LEAF_DAYS, now=None) -> x509.Certificate:
+    """An area console's HTTPS certificate: server use only, no SPIFFE id (it can never act as
+    the area towards the matcher), names console-<area>, localhost, 127.0.0.1 and *hosts*."""
+    sans: list[x509.GeneralName] = [x509.DNSName(f"console-{area}"), *_localhost()]
+    for h in hosts:
+        entry = parse_host(h)
+        if entry not in sans:
+            sans.append(entry)
+    return _leaf(f"console-{area}", federation, sans, public_key, ca_cert, ca_key, days, now,
+                 eku=(ExtendedKeyUsageOID.SERVER_AUTH,))
+
+
 def make_custodian_cert(federation: str, public_key, ca_cert, ca_key, *, days: int = LEAF_DAYS,
                         now=None) -> x509.Certificate:
     """The key custodian's client certificate: URI SAN only (no DNS name, so it

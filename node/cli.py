@@ -6,23 +6,11 @@ import argparse
 import json
 import logging
 import sys
-import tomllib
 from pathlib import Path
 
-from fedalert.errors import ConfigError
+from fedalert.node._config import protocol_args, require as _require, settings as _settings
 
 log = logging.getLogger("fedalert.node")
-
-_CONFIG_KEYS = {"keys": "keys_dir", "db": "db", "matcher": "matcher", "listen": "listen", "audit": "audit",
-                "matcher_name": "matcher_name", "protocol": "protocol", "overlay": "overlay"}
-_PATH_KEYS = ("keys", "db", "audit", "protocol", "overlay")
-
-
-def protocol_args(sp) -> None:
-    """--protocol/--overlay: the information sharing protocol files (also [node] protocol, overlay)."""
-    sp.add_argument("--protocol", type=Path,
-                    help="national protocol TOML (default: the one shipped with fedalert)")
-    sp.add_argument("--overlay", type=Path, help="this area's protocol overlay TOML (partners and sign-offs)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,7 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--audit", type=Path, help="audit log (default: next to --db)")
     s.add_argument("--port-file", type=Path, help="write the bound port here once listening")
     protocol_args(s)
+    from fedalert.node.console_cli import console_args, register as _register_console
+
+    s.add_argument("--console", metavar="ADDR", help="also serve the coordinator console (HTTPS) on ADDR, "
+                                                     "e.g. 127.0.0.1:8443")
+    s.add_argument("--console-port-file", type=Path, help="write the console's bound port here")
+    console_args(s, prefix="console-")
     s.set_defaults(func=_serve)
+    _register_console(nsub, conn, protocol_args)
 
     i = nsub.add_parser("import", help="import a canonical CSV export (bad values blanked; a row that cannot "
                                        "identify anyone refuses the file)")
@@ -94,43 +89,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     sar = nsub.add_parser("sar", help="subject access: every disclosure request, decision and release about a record")
     sar.add_argument("record_id")
     conn(sar, need_keys=False)
+    from fedalert.node._auth_cli import auth_args
+
+    auth_args(sar)
     sar.set_defaults(func=_sar)
+
+    from fedalert.node.user_cli import register as _register_users
+
+    _register_users(nsub, conn)
 
     from fedalert.node._rotation_cli import register as _register_rotation
 
     _register_rotation(nsub)
-
-
-def _settings(args) -> dict:
-    cfg: dict = {}
-    if getattr(args, "config", None):
-        try:
-            with open(args.config, "rb") as fh:
-                raw = tomllib.load(fh).get("node", {})
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read config {args.config}: {exc}") from None
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{args.config}: 'node' must be a table ([node])")
-        unknown = set(raw) - set(_CONFIG_KEYS)
-        if unknown:
-            raise ConfigError(f"{args.config}: unknown key(s) in [node]: {', '.join(sorted(unknown))}")
-        base = Path(args.config).parent
-        for k, v in raw.items():
-            if not isinstance(v, str) or not v.strip() or "\x00" in v or len(v) > 4096:
-                raise ConfigError(f"{args.config}: node.{k} must be a non-empty string (a path or host:port)")
-            cfg[_CONFIG_KEYS[k]] = (base / v) if k in _PATH_KEYS else v
-    for flag, key in _CONFIG_KEYS.items():
-        val = getattr(args, key if hasattr(args, key) else flag, None)
-        if val is not None:
-            cfg[key] = val
-    return cfg
-
-
-def _require(cfg: dict, *keys: str) -> None:
-    missing = [k for k in keys if not cfg.get(k)]
-    if missing:
-        flags = ", ".join("--" + {"keys_dir": "keys"}.get(k, k).replace("_", "-") for k in missing)
-        raise ConfigError(f"missing {flags} (or set them in --config)")
 
 
 def _node_config(args):
@@ -154,9 +124,26 @@ def _serve(args) -> int:
     from fedalert.serving import run_until_signal, write_port_file
 
     app = NodeApp(_node_config(args)).start()
+    console = None
+    try:
+        if args.console:
+            from fedalert.node.console_cli import start_console
+
+            console = start_console(_settings(args), args.console, args.console_cert, args.console_key,
+                                    args.console_idle_minutes)
+            write_port_file(args.console_port_file, console.port)
+    except BaseException:
+        app.stop()
+        raise
     write_port_file(args.port_file, app.port)
     log.warning("node listening on port %d, publishing to %s", app.port, app.cfg.matcher)
-    run_until_signal(app.server, None, on_stop=lambda: app.stop())
+
+    def stop():
+        if console is not None:
+            console.stop()
+        app.stop()
+
+    run_until_signal(app.server, None, on_stop=stop)
     return 0
 
 
@@ -223,15 +210,16 @@ def _import(args) -> int:
 
 
 def _load_protocol(cfg: dict):
-    from fedalert.node.protocol import bundled_national_path, load_protocol
+    from fedalert.node.disclosure.protocol import bundled_national_path, load_protocol
 
     return load_protocol(cfg.get("protocol") or bundled_national_path(), cfg.get("overlay"))
 
 
 def _sar(args) -> int:
-    from fedalert.node.disclosure import sar_listing
+    from fedalert.node._auth_cli import login, open_service
 
-    print(sar_listing(_store(args).db, args.record_id), end="")
+    with open_service(args) as svc:
+        print(svc.sar_listing(login(svc, args), args.record_id), end="")
     return 0
 
 

@@ -164,7 +164,7 @@ class _MemorySeen:
 def parse_csv(data: bytes, *, dob_format: str | None = None, protocol=None) -> ParsedFile:
     """Validate a canonical CSV held in memory. Never raises for bad rows.
 
-    *protocol* (``fedalert.node.protocol.Protocol``, with the area's overlay)
+    *protocol* (``fedalert.node.disclosure.protocol.Protocol``, with the area's overlay)
     is needed only when the file has case-field columns: it names the fields
     and the partners that may supply values. A file on disk is better
     imported with :func:`import_file`, which streams it."""
@@ -274,7 +274,7 @@ def read_rows(lines: Iterable[str], report: ImportReport, seen, *, dob_format: s
 
 @functools.lru_cache(maxsize=1)
 def _national_fields() -> tuple[str, ...]:
-    from fedalert.node.protocol import bundled_national_path, load_protocol
+    from fedalert.node.disclosure.protocol import bundled_national_path, load_protocol
 
     return tuple(load_protocol(bundled_national_path()).fields)
 
@@ -391,7 +391,7 @@ def _write_rows(store, rows: list[ParsedRow], result: ImportResult, protocol) ->
         setattr(result, outcome, getattr(result, outcome) + 1)
         result.no_fixed_abode += row.identity.no_fixed_abode
         if row.case_fields is not None:
-            from fedalert.node.disclosure import replace_case_fields
+            from fedalert.node.disclosure.casefields import replace_case_fields
 
             replace_case_fields(store.db, protocol, row.record_id, row.case_fields)
             result.case_values += len(row.case_fields)

@@ -266,8 +266,8 @@ def check_row(row_no: int, values: Mapping[str, str], *, dob_format: str | None 
 
 def _case_values(r: _Row, case: CaseColumns, dob_format: str | None) -> list:
     """The row's case values; one with missing or bad provenance is left out with a warning naming the column."""
-    from fedalert.node._disclosure_law import SUBJECTS
-    from fedalert.node.disclosure import CaseField
+    from fedalert.node.disclosure.law import SUBJECTS
+    from fedalert.node.disclosure.model import CaseField
 
     out = []
     partners = case.protocol.partners

@@ -280,7 +280,7 @@ def test_node_config_loader_gives_config_error_or_settings(data):
 
 
 def _national() -> dict:
-    from fedalert.node.protocol import bundled_national_path
+    from fedalert.node.disclosure.protocol import bundled_national_path
 
     return tomllib.loads(bundled_national_path().read_text(encoding="utf-8"))
 
@@ -313,7 +313,7 @@ def _replace(obj, path, value):
 def test_protocol_loader_gives_protocol_error_naming_file_or_loads(data):
     """Mutate one value anywhere in the national protocol file; the loader
     either accepts it or raises ProtocolFileError naming the file."""
-    from fedalert.node.protocol import ProtocolFileError, load_protocol
+    from fedalert.node.disclosure.protocol import ProtocolFileError, load_protocol
 
     base = _national()
     paths = [p for p in _paths(base) if p]
@@ -342,7 +342,7 @@ def test_protocol_loader_gives_protocol_error_naming_file_or_loads(data):
 @given(st.data())
 def test_protocol_overlay_loader_gives_protocol_error_naming_file_or_loads(data):
     """The same for an area overlay on top of the bundled national file."""
-    from fedalert.node.protocol import (ProtocolFileError, bundled_national_path, bundled_overlay_example_path,
+    from fedalert.node.disclosure.protocol import (ProtocolFileError, bundled_national_path, bundled_overlay_example_path,
                                         load_protocol)
 
     base = tomllib.loads(bundled_overlay_example_path().read_text(encoding="utf-8"))
@@ -357,7 +357,7 @@ def test_protocol_overlay_loader_gives_protocol_error_naming_file_or_loads(data)
 
 
 def test_protocol_loader_refuses_non_utf8(tmp_path):
-    from fedalert.node.protocol import ProtocolFileError, load_protocol
+    from fedalert.node.disclosure.protocol import ProtocolFileError, load_protocol
 
     f = tmp_path / "p.toml"
     f.write_bytes(b"[protocol]\nid = \"\xff\"\n")
