@@ -1,5 +1,6 @@
 # fedalert: the two quick-start commands, plus the docker test network.
-#   make demo          a whole federation on this machine (keys, matcher, three areas, alerts)
+#   make demo          a whole federation on this machine (keys, matcher, three areas, alerts, consoles);
+#                      it keeps running until Ctrl-C
 #   make test          the whole test suite (unit, integration, end to end, docker)
 #   make docker-up     the compose test network; make docker-down [VOLUMES=1] stops it
 PYTHON ?= python3
@@ -17,7 +18,7 @@ $(BIN)/fedalert: pyproject.toml
 install: $(BIN)/fedalert
 
 demo: install
-	$(BIN)/fedalert demo
+	$(BIN)/fedalert demo --keep
 
 test: install
 	$(BIN)/python -m pytest

@@ -211,6 +211,16 @@ class AuditLog:
             raise AuditFieldError(f"audit event {GENESIS_EVENT!r} is written by the log itself")
         check_fields(fields)
         fields = {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
+        try:
+            return self._append(event, fields)
+        except OSError as exc:
+            raise AuditError(
+                f"cannot write the audit log {self.path} ({exc.strerror or type(exc).__name__}); nothing was done. "
+                "Check the node's audit setting ([node] audit, FEDALERT_NODE_AUDIT or --audit) and the "
+                "file's folder and permissions"
+            ) from None
+
+    def _append(self, event: str, fields: dict) -> str:
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

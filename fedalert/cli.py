@@ -5,7 +5,9 @@ files named on the command line and environment variables, and only
 :func:`main` calls ``sys.exit``.
 
 Exit codes: 0 success; 1 a fedalert error (message on stderr); 2 usage or
-config error; 3 verification failed (audit chain, signature); 130 interrupted.
+config error; 3 verification failed (audit chain, signature); 4 incomplete,
+run again (``node sync`` stopped at --timeout with alerts still queued);
+130 interrupted.
 """
 
 from __future__ import annotations

@@ -104,16 +104,60 @@ class Federation:
                              self.workdir / "state" / "matcher.port", self.log("matcher"))
         return self.matcher
 
-    def start_node(self, area: str) -> Proc:
+    def start_node(self, area: str, *, console: bool = True) -> Proc:
+        """The area's node; with *console*, also its coordinator console over HTTPS on a loopback port
+        (a certificate signed by the federation CA, made here from the custodian's material)."""
         assert self.matcher is not None
+        extra: list[str] = []
+        if console:
+            from fedalert.keys.ceremony import issue_console_cert
+
+            cert, key = issue_console_cert(self.keys, area, self.workdir / "console" / area)
+            extra = ["--console", "127.0.0.1:0", "--console-cert", str(cert), "--console-key", str(key),
+                     "--console-port-file", str(self.console_port_file(area))]
         self.nodes[area] = start(f"node-{area}", [
             "node", "serve", *self.area_args(area),
-            "--matcher", f"127.0.0.1:{self.matcher.port}", "--listen", "127.0.0.1:0", *self.node_args()],
+            "--matcher", f"127.0.0.1:{self.matcher.port}", "--listen", "127.0.0.1:0", *self.node_args(), *extra],
             self.workdir / "state" / f"{area}.port", self.log(f"node-{area}"))
         return self.nodes[area]
 
+    def console_port_file(self, area: str) -> Path:
+        return self.workdir / "state" / f"{area}.console.port"
+
+    def console_url(self, area: str) -> str | None:
+        f = self.console_port_file(area)
+        return f"https://127.0.0.1:{f.read_text().strip()}/" if f.exists() else None
+
     def import_csv(self, area: str, csv_path: Path) -> None:
         run(["node", "import", str(csv_path), *self.area_args(area, keys=False)], self.log(f"import-{area}"))
+
+    def user_dir(self, area: str) -> Path:
+        return self.workdir / "users" / area
+
+    def login_args(self, area: str, user: str) -> list[str]:
+        """--user/--password-file/--totp-secret-file for a demo account made by make_users()."""
+        d = self.user_dir(area)
+        return ["--user", user, "--password-file", str(d / f"{user}.password"),
+                "--totp-secret-file", str(d / f"{user}.totp")]
+
+    def make_users(self, area: str, people: dict[str, str], log_path: Path) -> None:
+        """The area's administrator, then one account per role, made with `fedalert node user add`.
+
+        Passwords are random and kept, like the TOTP secrets, in 0600 files
+        under users/<area>/ (a demo's stand-in for a password manager and an
+        authenticator app)."""
+        import secrets as _secrets
+
+        from fedalert.keys import write_secret
+
+        d = self.user_dir(area)
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        admin = f"admin-{area}"
+        for user, role in ((admin, "admin"), *people.items()):
+            write_secret(d / f"{user}.password", _secrets.token_urlsafe(18).encode())
+            _cli(["node", "user", "add", user, "--role", role, "--db", str(self.node_db(area)),
+                  "--new-password-file", str(d / f"{user}.password"), "--totp-secret-out", str(d / f"{user}.totp"),
+                  *(self.login_args(area, admin) if user != admin else [])], log_path)
 
     def node_matches(self, area: str) -> list[dict]:
         """Live matches as area `area` sees them (read straight from its store)."""
@@ -163,7 +207,7 @@ def _requests(fed: Federation, area: str) -> list:
     """Disclosure requests in an area's store (read-only; the node and CLI write)."""
     import sqlite_utils
 
-    from fedalert.node.disclosure import list_requests
+    from fedalert.node.disclosure.requests import list_requests
 
     if not fed.node_db(area).exists():
         return []
@@ -205,6 +249,11 @@ def _wait_for(pred, timeout: float):
     return None
 
 
+def demo_people(area: str) -> dict[str, str]:
+    """The demo's accounts in each area besides its administrator: user id -> role."""
+    return {f"coord-{area}1": "coordinator", f"appr-{area}1": "approver", f"audit-{area}1": "auditor"}
+
+
 DISCLOSURE_FIELDS = ["risk_level", "current_risk_summary", "conditions", "gender_history"]
 RATIONALE = ("The perpetrator is now known in both areas; current risk and any conditions are needed to plan "
              "the victim's safety at this week's MARAC.")
@@ -226,7 +275,8 @@ def run_disclosure(fed: Federation, result: dict, *, say=print) -> list[dict]:
     m = sorted(mine, key=lambda x: x["record_id"])[0]
     holder = m["other_area"]
     res = _cli(["disclose", "request", m["match_id"], *fed.area_args(requester),
-               "--partner", f"{requester}-council", "--requester", f"coord-{requester}1", "--purpose", "marac",
+               "--partner", f"{requester}-council", *fed.login_args(requester, f"coord-{requester}1"),
+               "--purpose", "marac",
                "--basis", "uk_gdpr_6_1_e", "--statutory-power", "Crime and Disorder Act 1998 s115",
                "--art9", "uk_gdpr_9_2_g_sch1_para18", "--fields", ",".join(DISCLOSURE_FIELDS),
                "--rationale", RATIONALE, "--channel", "meeting", "--json"], fed.log(f"disclose-{requester}"))
@@ -235,12 +285,12 @@ def run_disclosure(fed: Federation, result: dict, *, say=print) -> list[dict]:
         f"from {holder} (purpose MARAC, basis UK GDPR 6(1)(e)); request {request_id}")
     if not _wait_for(lambda: [r for r in _requests(fed, holder) if r.request.request_id == request_id], WAIT_S):
         raise ProcessError(f"the request did not reach area {holder}; see {fed.log('node-' + holder)}")
-    res = _cli(["disclose", "approve", request_id, *fed.area_args(holder), "--by", f"coord-{holder}1",
+    res = _cli(["disclose", "approve", request_id, *fed.area_args(holder), *fed.login_args(holder, f"appr-{holder}1"),
                "--consent", "victim:not_sought:seeking consent would increase the risk to the victim",
                "--consent", "perpetrator:not_sought:would prejudice the prevention of crime", "--json"],
               fed.log(f"disclose-{holder}"))
     decided = json.loads(res)
-    say(f"{holder}: coordinator decided {decided['status']}; withheld: {', '.join(decided['withheld']) or 'none'}")
+    say(f"{holder}: approver appr-{holder}1 decided {decided['status']}; withheld: {', '.join(decided['withheld']) or 'none'}")
 
     def released():
         return [r for r in _requests(fed, requester)
@@ -250,7 +300,8 @@ def run_disclosure(fed: Federation, result: dict, *, say=print) -> list[dict]:
         raise ProcessError(f"the release did not reach area {requester}; see {fed.log('node-' + requester)}")
     row = released()[0]
     view = json.loads(_cli(["disclose", "release-show", row.release_id, *fed.area_args(requester),
-                            "--viewer", f"coord-{requester}1", "--json"], fed.log(f"disclose-{requester}")))
+                            *fed.login_args(requester, f"coord-{requester}1"), "--json"],
+                           fed.log(f"disclose-{requester}")))
     say(f"{requester}: release {row.release_id} verified and stored encrypted; opened by coord-{requester}1 "
         f"(the view is audited): {', '.join(i['field'] for i in view['items'])}")
     withheld = [w.field for w in row.decision.withheld] if row.decision else []
@@ -260,8 +311,53 @@ def run_disclosure(fed: Federation, result: dict, *, say=print) -> list[dict]:
              "fields_released": sorted(i["field"] for i in view["items"]), "fields_withheld": withheld}]
 
 
-def run_demo(workdir: Path | None = None, *, say=print, token_mode: str = "oprf") -> dict:
-    """Run the whole demo; return the JSON document. Stops every process it started."""
+def console_logins(fed: Federation) -> list[dict]:
+    """Each area's console and its demo accounts: where to log in, and how to get a code."""
+    out = []
+    for area in fed.areas:
+        url = fed.console_url(area)
+        if url is None:
+            continue
+        people = []
+        for user, role in demo_people(area).items():
+            d = fed.user_dir(area)
+            people.append({"user": user, "role": role, "password_file": str(d / f"{user}.password"),
+                           "totp_secret": (d / f"{user}.totp").read_text().strip(),
+                           "code_command": f"fedalert node user code --totp-secret-file {d / f'{user}.totp'}"})
+        out.append({"area": area, "url": url, "accounts": people,
+                    "ca_certificate": str(fed.keys / "areas" / area / "ca.crt")})
+    return out
+
+
+def _say_consoles(logins: list[dict], say) -> None:
+    for c in logins[:1]:
+        first = c["accounts"][0]
+        say("")
+        say(f"Coordinator console of area {c['area']}: {c['url']}  (HTTPS; its certificate is signed by the "
+            f"federation CA, {c['ca_certificate']}: trust it or accept the warning)")
+        say(f"  demo login: user {first['user']}, password in {first['password_file']}")
+        say(f"  TOTP secret {first['totp_secret']} (add it to an authenticator app), or print the current code:")
+        say(f"    {first['code_command']}")
+        say("  other accounts: " + ", ".join(f"{a['user']} ({a['role']})" for a in c["accounts"][1:])
+            + f"; other areas: {', '.join(x['area'] + ' ' + x['url'] for x in logins[1:])}")
+
+
+def _wait_for_interrupt(say) -> None:
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    say("The federation keeps running; press Ctrl-C to stop it.")
+    while not stop.wait(0.5):
+        pass
+
+
+def run_demo(workdir: Path | None = None, *, say=print, token_mode: str = "oprf",
+             keep_running: bool = False) -> dict:
+    """Run the whole demo; return the JSON document. Stops every process it started
+    (with *keep_running*, only after Ctrl-C, so that people can try the consoles)."""
     keep = workdir is not None
     root = Path(workdir) if keep else Path(tempfile.mkdtemp(prefix="fedalert-demo-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -283,6 +379,10 @@ def run_demo(workdir: Path | None = None, *, say=print, token_mode: str = "oprf"
         for area in fed.areas:
             fed.import_csv(area, csvs[area])
             say(f"imported {len(data.areas[area])} synthetic records into {area}")
+        for area in fed.areas:
+            fed.make_users(area, demo_people(area), fed.log(f"users-{area}"))
+        say(f"accounts (password + TOTP) for each area's people under {root / 'users'}: "
+            + ", ".join(f"{u} ({r})" for u, r in demo_people(fed.areas[0]).items()) + ", ...")
         expected = sum(1 for p in data.planted if p.expect_match)
         deadline = time.monotonic() + WAIT_S
         result = _summarise(fed, data.planted)
@@ -295,6 +395,12 @@ def run_demo(workdir: Path | None = None, *, say=print, token_mode: str = "oprf"
             time.sleep(0.25)
         result["disclosures"] = run_disclosure(fed, result, say=say)
         result["token_mode"] = token_mode
+        result["consoles"] = console_logins(fed)
+        if keep_running:
+            say(render(result))
+        _say_consoles(result["consoles"], say)
+        if keep_running:
+            _wait_for_interrupt(say)
         return result
     finally:
         fed.stop()

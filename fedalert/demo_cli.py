@@ -15,6 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--token-mode", choices=["oprf", "hmac"], default="oprf",
                    help="oprf (default): a key service evaluates blinded match keys, no node holds a token key; "
                         "hmac: every node holds the token keyset")
+    p.add_argument("--keep", action="store_true",
+                   help="leave the federation (and its consoles) running until Ctrl-C")
     p.set_defaults(func=_demo)
 
 
@@ -22,10 +24,10 @@ def _demo(args) -> int:
     from fedalert.demo import render, run_demo
 
     say = (lambda msg: print(msg, file=sys.stderr)) if args.json else print
-    result = run_demo(args.workdir, say=say, token_mode=args.token_mode)
+    result = run_demo(args.workdir, say=say, token_mode=args.token_mode, keep_running=args.keep)
     if args.json:
         print(json.dumps(result, indent=2))
-    else:
+    elif not args.keep:  # with --keep the summary was shown before the wait
         print(render(result))
     wrong = [p for p in result["planted"] if p["found"] != p["expect_match"]]
     return 1 if wrong else 0

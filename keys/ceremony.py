@@ -270,6 +270,25 @@ class _Custodian:
         _publish_directory(self.out, sign_body(body, self.ca_key))
 
 
+def issue_console_cert(out: Path, area: str, dest: Path, *, hosts: list[str] = (), days: int = certs.LEAF_DAYS,
+                       ca_passphrase: bytes | None = None) -> tuple[Path, Path]:
+    """Write ``console.crt`` and ``console.key`` (0600) into *dest* for area *area*'s console:
+    a server certificate signed by the federation CA (the custodian's material under *out*)."""
+    cust = _Custodian(Path(out), ca_passphrase)
+    if area not in cust.directory.areas:
+        raise CeremonyError(f"area {area!r} is not in the {cust.directory.federation} directory")
+    dest = Path(dest)
+    if not dest.is_dir():
+        dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(dest)
+    key = certs.new_ec_key()
+    cert = certs.make_console_cert(cust.directory.federation, area, key.public_key(), cust.ca_cert, cust.ca_key,
+                                   hosts=list(hosts), days=days)
+    write_private_key(dest / "console.key", key)
+    write_public(dest / "console.crt", certs.cert_pem(cert))
+    return dest / "console.crt", dest / "console.key"
+
+
 def add_area(out: Path, area: str, *, days: int = certs.LEAF_DAYS, now: _dt.datetime | None = None,
              ca_passphrase: bytes | None = None) -> None:
     """Add one area to an existing federation and re-sign the directory everywhere under ``out``."""

@@ -49,7 +49,8 @@ def cert_sha256(cert: x509.Certificate) -> str:
 
 
 def parse_host(host: str, role: str = "matcher") -> x509.GeneralName:
-    """A --matcher-host (or --keysvc-host) value as a SAN entry: an IP address or a DNS name."""
+    """A --matcher-host (--keysvc-host, --console-host) value as a SAN entry: an IP address or a
+    DNS name. The names "matcher" and "keysvc" belong to those roles' certificates only."""
     try:
         return x509.IPAddress(ipaddress.ip_address(host))
     except ValueError:
@@ -58,9 +59,9 @@ def parse_host(host: str, role: str = "matcher") -> x509.GeneralName:
         raise KeysUsageError(f"invalid {role} host {host!r}: give a DNS name (e.g. {role}.example) or an IP address")
     if host.lower().startswith("area-"):
         raise KeysUsageError(f"invalid {role} host {host!r}: names starting with 'area-' belong to area certificates")
-    other = KEYSVC_DNS_NAME if role == "matcher" else MATCHER_DNS_NAME
-    if host.lower() == other:
-        raise KeysUsageError(f"invalid {role} host {host!r}: the name {other!r} belongs to the {other} certificate")
+    for other in (MATCHER_DNS_NAME, KEYSVC_DNS_NAME):
+        if host.lower() == other and role != other:
+            raise KeysUsageError(f"invalid {role} host {host!r}: the name {other!r} belongs to the {other} certificate")
     return x509.DNSName(host.lower())
 
 
@@ -150,7 +151,7 @@ def make_matcher_cert(federation: str, public_key, ca_cert, ca_key, *, hosts: li
                                     x509.DNSName(MATCHER_DNS_NAME)]
     sans += _localhost()
     for h in hosts:
-        entry = parse_host(h)
+        entry = parse_host(h, "matcher")
         if entry not in sans:
             sans.append(entry)
     return _leaf("matcher", federation, sans, public_key, ca_cert, ca_key, days, now)
@@ -177,6 +178,19 @@ def make_keysvc_cert(federation: str, public_key, ca_cert, ca_key, *, hosts: lis
         if entry not in sans:
             sans.append(entry)
     return _leaf("keysvc", federation, sans, public_key, ca_cert, ca_key, days, now)
+
+
+def make_console_cert(federation: str, area: str, public_key, ca_cert, ca_key, *, hosts: list[str] = (),
+                      days: int = LEAF_DAYS, now=None) -> x509.Certificate:
+    """An area console's HTTPS certificate: server use only, no SPIFFE id (it can never act as
+    the area towards the matcher), names console-<area>, localhost, 127.0.0.1 and *hosts*."""
+    sans: list[x509.GeneralName] = [x509.DNSName(f"console-{area}"), *_localhost()]
+    for h in hosts:
+        entry = parse_host(h, "console")
+        if entry not in sans:
+            sans.append(entry)
+    return _leaf(f"console-{area}", federation, sans, public_key, ca_cert, ca_key, days, now,
+                 eku=(ExtendedKeyUsageOID.SERVER_AUTH,))
 
 
 def make_custodian_cert(federation: str, public_key, ca_cert, ca_key, *, days: int = LEAF_DAYS,

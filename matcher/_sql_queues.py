@@ -63,6 +63,13 @@ class QueuesSQL:
         with self.lock:
             return self.db.execute("DELETE FROM alerts WHERE area=? AND alert_id=?", [area, alert_id]).rowcount > 0
 
+    def count_alerts(self, area: str, after_cursor: int) -> tuple[int, int]:
+        """(alerts queued for `area` with cursor > after_cursor, the last one's cursor or 0)."""
+        with self.lock:
+            count, last = self.db.execute("SELECT count(*), coalesce(max(cursor), 0) FROM alerts"
+                                          " WHERE area=? AND cursor>?", [area, after_cursor]).fetchone()
+        return count, last
+
     def pending_alerts(self, area: str) -> int:
         with self.lock:
             return self.db.execute("SELECT count(*) FROM alerts WHERE area=?", [area]).fetchone()[0]

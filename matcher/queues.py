@@ -56,6 +56,10 @@ class Queues:
     def ack_alert(self, area: str, alert_id: str) -> bool:
         return self.store.ack_alert(area, alert_id)
 
+    def count_alerts(self, area: str, after_cursor: int) -> tuple[int, int]:
+        """(alerts queued for `area` with cursor > after_cursor, the last one's cursor or 0)."""
+        return self.store.count_alerts(area, after_cursor)
+
     def pending_alerts(self, area: str) -> int:
         return self.store.pending_alerts(area)
 

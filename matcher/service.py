@@ -75,6 +75,14 @@ class MatcherService(pb_grpc.MatcherServicer):
         return pb.AckAlertResponse(acknowledged=self.engine.queues.ack_alert(area, request.alert_id))
 
     @rpc_errors
+    def CountAlerts(self, request, context):
+        area = self.authz.area_of(context)
+        if request.after_cursor > MAX_CURSOR:
+            raise InvalidRequestError(f"after_cursor must be at most {MAX_CURSOR}")
+        queued, last = self.engine.queues.count_alerts(area, request.after_cursor)
+        return pb.CountAlertsResponse(queued=queued, last_cursor=last)
+
+    @rpc_errors
     def WatchAlerts(self, request, context):
         area = self.authz.area_of(context)
         with self.streams.open_slot(area, "alerts", context.cancel) as slot:

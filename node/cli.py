@@ -6,24 +6,11 @@ import argparse
 import json
 import logging
 import sys
-import tomllib
 from pathlib import Path
 
-from fedalert.errors import ConfigError
+from fedalert.node._config import protocol_args, require as _require, settings as _settings
 
 log = logging.getLogger("fedalert.node")
-
-_CONFIG_KEYS = {"keys": "keys_dir", "db": "db", "matcher": "matcher", "listen": "listen", "audit": "audit",
-                "matcher_name": "matcher_name", "protocol": "protocol", "overlay": "overlay",
-                "keysvc": "keysvc", "keysvc_name": "keysvc_name"}
-_PATH_KEYS = ("keys", "db", "audit", "protocol", "overlay")
-
-
-def protocol_args(sp) -> None:
-    """--protocol/--overlay: the information sharing protocol files (also [node] protocol, overlay)."""
-    sp.add_argument("--protocol", type=Path,
-                    help="national protocol TOML (default: the one shipped with fedalert)")
-    sp.add_argument("--overlay", type=Path, help="this area's protocol overlay TOML (partners and sign-offs)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,14 +33,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--audit", type=Path, help="audit log (default: next to --db)")
     s.add_argument("--port-file", type=Path, help="write the bound port here once listening")
     protocol_args(s)
-    s.set_defaults(func=_serve)
+    from fedalert.node.console_cli import console_args, register as _register_console
 
-    i = nsub.add_parser("import", help="import a canonical CSV export (all rows valid, or nothing)")
+    s.add_argument("--console", metavar="ADDR", help="also serve the coordinator console (HTTPS) on ADDR, "
+                                                     "e.g. 127.0.0.1:8443")
+    s.add_argument("--console-port-file", type=Path, help="write the console's bound port here")
+    console_args(s, prefix="console-")
+    s.set_defaults(func=_serve)
+    _register_console(nsub, conn, protocol_args)
+
+    i = nsub.add_parser("import", help="import a canonical CSV export (bad values blanked; a row that cannot "
+                                       "identify anyone refuses the file)")
     i.add_argument("file", type=Path)
     conn(i, need_keys=False)
     i.add_argument("--dob-format", help="strptime format for dates (default: UK day-first forms and ISO)")
-    i.add_argument("--skip-bad", action="store_true", help="import good rows; write the bad ones to --report")
-    i.add_argument("--report", type=Path, help="where to write the bad-row report (default FILE.report.csv)")
+    i.add_argument("--skip-bad", action="store_true", help="import the other rows when some are refused (they go to the report)")
+    i.add_argument("--report", type=Path, help="where to write the report of refused rows and blanked values "
+                                                       "(default FILE.report.csv)")
     i.add_argument("--withdraw-missing", action="store_true",
                    help="withdraw active records that are not in this file (the file is a full export)")
     protocol_args(i)
@@ -65,8 +61,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--reason", required=True, choices=["closed", "retention_expired", "error"])
     w.set_defaults(func=_withdraw)
 
-    y = nsub.add_parser("sync", help="publish pending changes and fetch alerts once, then exit")
+    y = nsub.add_parser("sync", help="publish pending changes, fetch every alert queued for this area, then exit")
     conn(y)
+    y.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
+                   help="most seconds to spend fetching alerts (default 300); if alerts are still queued then, "
+                        "say how many and exit 4")
     y.set_defaults(func=_sync)
 
     a = nsub.add_parser("alerts", help="list the alert inbox")
@@ -92,43 +91,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     sar = nsub.add_parser("sar", help="subject access: every disclosure request, decision and release about a record")
     sar.add_argument("record_id")
     conn(sar, need_keys=False)
+    from fedalert.node._auth_cli import auth_args
+
+    auth_args(sar)
     sar.set_defaults(func=_sar)
+
+    from fedalert.node.user_cli import register as _register_users
+
+    _register_users(nsub, conn)
 
     from fedalert.node._rotation_cli import register as _register_rotation
 
     _register_rotation(nsub)
-
-
-def _settings(args) -> dict:
-    cfg: dict = {}
-    if getattr(args, "config", None):
-        try:
-            with open(args.config, "rb") as fh:
-                raw = tomllib.load(fh).get("node", {})
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read config {args.config}: {exc}") from None
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{args.config}: 'node' must be a table ([node])")
-        unknown = set(raw) - set(_CONFIG_KEYS)
-        if unknown:
-            raise ConfigError(f"{args.config}: unknown key(s) in [node]: {', '.join(sorted(unknown))}")
-        base = Path(args.config).parent
-        for k, v in raw.items():
-            if not isinstance(v, str) or not v.strip() or "\x00" in v or len(v) > 4096:
-                raise ConfigError(f"{args.config}: node.{k} must be a non-empty string (a path or host:port)")
-            cfg[_CONFIG_KEYS[k]] = (base / v) if k in _PATH_KEYS else v
-    for flag, key in _CONFIG_KEYS.items():
-        val = getattr(args, key if hasattr(args, key) else flag, None)
-        if val is not None:
-            cfg[key] = val
-    return cfg
-
-
-def _require(cfg: dict, *keys: str) -> None:
-    missing = [k for k in keys if not cfg.get(k)]
-    if missing:
-        flags = ", ".join("--" + {"keys_dir": "keys"}.get(k, k).replace("_", "-") for k in missing)
-        raise ConfigError(f"missing {flags} (or set them in --config)")
 
 
 def _node_config(args):
@@ -152,9 +126,26 @@ def _serve(args) -> int:
     from fedalert.serving import run_until_signal, write_port_file
 
     app = NodeApp(_node_config(args)).start()
+    console = None
+    try:
+        if args.console:
+            from fedalert.node.console_cli import start_console
+
+            console = start_console(_settings(args), args.console, args.console_cert, args.console_key,
+                                    args.console_idle_minutes)
+            write_port_file(args.console_port_file, console.port)
+    except BaseException:
+        app.stop()
+        raise
     write_port_file(args.port_file, app.port)
     log.warning("node listening on port %d, publishing to %s", app.port, app.cfg.matcher)
-    run_until_signal(app.server, None, on_stop=lambda: app.stop())
+
+    def stop():
+        if console is not None:
+            console.stop()
+        app.stop()
+
+    run_until_signal(app.server, None, on_stop=stop)
     return 0
 
 
@@ -166,46 +157,71 @@ def _progress(done: int, total: int | None) -> None:
         print(f"\r  {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
 
+#: Refused rows listed on stderr when a file is refused (all of them, up to the report's limit, go to the report).
+SHOWN_ERRORS = 20
+
+
+def _write_import_report(report, path: Path) -> str:
+    """Write the import report; the phrase to print, or a warning when it could not be written."""
+    from fedalert.node.importer import write_report
+
+    try:
+        write_report(report, path)
+    except OSError as exc:
+        return f"the report could not be written to {path} ({exc.strerror})"
+    return f"report written to {path}"
+
+
 def _import(args) -> int:
     from fedalert.audit import AuditLog
     from fedalert.node.errors import ImportRejectedError
-    from fedalert.node.importer import import_file, write_report
+    from fedalert.node.importer import ImportReport, import_file
 
     store = _store(args)
     cfg = _settings(args)
     audit = AuditLog(cfg.get("audit") or Path(cfg["db"]).with_suffix(".audit.jsonl"))
+    report_path = args.report or args.file.with_name(args.file.name + ".report.csv")
     try:
         res = import_file(store, args.file, dob_format=args.dob_format, skip_bad=args.skip_bad,
                           withdraw_missing=args.withdraw_missing, progress=_progress, audit=audit,
                           protocol=_load_protocol(cfg))
     except ImportRejectedError as exc:
-        for e in exc.errors:
-            print(f"  row {e.row}, {e.field}: {e.reason}", file=sys.stderr)
-        if args.report:
-            write_report(exc.errors, args.report)
+        for e in exc.errors[:SHOWN_ERRORS]:
+            print(f"  {e}", file=sys.stderr)
+        if exc.total > SHOWN_ERRORS:
+            print(f"  ... and {exc.total - SHOWN_ERRORS} more", file=sys.stderr)
+        report = exc.report
+        if report is None:
+            report = ImportReport()
+            for e in exc.errors:
+                report.error(e)
+        print(_write_import_report(report, report_path), file=sys.stderr)
         raise
-    for w in res.warnings:
-        print(f"warning: {w}", file=sys.stderr)
-    if res.errors:
-        report = args.report or args.file.with_name(args.file.name + ".report.csv")
-        write_report(res.errors, report)
-        print(f"{res.rejected} bad row(s) skipped; report written to {report}", file=sys.stderr)
+    for note in res.notes:
+        print(f"warning: {note}", file=sys.stderr)
+    if summary := res.report.summary():
+        print(f"warning: {summary}", file=sys.stderr)
+    if res.report:
+        skipped = f"{res.rejected} refused row(s) skipped; " if res.rejected else ""
+        print(skipped + _write_import_report(res.report, report_path), file=sys.stderr)
     print(f"imported {args.file.name}: {res.added} added, {res.updated} updated, {res.unchanged} unchanged, "
           f"{res.rejected} rejected, {res.withdrawn} withdrawn"
-          + (f"; {res.case_values} case values stored" if res.case_values else ""))
+          + (f"; {res.case_values} case values stored" if res.case_values else "")
+          + (f"; {res.no_fixed_abode} of no fixed abode" if res.no_fixed_abode else ""))
     return 0
 
 
 def _load_protocol(cfg: dict):
-    from fedalert.node.protocol import bundled_national_path, load_protocol
+    from fedalert.node.disclosure.protocol import bundled_national_path, load_protocol
 
     return load_protocol(cfg.get("protocol") or bundled_national_path(), cfg.get("overlay"))
 
 
 def _sar(args) -> int:
-    from fedalert.node.disclosure import sar_listing
+    from fedalert.node._auth_cli import login, open_service
 
-    print(sar_listing(_store(args).db, args.record_id), end="")
+    with open_service(args) as svc:
+        print(svc.sar_listing(login(svc, args), args.record_id), end="")
     return 0
 
 
@@ -221,10 +237,21 @@ def _withdraw(args) -> int:
     return 0
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("give a number of seconds, such as 300") from None
+    if not 0 < value <= 86400:
+        raise argparse.ArgumentTypeError("give a number of seconds between 0 and 86400")
+    return value
+
+
 def _sync(args) -> int:
     from fedalert.audit import AuditLog
     from fedalert.keys import TokenKeyset
-    from fedalert.node.inbox import drain_once
+    from fedalert.node.errors import SyncIncompleteError
+    from fedalert.node.inbox import SYNC_TIMEOUT_S, drain
     from fedalert.node.publisher import publish_pending
     from fedalert.node.server import connect
     from fedalert.node.store import NodeStore
@@ -255,12 +282,23 @@ def _sync(args) -> int:
             republish_if_rotated(store, keyset, audit)
             stats = publish_pending(store, stub, keyset, progress=_progress, audit=audit,
                                     key_ids=publish_key_ids(store, keyset))
-            new = drain_once(store, stub, audit)
         finally:
             if ks_channel is not None:
                 ks_channel.close()
+                keyset.cache.close()
+        timeout = args.timeout or SYNC_TIMEOUT_S
+        got = drain(store, stub, audit, timeout=timeout)
     print(f"published {stats.records} records ({stats.tokens} tokens), {stats.withdrawn} withdrawals; "
-          f"{new} new alerts")
+          f"{got.new} new alerts ({got.received} fetched)")
+    if got.taken_over:
+        print("the running node opened its own alert stream; it receives the rest")
+    elif got.queued_at_start is None and got.complete:
+        print("this matcher does not count its queue (an older version): alerts were read until none came "
+              "for 2 seconds")
+    if not got.complete:
+        left = "an unknown number of" if got.remaining is None else str(got.remaining)
+        raise SyncIncompleteError(f"--timeout {timeout:g} s ran out with {left} alert(s) still queued for this "
+                                  "area; run 'fedalert node sync' again, or give a longer --timeout")
     return 0
 
 

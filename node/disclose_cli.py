@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 from fedalert.errors import UsageError
-from fedalert.node.cli import _require, _settings, protocol_args
+from fedalert.node._auth_cli import auth_args, login, open_service
+from fedalert.node._config import protocol_args, require as _require, settings as _settings
 
 
 def _now() -> _dt.datetime:
@@ -34,7 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     def conn(sp, keys=True, matcher=False):
         sp.add_argument("--config", type=Path, help="TOML file with a [node] table (flags override it)")
         sp.add_argument("--db", type=Path, help="the node's SQLite state file")
-        sp.add_argument("--audit", type=Path, help="the node's audit log (default: next to --db)")
+        sp.add_argument("--audit-mirror", type=Path,
+                        help="also append each audit entry to this log (the node's own log, set by [node] audit "
+                             "or FEDALERT_NODE_AUDIT, always gets it)")
         protocol_args(sp)
         if keys:
             sp.add_argument("--keys", type=Path, help="this area's folder from the key ceremony")
@@ -42,11 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:
             sp.add_argument("--matcher", help="matcher address host:port (for --send / flush)")
             sp.add_argument("--matcher-name", help="TLS name to expect on the matcher certificate")
 
-    r = dsub.add_parser("request", help="ask the other area of a match for case fields")
+    r = dsub.add_parser("request", allow_abbrev=False, help="ask the other area of a match for case fields")
     r.add_argument("match_id")
     conn(r, matcher=True)
+    auth_args(r)
     r.add_argument("--partner", required=True, help="the requesting partner agency (an id in your overlay)")
-    r.add_argument("--requester", required=True, help="your coordinator id (not a name)")
     r.add_argument("--purpose", required=True,
                    help="marac, marac_transfer, child_protection, adult_protection, dsdas or emergency")
     r.add_argument("--basis", required=True, help="lawful basis code, e.g. uk_gdpr_6_1_e (see docs/PROTOCOL.md)")
@@ -63,24 +66,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=_request)
 
-    ls = dsub.add_parser("list", help="list disclosure requests (both directions)")
+    ls = dsub.add_parser("list", allow_abbrev=False, help="list disclosure requests (both directions)")
     conn(ls, keys=False)
+    auth_args(ls)
     ls.add_argument("--direction", choices=["outgoing", "incoming"])
     ls.add_argument("--status")
     ls.add_argument("--record", help="only requests about this record id")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=_list)
 
-    sh = dsub.add_parser("show", help="the full record of one request (no case values)")
+    sh = dsub.add_parser("show", allow_abbrev=False, help="the full record of one request (no case values)")
     sh.add_argument("request_id")
     conn(sh, keys=False)
+    auth_args(sh)
     sh.add_argument("--json", action="store_true")
     sh.set_defaults(func=_show)
 
-    a = dsub.add_parser("approve", help="approve a received request (all fields, or --fields) and release")
+    a = dsub.add_parser("approve", allow_abbrev=False, help="approve a received request (all fields, or --fields) and release")
     a.add_argument("request_id")
     conn(a, matcher=True)
-    a.add_argument("--by", required=True, help="your coordinator id")
+    auth_args(a)
     a.add_argument("--fields", help="approve only these fields (comma-separated)")
     a.add_argument("--reason", default="", help="reason (required when approving only some fields)")
     a.add_argument("--consent", action="append", default=[],
@@ -91,102 +96,110 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=_approve)
 
-    rf = dsub.add_parser("refuse", help="refuse a received request with a reason")
+    rf = dsub.add_parser("refuse", allow_abbrev=False, help="refuse a received request with a reason")
     rf.add_argument("request_id")
     conn(rf, matcher=True)
-    rf.add_argument("--by", required=True, help="your coordinator id")
+    auth_args(rf)
     rf.add_argument("--reason", required=True)
     rf.add_argument("--send", action="store_true", help="send now (no running node needed)")
     rf.set_defaults(func=_refuse)
 
-    rs = dsub.add_parser("release-show", help="open a received release and show its values (the view is audited)")
+    rs = dsub.add_parser("release-show", allow_abbrev=False, help="open a received release and show its values (the view is audited)")
     rs.add_argument("release_id")
     conn(rs)
-    rs.add_argument("--viewer", required=True, help="your coordinator id (logged)")
+    auth_args(rs)
     rs.add_argument("--json", action="store_true")
     rs.set_defaults(func=_release_show)
 
-    stm = dsub.add_parser("statement", help="plain-language sharing statement for a record")
+    stm = dsub.add_parser("statement", allow_abbrev=False, help="plain-language sharing statement for a record")
     stm.add_argument("record_id")
     conn(stm, keys=False)
+    auth_args(stm)
     stm.add_argument("--area", help="this area's id (default: the overlay's area)")
     stm.set_defaults(func=_statement)
 
-    ce = dsub.add_parser("complete-emergency", help="complete the full record of an emergency release")
+    ce = dsub.add_parser("complete-emergency", allow_abbrev=False, help="complete the full record of an emergency release")
     ce.add_argument("request_id")
     conn(ce, keys=False)
-    ce.add_argument("--by", required=True, help="your coordinator id")
+    auth_args(ce)
     ce.add_argument("--rationale", required=True, help="the full necessity and proportionality rationale")
     ce.add_argument("--consent", action="append", default=[], help="SUBJECT:STATUS[:REASON] for each subject")
     ce.set_defaults(func=_complete_emergency)
 
-    lh = dsub.add_parser("legal-hold", help="keep a received release past its retention (or lift the hold)")
+    lh = dsub.add_parser("legal-hold", allow_abbrev=False, help="keep a received release past its retention (or lift the hold)")
     lh.add_argument("release_id")
     conn(lh, keys=False)
-    lh.add_argument("--by", required=True)
+    auth_args(lh)
     lh.add_argument("--reason", default="", help="why it must be kept (at least 10 characters)")
     lh.add_argument("--lift", action="store_true", help="lift the hold")
     lh.set_defaults(func=_legal_hold)
 
-    cw = dsub.add_parser("close-withdrawn", help="close pending requests after an area or partner withdrew")
+    cw = dsub.add_parser("close-withdrawn", allow_abbrev=False, help="close pending requests after an area or partner withdrew")
     cw.add_argument("--area", help="the area that left the federation")
     cw.add_argument("--partner", help="the partner agency that withdrew (also set withdrawn_on in the overlay)")
     conn(cw, keys=False)
+    auth_args(cw)
     cw.set_defaults(func=_close_withdrawn)
 
-    f = dsub.add_parser("flush", help="send the outbox and receive waiting envelopes once, then exit")
+    f = dsub.add_parser("flush", allow_abbrev=False, help="send the outbox and receive waiting envelopes once, then exit")
     conn(f, matcher=True)
     f.add_argument("--idle", type=float, default=2.0, help="seconds without envelopes before stopping")
     f.set_defaults(func=_flush)
 
-    b = dsub.add_parser("breach", help="the breach register (72-hour ICO clock)")
+    b = dsub.add_parser("breach", allow_abbrev=False, help="the breach register (72-hour ICO clock)")
     bsub = b.add_subparsers(dest="breach_cmd", required=True, metavar="ACTION")
-    ba = bsub.add_parser("add", help="record a breach; the 72-hour clock runs from --aware-at")
+    ba = bsub.add_parser("add", allow_abbrev=False, help="record a breach; the 72-hour clock runs from --aware-at")
     conn(ba, keys=False)
+    auth_args(ba)
     ba.add_argument("--summary", required=True, help="what happened, which data categories (no personal data)")
-    ba.add_argument("--reported-by", required=True, help="your id")
     ba.add_argument("--aware-at", help="when the area became aware (ISO time, UTC; default now)")
     ba.set_defaults(func=_breach_add)
-    bl = bsub.add_parser("list", help="list breaches with their clocks")
+    bl = bsub.add_parser("list", allow_abbrev=False, help="list breaches with their clocks")
     conn(bl, keys=False)
+    auth_args(bl)
     bl.add_argument("--open", action="store_true", help="open breaches only")
     bl.add_argument("--json", action="store_true")
     bl.set_defaults(func=_breach_list)
-    bn = bsub.add_parser("notify-ico", help="record the ICO notification")
+    bn = bsub.add_parser("notify-ico", allow_abbrev=False, help="record the ICO notification")
     bn.add_argument("breach_id")
     conn(bn, keys=False)
+    auth_args(bn)
     bn.add_argument("--at", help="when the ICO was notified (ISO time, UTC; default now)")
     bn.add_argument("--delay-reason", default="", help="required when after the 72-hour deadline")
     bn.set_defaults(func=_breach_notify)
-    bd = bsub.add_parser("no-report", help="record a decision not to report to the ICO")
+    bd = bsub.add_parser("no-report", allow_abbrev=False, help="record a decision not to report to the ICO")
     bd.add_argument("breach_id")
     conn(bd, keys=False)
+    auth_args(bd)
     bd.add_argument("--reason", required=True)
-    bd.add_argument("--by", required=True)
     bd.set_defaults(func=_breach_no_report)
-    bc = bsub.add_parser("close", help="close a breach (needs an ICO notification or a decision not to report)")
+    bc = bsub.add_parser("close", allow_abbrev=False, help="close a breach (needs an ICO notification or a decision not to report)")
     bc.add_argument("breach_id")
     conn(bc, keys=False)
-    bc.add_argument("--by", required=True)
+    auth_args(bc)
     bc.set_defaults(func=_breach_close)
 
-    c = dsub.add_parser("complaint", help="the complaints register (30-day acknowledgement)")
+    c = dsub.add_parser("complaint", allow_abbrev=False, help="the complaints register (30-day acknowledgement)")
     csub = c.add_subparsers(dest="complaint_cmd", required=True, metavar="ACTION")
-    ca = csub.add_parser("add", help="record a complaint")
+    ca = csub.add_parser("add", allow_abbrev=False, help="record a complaint")
     conn(ca, keys=False)
+    auth_args(ca)
     ca.add_argument("--summary", required=True)
     ca.add_argument("--channel", required=True, help="how it arrived, e.g. letter, email, phone")
     ca.set_defaults(func=_complaint_add)
-    cl = csub.add_parser("list", help="list complaints")
+    cl = csub.add_parser("list", allow_abbrev=False, help="list complaints")
     conn(cl, keys=False)
+    auth_args(cl)
     cl.set_defaults(func=_complaint_list)
-    ck = csub.add_parser("ack", help="record the acknowledgement")
+    ck = csub.add_parser("ack", allow_abbrev=False, help="record the acknowledgement")
     ck.add_argument("complaint_id")
     conn(ck, keys=False)
+    auth_args(ck)
     ck.set_defaults(func=_complaint_ack)
-    cc = csub.add_parser("close", help="close with an outcome (the complainant must be told about the ICO)")
+    cc = csub.add_parser("close", allow_abbrev=False, help="close with an outcome (the complainant must be told about the ICO)")
     cc.add_argument("complaint_id")
     conn(cc, keys=False)
+    auth_args(cc)
     cc.add_argument("--outcome", required=True)
     cc.add_argument("--told-about-ico", action="store_true")
     cc.set_defaults(func=_complaint_close)
@@ -195,47 +208,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 # --- context --------------------------------------------------------------------
 
 
-class _Ctx:
-    def __init__(self, args, keys: bool = False):
-        from fedalert.audit import AuditLog
-        from fedalert.node.protocol import bundled_national_path, load_protocol
-        from fedalert.node.store import NodeStore
+def _send(svc) -> str:
+    stats = svc.send()
+    return f"sent {stats.sent} envelope(s)" + (f", {stats.held} held back (see the log)" if stats.held else "")
 
-        self.cfg = cfg = _settings(args)
-        _require(cfg, "db")
-        self.store = NodeStore(cfg["db"])  # applies the disclosure migrations
-        self.db = self.store.db
-        self.audit = AuditLog(cfg.get("audit") or Path(cfg["db"]).with_suffix(".audit.jsonl"))
-        self.protocol = load_protocol(cfg.get("protocol") or bundled_national_path(), cfg.get("overlay"))
-        self.keys = None
-        if keys:
-            from fedalert.node.relay import load_area_keys
 
-            _require(cfg, "keys_dir")
-            self.keys = load_area_keys(Path(cfg["keys_dir"]))
-
-    def area(self) -> str:
-        return self.keys.area if self.keys is not None else (self.protocol.area or "")
-
-    def connect(self):
-        """A channel to the matcher, after checking its certificate against the directory."""
-        from fedalert.keys.certs import MATCHER_DNS_NAME
-        from fedalert.node.server import NodeConfig, connect
-        from fedalert.node.trust import NodeTrust
-
-        _require(self.cfg, "keys_dir", "matcher")
-        ncfg = NodeConfig(keys_dir=Path(self.cfg["keys_dir"]), db=Path(self.cfg["db"]), matcher=self.cfg["matcher"],
-                          matcher_name=self.cfg.get("matcher_name") or MATCHER_DNS_NAME)
-        NodeTrust(ncfg.keys_dir).check_matcher(ncfg.matcher, ncfg.matcher_name)
-        return connect(ncfg)
-
-    def send(self) -> str:
-        from fedalert.node.relay import send_outbox
-
-        channel, stub = self.connect()
-        with channel:
-            stats = send_outbox(self.db, stub)
-        return f"sent {stats.sent} envelope(s)" + (f", {stats.held} held back (see the log)" if stats.held else "")
+def _sent_or_queued(args, svc) -> str:
+    if args.send:
+        _require(_settings(args), "keys_dir", "matcher")
+        return _send(svc)
+    return "queued for the running node to send"
 
 
 def _emit(obj, as_json: bool, text: str) -> int:
@@ -264,48 +246,42 @@ def _row_json(row) -> dict:
 
 
 def _request(args) -> int:
-    from fedalert.node import disclosure as D
-    from fedalert.node.relay import match_lookup
-
-    ctx = _Ctx(args, keys=True)
-    match = match_lookup(ctx.db, ctx.keys.area)(args.match_id)
-    row = ctx.store.match(args.match_id)
-    req, env = D.request_disclosure(
-        ctx.db, ctx.audit, ctx.protocol, ctx.keys, match, record_id=row["record_id"] if row else None, now=_now(),
-        requesting_partner=args.partner, requester=args.requester, purpose=args.purpose,
-        lawful_basis=args.basis, fields=_csv(args.fields), rationale=args.rationale, channel=args.channel,
-        urgency=args.urgency, art9_condition=args.art9, sch8_condition=args.sch8, lia_ref=args.lia_ref,
-        rli_condition=args.rli, statutory_power=args.statutory_power)
-    sent = ctx.send() if args.send else "queued for the running node to send"
+    with open_service(args, keys=True) as svc:
+        req, env = svc.request(
+            login(svc, args), args.match_id, requesting_partner=args.partner, purpose=args.purpose,
+            lawful_basis=args.basis, fields=_csv(args.fields), rationale=args.rationale, channel=args.channel,
+            urgency=args.urgency, art9_condition=args.art9, sch8_condition=args.sch8, lia_ref=args.lia_ref,
+            rli_condition=args.rli, statutory_power=args.statutory_power)
+        sent = _sent_or_queued(args, svc)
     return _emit({"request_id": req.request_id, "to_area": req.holding_area, "envelope_id": env.envelope_id},
                  args.json, f"request {req.request_id} to area {req.holding_area} on match {req.match_id}: {sent}")
 
 
 def _list(args) -> int:
-    from fedalert.node import disclosure as D
+    from fedalert.node.disclosure import render_request_list
 
-    ctx = _Ctx(args)
-    rows = D.list_requests(ctx.db, direction=args.direction, status=args.status, record_id=args.record)
-    return _emit([_row_json(r) for r in rows], args.json, D.render_request_list(rows))
+    with open_service(args) as svc:
+        rows = svc.list_requests(login(svc, args), direction=args.direction, status=args.status, record_id=args.record)
+    return _emit([_row_json(r) for r in rows], args.json, render_request_list(rows))
 
 
 def _show(args) -> int:
-    from fedalert.node import disclosure as D
+    from fedalert.node.disclosure import render_request
 
-    ctx = _Ctx(args)
-    row = D.get_request(ctx.db, args.request_id)
-    return _emit(_row_json(row), args.json, D.render_request(row))
+    with open_service(args) as svc:
+        row = svc.get_request(login(svc, args), args.request_id)
+    return _emit(_row_json(row), args.json, render_request(row))
 
 
 def _approve(args) -> int:
-    from fedalert.node import disclosure as D
+    from fedalert.node.disclosure import parse_consent, parse_exception
 
-    ctx = _Ctx(args, keys=True)
-    decision, envs = D.approve(
-        ctx.db, ctx.audit, ctx.protocol, ctx.keys, args.request_id, decided_by=args.by, now=_now(),
-        fields=_csv(args.fields), reason=args.reason,
-        consents=[D.parse_consent(c) for c in args.consent], exceptions=[D.parse_exception(e) for e in args.exception])
-    sent = ctx.send() if args.send else "queued for the running node to send"
+    with open_service(args, keys=True) as svc:
+        decision, envs = svc.approve(
+            login(svc, args), args.request_id, fields=_csv(args.fields), reason=args.reason,
+            consents=[parse_consent(c) for c in args.consent],
+            exceptions=[parse_exception(e) for e in args.exception])
+        sent = _sent_or_queued(args, svc)
     withheld = [w.field for w in decision.withheld]
     text = (f"request {args.request_id}: {decision.status}"
             + (f"; withheld: {', '.join(f'{w.field} ({w.reason})' for w in decision.withheld)}" if withheld else "")
@@ -315,78 +291,62 @@ def _approve(args) -> int:
 
 
 def _refuse(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args, keys=True)
-    decision, _ = D.refuse(ctx.db, ctx.audit, ctx.protocol, ctx.keys, args.request_id, reason=args.reason,
-                           decided_by=args.by, now=_now())
-    sent = ctx.send() if args.send else "queued for the running node to send"
+    with open_service(args, keys=True) as svc:
+        decision, _ = svc.refuse(login(svc, args), args.request_id, reason=args.reason)
+        sent = _sent_or_queued(args, svc)
     print(f"request {args.request_id}: {decision.status}; {sent}")
     return 0
 
 
 def _release_show(args) -> int:
-    from fedalert.node import disclosure as D
+    from fedalert.node.disclosure import render_release
 
-    ctx = _Ctx(args, keys=True)
-    rows = [r for r in D.list_requests(ctx.db, direction="outgoing") if r.release_id == args.release_id]
-    if not rows:
-        raise D.NotFound(f"no received release {args.release_id!r}; list them with fedalert disclose list")
-    sender = rows[0].request.holding_area
-    rel = D.read_received_release(ctx.db, ctx.audit, args.release_id, viewer=args.viewer, my_area=ctx.keys.area,
-                                  my_key=ctx.keys.sealing_key, sender_key=ctx.keys.directory.signing_public(sender),
-                                  now=_now())
+    with open_service(args, keys=True) as svc:
+        rel = svc.read_release(login(svc, args), args.release_id)
     obj = {"release_id": rel.release_id, "request_id": rel.request_id, "from_area": rel.from_area,
            "purpose": rel.purpose, "retention_until": rel.retention_until.isoformat(),
            "items": [{"field": i.field, "value": i.value, "subject": i.subject, "source_partner": i.source_partner,
                       "recorded_on": i.recorded_on.isoformat(), "consent_status": i.consent_status}
                      for i in rel.items],
            "withheld": [{"field": w.field, "reason": w.reason} for w in rel.withheld]}
-    return _emit(obj, args.json, D.render_release(rel))
+    return _emit(obj, args.json, render_release(rel))
 
 
 def _statement(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    area = args.area or ctx.area()
-    if not area:
-        raise UsageError("give --area or --overlay (the statement names this area)")
-    print(D.sharing_statement(ctx.db, args.record_id, area=area, today=_now().date()), end="")
+    with open_service(args) as svc:
+        area = args.area or svc.area()
+        if not area:
+            raise UsageError("give --area or --overlay (the statement names this area)")
+        print(svc.sharing_statement(login(svc, args), args.record_id, area=area), end="")
     return 0
 
 
 def _complete_emergency(args) -> int:
-    from fedalert.node import disclosure as D
+    from fedalert.node.disclosure import parse_consent
 
-    ctx = _Ctx(args)
-    late = D.complete_emergency_record(ctx.db, ctx.audit, args.request_id, rationale=args.rationale,
-                                       consents=[D.parse_consent(c) for c in args.consent],
-                                       completed_by=args.by, now=_now())
+    with open_service(args) as svc:
+        late = svc.complete_emergency(login(svc, args), args.request_id, rationale=args.rationale,
+                                      consents=[parse_consent(c) for c in args.consent])
     print(f"request {args.request_id}: emergency record completed" + (" (late)" if late else ""))
     return 0
 
 
 def _legal_hold(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    D.set_legal_hold(ctx.db, ctx.audit, args.release_id, hold=not args.lift, reason=args.reason, by=args.by,
-                     now=_now())
+    with open_service(args) as svc:
+        svc.legal_hold(login(svc, args), args.release_id, hold=not args.lift, reason=args.reason)
     print(f"release {args.release_id}: legal hold {'lifted' if args.lift else 'set'}")
     return 0
 
 
 def _close_withdrawn(args) -> int:
-    from fedalert.node import disclosure as D
-
     if bool(args.area) == bool(args.partner):
         raise UsageError("give exactly one of --area or --partner")
-    ctx = _Ctx(args)
-    if args.area:
-        rows = D.close_for_area_withdrawal(ctx.db, ctx.audit, args.area, now=_now())
-    else:
-        rows = D.close_for_partner_withdrawal(ctx.db, ctx.audit, args.partner, now=_now())
+    with open_service(args) as svc:
+        actor = login(svc, args)
+        if args.area:
+            rows = svc.close_for_area_withdrawal(actor, args.area)
+        else:
+            rows = svc.close_for_partner_withdrawal(actor, args.partner)
     print(f"closed {len(rows)} pending request(s)")
     for r in rows:
         print(f"  {r.request.request_id}  match {r.request.match_id}")
@@ -394,15 +354,11 @@ def _close_withdrawn(args) -> int:
 
 
 def _flush(args) -> int:
-    from fedalert.node.relay import Receiver, drain_envelopes, send_outbox
-
-    ctx = _Ctx(args, keys=True)
-    channel, stub = ctx.connect()
-    with channel:
-        stats = send_outbox(ctx.db, stub)
-        got = drain_envelopes(Receiver(ctx.db, ctx.audit, ctx.protocol, ctx.keys), stub, idle_timeout=args.idle)
+    with open_service(args, matcher=True) as svc:
+        done = svc.flush(idle=args.idle)
+    got = done.received
     refused = sum(1 for g in got if g is None)
-    print(f"sent {stats.sent} envelope(s)" + (f" ({stats.held} held back)" if stats.held else "")
+    print(f"sent {done.sent.sent} envelope(s)" + (f" ({done.sent.held} held back)" if done.sent.held else "")
           + f"; received {len(got)}" + (f", {refused} refused (see the log)" if refused else ""))
     for g in got:
         if g is not None:
@@ -420,66 +376,51 @@ def _time(text: str | None) -> _dt.datetime:
     return t if t.tzinfo else t.replace(tzinfo=_dt.timezone.utc)
 
 
-def _breach_line(b, now) -> str:
-    from fedalert.node.disclosure import breach_clock
-
-    return f"{b.breach_id}  {b.status:<6} aware {b.aware_at:%Y-%m-%d %H:%M} UTC  {breach_clock(b, now).text}"
+def _breach_line(svc, b) -> str:
+    return f"{b.breach_id}  {b.status:<6} aware {b.aware_at:%Y-%m-%d %H:%M} UTC  {svc.breach_clock(b).text}"
 
 
 def _breach_add(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    now = _now()
-    aware = _time(args.aware_at) if args.aware_at else now
-    b = D.record_breach(ctx.db, ctx.audit, aware_at=aware, reported_by=args.reported_by,
-                        summary=args.summary, now=now)
-    print(_breach_line(b, now))
+    with open_service(args) as svc:
+        b = svc.record_breach(login(svc, args), summary=args.summary,
+                              aware_at=_time(args.aware_at) if args.aware_at else None)
+        print(_breach_line(svc, b))
     return 0
 
 
 def _breach_list(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    now = _now()
-    rows = D.list_breaches(ctx.db, open_only=args.open)
-    if args.json:
-        out = []
-        for b in rows:
-            c = D.breach_clock(b, now)
-            out.append({"breach_id": b.breach_id, "status": b.status, "aware_at": b.aware_at.isoformat(),
-                        "deadline": c.deadline.isoformat(), "overdue": c.overdue, "stopped": c.stopped,
-                        "clock": c.text})
-        return _emit(out, True, "")
-    print("\n".join(_breach_line(b, now) for b in rows) if rows else "no breaches")
+    with open_service(args) as svc:
+        rows = svc.list_breaches(login(svc, args), open_only=args.open)
+        if args.json:
+            out = []
+            for b in rows:
+                c = svc.breach_clock(b)
+                out.append({"breach_id": b.breach_id, "status": b.status, "aware_at": b.aware_at.isoformat(),
+                            "deadline": c.deadline.isoformat(), "overdue": c.overdue, "stopped": c.stopped,
+                            "clock": c.text})
+            return _emit(out, True, "")
+        print("\n".join(_breach_line(svc, b) for b in rows) if rows else "no breaches")
     return 0
 
 
 def _breach_notify(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    b = D.notify_ico(ctx.db, ctx.audit, args.breach_id, at=_time(args.at), delay_reason=args.delay_reason)
-    print(_breach_line(b, _now()))
+    with open_service(args) as svc:
+        b = svc.notify_ico(login(svc, args), args.breach_id, at=_time(args.at) if args.at else None, delay_reason=args.delay_reason)
+        print(_breach_line(svc, b))
     return 0
 
 
 def _breach_no_report(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    b = D.decide_not_to_report(ctx.db, ctx.audit, args.breach_id, reason=args.reason, by=args.by, now=_now())
-    print(_breach_line(b, _now()))
+    with open_service(args) as svc:
+        b = svc.decide_not_to_report(login(svc, args), args.breach_id, reason=args.reason)
+        print(_breach_line(svc, b))
     return 0
 
 
 def _breach_close(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    b = D.close_breach(ctx.db, ctx.audit, args.breach_id, by=args.by, now=_now())
-    print(_breach_line(b, _now()))
+    with open_service(args) as svc:
+        b = svc.close_breach(login(svc, args), args.breach_id)
+        print(_breach_line(svc, b))
     return 0
 
 
@@ -490,38 +431,29 @@ def _complaint_line(c, now) -> str:
 
 
 def _complaint_add(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    c = D.record_complaint(ctx.db, ctx.audit, received_at=_now(), channel=args.channel, summary=args.summary)
+    with open_service(args) as svc:
+        c = svc.record_complaint(login(svc, args), channel=args.channel, summary=args.summary)
     print(_complaint_line(c, _now()))
     return 0
 
 
 def _complaint_list(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    rows = D.list_complaints(ctx.db)
+    with open_service(args) as svc:
+        rows = svc.list_complaints(login(svc, args))
     print("\n".join(_complaint_line(c, _now()) for c in rows) if rows else "no complaints")
     return 0
 
 
 def _complaint_ack(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    c = D.acknowledge_complaint(ctx.db, ctx.audit, args.complaint_id, at=_now())
+    with open_service(args) as svc:
+        c = svc.acknowledge_complaint(login(svc, args), args.complaint_id)
     print(_complaint_line(c, _now()))
     return 0
 
 
 def _complaint_close(args) -> int:
-    from fedalert.node import disclosure as D
-
-    ctx = _Ctx(args)
-    c = D.close_complaint(ctx.db, ctx.audit, args.complaint_id, outcome=args.outcome,
-                          told_about_ico=args.told_about_ico, now=_now())
+    with open_service(args) as svc:
+        c = svc.close_complaint(login(svc, args), args.complaint_id, outcome=args.outcome, told_about_ico=args.told_about_ico)
     print(_complaint_line(c, _now()))
     return 0
 

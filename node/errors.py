@@ -44,17 +44,32 @@ class RowError:
 
 
 class ImportRejectedError(NodeError):
-    """A CSV file had bad rows, so nothing was imported."""
+    """A CSV file had a refused row or was itself unreadable, so nothing was imported.
 
-    def __init__(self, errors: list[RowError]) -> None:
+    ``errors`` are the first errors in full (the importer keeps at most a
+    thousand); ``total`` counts them all and ``rows`` the rows refused;
+    ``report`` is the importer's whole report (warnings included) when there
+    is one, for the report file."""
+
+    def __init__(self, errors: list[RowError], *, rows: int | None = None, total: int | None = None,
+                 report=None) -> None:
         self.errors = list(errors)
-        rows = len({e.row for e in self.errors})
+        self.total = len(self.errors) if total is None else total
+        self.report = report
+        rows = len({e.row for e in self.errors}) if rows is None else rows
         shown = "; ".join(str(e) for e in self.errors[:5])
-        more = f" (and {len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
+        more = f" (and {self.total - 5} more)" if self.total > 5 else ""
+        what = f"{rows} refused row(s)" if rows else "the file cannot be read"
         super().__init__(
-            f"file refused, nothing imported: {rows} bad row(s): {shown}{more}. "
-            "Fix the rows, or use --skip-bad to import the good rows and write a report."
+            f"file refused, nothing imported: {what}: {shown}{more}. "
+            "Fix the rows, or use --skip-bad to import the other rows and write a report."
         )
+
+
+class SyncIncompleteError(NodeError):
+    """`node sync` stopped at its --timeout with alerts still queued for the area: run it again."""
+
+    exit_code = 4
 
 
 class CsvFormatError(NodeError):

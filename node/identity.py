@@ -32,3 +32,8 @@ class Identity:
     email: str = ""
     postcode: str = ""
     address: str = ""
+    # One-word aliases ("Tiny") and the monikers column, raw as imported: evidence, never a Name
+    # (normalise.normalise_moniker compares them).
+    monikers: list[str] = field(default_factory=list)
+    # The export said "no fixed abode" (NFA) where the postcode or address would be; both are then blank.
+    no_fixed_abode: bool = False

@@ -1,9 +1,19 @@
-"""CSV import: validate every row, then write all of it or none of it.
+"""CSV import: every row checked, then all of it written in one transaction, or none of it.
 
-A file with any bad row is refused whole with a report (row, field, reason),
-unless ``skip_bad`` is set, in which case the good rows are imported and the
-report lists what was left out. Re-importing an unchanged file changes
-nothing; a changed row bumps that record's version so it is republished.
+Each row goes through fedalert.node.rowcheck.check_row, the one validation
+that eval-linkage shares: a bad value is blanked with a warning and its row
+imported; a row is refused only when its record_id is missing, invalid or
+repeated in the file, or when it cannot identify anyone. A file with a
+refused row is refused whole with a report (row, field, reason), unless
+``skip_bad`` is set, in which case the other rows are imported and the
+report lists what was left out. An error about the file itself (not UTF-8,
+CSV syntax, no header, no record_id column, duplicate columns, more than
+MAX_COLUMNS columns, a line longer than MAX_LINE_CHARS, more than MAX_ROWS
+rows, a file over MAX_FILE_BYTES) refuses it whole even with ``skip_bad``.
+Re-importing an unchanged file changes nothing; a changed row bumps that
+record's version so it is republished. Memory does not grow with the file or
+with the number of problems in it (fedalert.node._import_report keeps the
+first KEEP of each in full and counts the rest).
 
 Optional case-field columns carry the case values a coordinator may later
 disclose under the protocol. A column named after a protocol field (for
@@ -23,42 +33,45 @@ import csv
 import functools
 import hashlib
 import io
-import re
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fedalert.audit import neutralise_cell
-from fedalert.node import normalise
-from fedalert.node.errors import FieldValueError, ImportRejectedError, RowError
-from fedalert.node.identity import Identity, Name
+from fedalert.echo import echo
+from fedalert.node._import_report import FILE_LEVEL_FIELDS, KEEP, ImportReport, write_report
+from fedalert.node.errors import ImportRejectedError, RowError
+from fedalert.node.identity import Identity
 from fedalert.node.records import identity_to_json, row_hash
-
-
-COLUMNS = (
-    "record_id", "forename", "middle_names", "surname", "date_of_birth", "aliases", "alias_dobs",
-    "pnc_id", "chi_number", "ni_number", "phone", "email", "postcode", "address",
+from fedalert.node.rowcheck import (
+    CASE_DEFAULTS,
+    CASE_SUFFIXES,
+    COLUMNS,
+    MAX_ALIASES,
+    MAX_CASE_CHARS,
+    MAX_FIELD_CHARS,
+    RECORD_ID,
+    CaseColumns,
+    RowWarning,
+    check_row,
 )
-MAX_FIELD_CHARS = 512
-MAX_CASE_CHARS = 4000
-CASE_SUFFIXES = ("__source", "__recorded", "__subject")
-CASE_DEFAULTS = ("case_source", "case_recorded", "case_subject")
-DEFAULT_SUBJECT = "perpetrator"
-MAX_ALIASES = 20
+
+__all__ = [
+    "COLUMNS", "FILE_LEVEL_FIELDS", "KEEP", "MAX_ALIASES", "MAX_CASE_CHARS", "MAX_COLUMNS", "MAX_FIELD_CHARS",
+    "MAX_FILE_BYTES", "MAX_LINE_CHARS", "MAX_ROWS", "ImportReport", "ImportResult", "ParsedFile", "ParsedRow",
+    "import_file", "import_records", "parse_csv", "read_file_rows", "read_rows", "write_report",
+]
+
 MAX_ROWS = 2_000_000
 #: Largest CSV file imported (import_file streams it; parse_csv holds it in memory): 2M rows of real exports fit.
 MAX_FILE_BYTES = 2 * 1024**3
-_RECORD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-IDENTIFIER_CHECKS: dict[str, Callable[[str], str]] = {
-    "pnc_id": normalise.normalise_pnc,
-    "chi_number": normalise.normalise_chi,
-    "ni_number": normalise.normalise_ni,
-    "phone": normalise.normalise_phone,
-    "email": normalise.normalise_email,
-    "postcode": normalise.normalise_postcode,
-}
+#: Most columns a header may have. The canonical columns and every case-field column are under 70; an
+#: export may carry others, which are ignored. Above this the file is refused before any row is read.
+MAX_COLUMNS = 1000
+#: Longest physical line read (so one row's memory is bounded however it was built).
+MAX_LINE_CHARS = 1 << 20
+#: Unknown column names a warning lists; the rest are counted.
+SHOWN_COLUMNS = 20
 
 
 @dataclass
@@ -69,156 +82,89 @@ class ParsedRow:
     case_fields: list | None = None  # None: the file has no case columns (leave stored values alone)
 
 
+class _Reported:
+    """The first errors and warnings of `self.report` (an ImportReport), and its file-level notes."""
+
+    report: ImportReport
+
+    @property
+    def errors(self) -> list[RowError]:
+        return self.report.errors
+
+    @property
+    def warnings(self) -> list[RowWarning]:
+        return self.report.warnings
+
+    @property
+    def notes(self) -> list[str]:
+        return self.report.notes
+
+
 @dataclass
-class ParsedFile:
+class ParsedFile(_Reported):
     rows: list[ParsedRow] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    report: ImportReport = field(default_factory=ImportReport)
     sha256: str = ""
+    bad_ids: set[str] = field(default_factory=set)  # record ids of refused rows: never withdrawn
 
 
 @dataclass
-class ImportResult:
+class ImportResult(_Reported):
     added: int = 0
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
     withdrawn: int = 0
     case_values: int = 0
-    warnings: list[str] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
+    no_fixed_abode: int = 0  # rows written that say "no fixed abode"
+    report: ImportReport = field(default_factory=ImportReport)
 
     def counts(self) -> dict:
         return {k: getattr(self, k) for k in ("added", "updated", "unchanged", "rejected", "withdrawn")}
 
 
-def _split_name(full: str) -> Name:
-    words = full.split()
-    if len(words) < 2:
-        raise FieldValueError(f"alias {full!r} needs at least a forename and a surname")
-    return Name(forename=words[0], middle_names=" ".join(words[1:-1]), surname=words[-1])
+class _LineTooLong(Exception):
+    def __init__(self, line: int):
+        self.line = line
 
 
-class _Row:
-    """Collects the errors of one row; in lenient mode blanks bad values instead."""
-
-    def __init__(self, row_no: int, values: dict, lenient: bool, parsed: ParsedFile):
-        self.row_no, self.values, self.lenient, self.parsed = row_no, values, lenient, parsed
-        self.record_id = (values.get("record_id") or "").strip()
-        self.errors: list[RowError] = []
-
-    def fail(self, column: str, reason: str) -> None:
-        if self.lenient and column != "record_id":
-            self.parsed.warnings.append(f"row {self.row_no}, {column}: {reason}; value ignored")
-        else:
-            self.errors.append(RowError(self.row_no, column, reason, self.record_id or None))
-
-    def text(self, column: str, limit: int = MAX_FIELD_CHARS) -> str:
-        value = (self.values.get(column) or "").strip()
-        if len(value) > limit:
-            self.fail(column, f"longer than {limit} characters")
-            return ""
-        if _CONTROL.search(value):
-            self.fail(column, "contains control characters")
-            return ""
-        return value
-
-    def checked(self, column: str, check: Callable[[str], object]):
-        value = self.text(column)
-        if not value:
-            return None
-        try:
-            return check(value)
-        except FieldValueError as exc:
-            self.fail(column, exc.reason)
-            return None
+def _bounded_lines(text: io.TextIOBase) -> Iterator[str]:
+    """The physical lines of `text`; _LineTooLong for one over MAX_LINE_CHARS (never read whole)."""
+    n = 0
+    while line := text.readline(MAX_LINE_CHARS + 1):
+        n += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise _LineTooLong(n)
+        yield line
 
 
-def _parse_row(row_no: int, values: dict, dob_format: str | None, lenient: bool, parsed: ParsedFile):
-    r = _Row(row_no, values, lenient, parsed)
-    if not _RECORD_ID.match(r.record_id):
-        r.fail("record_id", "required: 1-64 characters of letters, digits and . _ / -, starting with a letter or digit")
-    names = [Name(r.text("forename"), r.text("middle_names"), r.text("surname"))]
-    alias_text = r.text("aliases")
-    aliases = [a.strip() for a in alias_text.split(";") if a.strip()] if alias_text else []
-    if len(aliases) > MAX_ALIASES:
-        r.fail("aliases", f"at most {MAX_ALIASES} aliases per record")
-        aliases = []
-    for alias in aliases:
-        try:
-            names.append(_split_name(alias))
-        except FieldValueError as exc:
-            r.fail("aliases", exc.reason)
-    dob = r.checked("date_of_birth", lambda v: normalise.parse_date(v, dob_format))
-    dobs = [dob] if dob else []
-    alias_dobs_text = r.text("alias_dobs")
-    for part in [p.strip() for p in alias_dobs_text.split(";") if p.strip()] if alias_dobs_text else []:
-        try:
-            dobs.append(normalise.parse_date(part, dob_format))
-        except FieldValueError as exc:
-            r.fail("alias_dobs", exc.reason)
-    ids = {col: (r.text(col) if r.checked(col, check) is not None else "") for col, check in IDENTIFIER_CHECKS.items()}
-    has_name = bool(names[0].forename and names[0].surname) or len(names) > 1
-    if not r.errors and not (has_name or any(ids[c] for c in ("pnc_id", "chi_number", "ni_number"))):
-        r.fail("surname", "the row has nothing to match on: give a forename and surname, or a strong identifier")
-    identity = Identity(names=[n for n in names if n.forename or n.surname] or names[:1], dobs=dobs,
-                        address=r.text("address"), **ids)
-    return r, identity
+def _shown(names: list[str]) -> str:
+    """Column names for a message: the first SHOWN_COLUMNS, each echoed (cut, escaped), then a count."""
+    shown = ", ".join(echo(n) for n in names[:SHOWN_COLUMNS])
+    return shown + (f" and {len(names) - SHOWN_COLUMNS} more" if len(names) > SHOWN_COLUMNS else "")
 
 
-def _case_columns(header: list[str], catalogue) -> list[str]:
-    """The protocol fields that have a value column in this header."""
-    return [f for f in catalogue if f in header]
+class _MemorySeen:
+    """Record ids seen so far, for a file held in memory (parse_csv)."""
+
+    def __init__(self, bad_ids: set[str]):
+        self.first: dict[str, int] = {}
+        self.bad_ids = bad_ids
+
+    def first_row(self, record_id: str) -> int | None:
+        return self.first.get(record_id)
+
+    def add(self, record_id: str, row: int) -> None:
+        self.first[record_id] = row
+
+    def bad(self, record_id: str) -> None:
+        self.bad_ids.add(record_id)
 
 
-def _parse_case_fields(r: _Row, fields: list[str], protocol, dob_format: str | None) -> list:
-    from fedalert.node._disclosure_law import SUBJECTS
-    from fedalert.node.disclosure import CaseField
-
-    out = []
-    for name in fields:
-        value = r.text(name, MAX_CASE_CHARS)
-        if not value:
-            continue
-        src_col = f"{name}__source" if r.text(f"{name}__source") else "case_source"
-        source = r.text(src_col)
-        rec_col = f"{name}__recorded" if r.text(f"{name}__recorded") else "case_recorded"
-        recorded_text = r.text(rec_col)
-        subj_col = f"{name}__subject" if r.text(f"{name}__subject") else "case_subject"
-        subject = r.text(subj_col) or DEFAULT_SUBJECT
-        ok = True
-        if not source:
-            r.fail(f"{name}__source", f"a {name} value needs the partner agency that supplied it "
-                                      f"({name}__source or case_source)")
-            ok = False
-        elif source not in protocol.partners:
-            known = ", ".join(sorted(protocol.partners)) or "none (give --overlay)"
-            r.fail(src_col, f"{source!r} is not a partner in this area's protocol overlay; partners: {known}")
-            ok = False
-        recorded = None
-        if not recorded_text:
-            r.fail(f"{name}__recorded", f"a {name} value needs the date it was recorded "
-                                        f"({name}__recorded or case_recorded)")
-            ok = False
-        else:
-            try:
-                recorded = normalise.parse_date(recorded_text, dob_format)
-            except FieldValueError as exc:
-                r.fail(rec_col, exc.reason)
-                ok = False
-        if subject not in SUBJECTS:
-            r.fail(subj_col, f"{subject!r} is not one of {', '.join(SUBJECTS)}")
-            ok = False
-        if ok:
-            out.append(CaseField(name, value, subject, source, recorded))
-    return out
-
-
-def parse_csv(data: bytes, *, dob_format: str | None = None, lenient: bool = False,
-              protocol=None) -> ParsedFile:
+def parse_csv(data: bytes, *, dob_format: str | None = None, protocol=None) -> ParsedFile:
     """Validate a canonical CSV held in memory. Never raises for bad rows.
 
-    *protocol* (``fedalert.node.protocol.Protocol``, with the area's overlay)
+    *protocol* (``fedalert.node.disclosure.protocol.Protocol``, with the area's overlay)
     is needed only when the file has case-field columns: it names the fields
     and the partners that may supply values. A file on disk is better
     imported with :func:`import_file`, which streams it."""
@@ -226,12 +172,24 @@ def parse_csv(data: bytes, *, dob_format: str | None = None, lenient: bool = Fal
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        parsed.errors.append(_utf8_error(data, exc))
+        parsed.report.error(_utf8_error(data, exc))
         return parsed
-    seen: dict[str, int] = {}
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # strict: an unterminated quote is an error
-    parsed.rows.extend(_rows(reader, parsed, dob_format, lenient, protocol, seen.get, seen.__setitem__))
+    lines = _bounded_lines(io.StringIO(text, newline=""))
+    parsed.rows.extend(read_rows(lines, parsed.report, _MemorySeen(parsed.bad_ids), dob_format=dob_format, protocol=protocol))
     return parsed
+
+
+def read_file_rows(path: Path, report: ImportReport, *, dob_format: str | None = None,
+                   protocol=None) -> Iterator[ParsedRow]:
+    """The good rows of a CSV file on disk, streamed and checked exactly as :func:`import_file` checks
+    them, for a reader that keeps what it needs (eval-linkage). Problems go to `report`. Raises OSError."""
+    with open(path, "rb") as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        try:
+            yield from read_rows(_bounded_lines(text), report, _MemorySeen(set()), dob_format=dob_format,
+                                 protocol=protocol)
+        except UnicodeDecodeError:
+            report.error(_utf8_error_in_file(Path(path)))
 
 
 def _utf8_error(data: bytes, exc: UnicodeDecodeError, first_line: int = 1) -> RowError:
@@ -239,106 +197,115 @@ def _utf8_error(data: bytes, exc: UnicodeDecodeError, first_line: int = 1) -> Ro
     return RowError(line, "(file)", f"not UTF-8: byte 0x{data[exc.start]:02x} on line {line}")
 
 
-def _rows(reader, parsed: ParsedFile, dob_format: str | None, lenient: bool, protocol,
-          first_row: Callable[[str], int | None], remember: Callable[[str, int], None]):
-    """Validate rows as the reader yields them: good rows are yielded, bad ones go to parsed.errors.
+def _header(header: list[str], report: ImportReport, protocol) -> tuple[list[str], CaseColumns | None] | None:
+    """The stripped header and its case columns, or None (a header error, reported)."""
+    if len(header) > MAX_COLUMNS:
+        report.error(RowError(1, "(header)", f"{len(header)} columns; at most {MAX_COLUMNS} are read "
+                              "(leave out the columns fedalert does not use)"))
+        return None
+    header = [h.strip() for h in header]
+    if "record_id" not in header:
+        report.error(RowError(1, "(header)", "missing the required column record_id"))
+        return None
+    dupes = [h for h, n in Counter(header).items() if n > 1]  # in header order
+    if dupes:
+        report.error(RowError(1, "(header)", f"duplicate column(s): {_shown(dupes)}"))
+        return None
+    columns = set(header)
+    catalogue = list(protocol.fields) if protocol is not None else _national_fields()
+    case_cols = tuple(f for f in catalogue if f in columns)
+    if case_cols and (protocol is None or not protocol.partners):
+        report.error(RowError(1, "(header)", f"case-field columns ({', '.join(case_cols)}) need this area's "
+                              "protocol overlay (--overlay), which lists the partners that supply values"))
+        return None
+    known = set(COLUMNS) | set(CASE_DEFAULTS) | set(catalogue) | {f + s for f in catalogue for s in CASE_SUFFIXES}
+    unknown = [h for h in header if h not in known]
+    if unknown:
+        report.notes.append(f"unknown column(s) ignored: {_shown(unknown)}")
+    return header, (CaseColumns(case_cols, protocol) if case_cols else None)
 
-    Holds no row after yielding it. Duplicate record ids are found through
-    `first_row` (record id -> row it was first seen on, or None) and
-    `remember`, so the caller decides where the ids seen so far are kept."""
+
+def read_rows(lines: Iterable[str], report: ImportReport, seen, *, dob_format: str | None = None,
+              protocol=None) -> Iterator[ParsedRow]:
+    """Check rows as they are read: good rows are yielded, problems go to `report`.
+
+    `lines` are the file's text lines (newlines kept). Holds no row after
+    yielding it. `seen` keeps the record ids so far, wherever the caller
+    likes: ``first_row(record_id) -> row | None``, ``add(record_id, row)``
+    and ``bad(record_id)`` (a refused row's id, never withdrawn)."""
+    reader = csv.reader(lines, strict=True)  # strict: an unterminated quote is an error
     try:
-        header = next(reader, None)
-        if header is None:
-            parsed.errors.append(RowError(1, "(file)", "the file is empty: expected a header row"))
+        first = next(reader, None)
+        if first is None:
+            report.error(RowError(1, "(file)", "the file is empty: expected a header row"))
             return
-        header = [h.strip() for h in header]
-        if "record_id" not in header:
-            parsed.errors.append(RowError(1, "(header)", "missing the required column record_id"))
+        got = _header(first, report, protocol)
+        if got is None:
             return
-        dupes = {h for h in header if header.count(h) > 1}
-        if dupes:
-            parsed.errors.append(RowError(1, "(header)", f"duplicate column(s): {', '.join(sorted(dupes))}"))
-            return
-        catalogue = list(protocol.fields) if protocol is not None else _national_fields()
-        case_cols = _case_columns(header, catalogue)
-        case_known = {f"{f}{sfx}" for f in catalogue for sfx in CASE_SUFFIXES} | set(catalogue) | set(CASE_DEFAULTS)
-        if case_cols and (protocol is None or not protocol.partners):
-            parsed.errors.append(RowError(1, "(header)", "case-field columns ("
-                                          + ", ".join(case_cols) + ") need this area's protocol overlay "
-                                          "(--overlay), which lists the partners that supply values"))
-            return
-        unknown = [h for h in header if h not in COLUMNS and h not in case_known]
-        if unknown:
-            parsed.warnings.append(f"unknown column(s) ignored: {', '.join(unknown)}")
+        header, case = got
         n_rows = 0
         for values in reader:
             row_no = reader.line_num
             if not any(v.strip() for v in values):
                 continue
-            if n_rows + len(parsed.errors) >= MAX_ROWS:
-                parsed.errors.append(RowError(row_no, "(file)", f"more than {MAX_ROWS} rows; split the file"))
+            if n_rows + report.bad_rows >= MAX_ROWS:
+                report.error(RowError(row_no, "(file)", f"more than {MAX_ROWS} rows; split the file"))
                 break
             if len(values) != len(header):
-                parsed.errors.append(RowError(row_no, "(row)", f"has {len(values)} fields, the header has {len(header)}"))
+                report.refuse(row_no, "(row)", f"has {len(values)} fields, the header has {len(header)}")
                 continue
-            r, identity = _parse_row(row_no, dict(zip(header, values)), dob_format, lenient, parsed)
-            cases = _parse_case_fields(r, case_cols, protocol, dob_format) if case_cols else None
-            if not r.errors:
-                first = first_row(r.record_id)
-                if first is not None:
-                    r.fail("record_id", f"duplicate: record_id already used on row {first}")
-            if r.errors:
-                parsed.errors.extend(r.errors)
+            outcome = check_row(row_no, dict(zip(header, values)), dob_format=dob_format, case=case)
+            if outcome.ok and (first_row := seen.first_row(outcome.record_id)) is not None:
+                outcome.errors.append(RowError(row_no, "record_id", f"duplicate: record_id already used on row "
+                                               f"{first_row}", outcome.record_id))
+            report.add(outcome)
+            if not outcome.ok:
+                if RECORD_ID.match(outcome.record_id):
+                    seen.bad(outcome.record_id)
                 continue
-            remember(r.record_id, row_no)
+            seen.add(outcome.record_id, row_no)
             n_rows += 1
-            yield ParsedRow(row_no, r.record_id, identity, cases)
+            yield ParsedRow(row_no, outcome.record_id, outcome.identity, outcome.case_fields)
     except csv.Error as exc:
-        parsed.errors.append(RowError(reader.line_num, "(file)", f"CSV syntax error: {exc}"))
+        report.error(RowError(reader.line_num, "(file)", f"CSV syntax error: {echo(exc)}"))
+    except _LineTooLong as exc:
+        report.error(RowError(exc.line, "(file)", f"line {exc.line} is longer than {MAX_LINE_CHARS} characters"))
 
 
 @functools.lru_cache(maxsize=1)
 def _national_fields() -> tuple[str, ...]:
-    from fedalert.node.protocol import bundled_national_path, load_protocol
+    from fedalert.node.disclosure.protocol import bundled_national_path, load_protocol
 
     return tuple(load_protocol(bundled_national_path()).fields)
 
 
-#: Errors about the file or its header rather than one row. ``skip_bad`` skips bad
-#: rows only: with one of these nothing is imported and nothing is withdrawn (the
-#: rows after an undecodable byte or a CSV syntax error were never read, so
-#: ``withdraw_missing`` would take them for records that left the export).
-FILE_LEVEL_FIELDS = ("(file)", "(header)")
+def _refuse(report: ImportReport, skip_bad: bool) -> bool:
+    """``skip_bad`` skips refused rows only: with a file-level error nothing is imported and nothing is
+    withdrawn (the rows after an undecodable byte or a CSV syntax error were never read, so
+    ``withdraw_missing`` would take them for records that left the export)."""
+    return bool(report.n_errors) and (not skip_bad or report.file_error)
 
 
-def _refuse(errors, skip_bad: bool) -> bool:
-    return bool(errors) and (not skip_bad or any(e.field in FILE_LEVEL_FIELDS for e in errors))
+def _rejected(report: ImportReport) -> ImportRejectedError:
+    return ImportRejectedError(report.errors, rows=report.bad_rows, total=report.n_errors, report=report)
 
 
 def import_records(store, parsed: ParsedFile, *, file_name: str, skip_bad: bool = False,
                    withdraw_missing: bool = False, progress: Callable[[int, int], None] | None = None,
                    audit=None, protocol=None) -> ImportResult:
     """Write a validated file to the store in one transaction (all or nothing)."""
-    result = ImportResult(warnings=list(parsed.warnings), errors=list(parsed.errors))
-    result.rejected = len({e.row for e in parsed.errors})
-    if _refuse(parsed.errors, skip_bad):
-        raise ImportRejectedError(parsed.errors)
+    result = ImportResult(report=parsed.report, rejected=parsed.report.bad_rows)
+    if _refuse(parsed.report, skip_bad):
+        raise _rejected(parsed.report)
     total = len(parsed.rows)
     with store.transaction():
         for i, row in enumerate(parsed.rows, 1):
-            ij = identity_to_json(row.identity)
-            outcome = store.upsert_record(row.record_id, ij, row_hash(ij))
-            setattr(result, outcome, getattr(result, outcome) + 1)
-            if row.case_fields is not None:
-                from fedalert.node.disclosure import replace_case_fields
-
-                replace_case_fields(store.db, protocol, row.record_id, row.case_fields)
-                result.case_values += len(row.case_fields)
+            _write_rows(store, [row], result, protocol)
             if progress and (i % 1000 == 0 or i == total):
                 progress(i, total)
         if withdraw_missing:
-            # A record on a bad row is still in the export: never withdraw it.
-            present = {r.record_id for r in parsed.rows} | {e.record_id for e in parsed.errors if e.record_id}
+            # A record on a refused row is still in the export: never withdraw it.
+            present = {r.record_id for r in parsed.rows} | parsed.bad_ids
             for record_id in sorted(store.active_record_ids() - present):
                 store.withdraw_record(record_id, "not in export")
                 result.withdrawn += 1
@@ -353,16 +320,15 @@ def import_file(store, path: Path, *, dob_format: str | None = None, protocol=No
                 audit=None) -> ImportResult:
     """Import a CSV file, streamed: rows are validated and written as they are read, in one transaction.
 
-    Same rules as :func:`parse_csv` + :func:`import_records` (one bad row and
-    nothing is written, unless `skip_bad`; the same row/field/reason
-    report; re-import is idempotent), but memory does not grow with the
-    file: no row is held after it is written, and the record ids seen so far
-    (for duplicates and `withdraw_missing`) live in a temporary SQLite table.
-    Once a bad row is found without `skip_bad`, the rest of the file is only
-    validated, to report every bad row, and the transaction is rolled back.
-    An error about the file itself or its header (not UTF-8, CSV syntax,
-    too many rows, a bad header) refuses the whole file even with
-    `skip_bad`, and withdraws nothing.
+    Same rules as :func:`parse_csv` + :func:`import_records` (a refused row
+    and nothing is written, unless `skip_bad`; the same report; re-import is
+    idempotent), but memory does not grow with the file: no row is held
+    after it is written, the record ids seen so far (for duplicates and
+    `withdraw_missing`) live in a temporary SQLite table, and the report
+    keeps the first KEEP problems of each kind. Once a row is refused without
+    `skip_bad`, the rest of the file is only validated, to count every
+    problem, and the transaction is rolled back. An error about the file
+    itself refuses the whole file even with `skip_bad`, and withdraws nothing.
     `progress(rows, None)` is called every ROW_BATCH rows and `progress(n, n)` at the end.
     """
     path = Path(path)
@@ -370,8 +336,8 @@ def import_file(store, path: Path, *, dob_format: str | None = None, protocol=No
     if size > MAX_FILE_BYTES:
         raise ImportRejectedError([RowError(1, "(file)", f"the file is {size} bytes, over the limit of "
                                             f"{MAX_FILE_BYTES}; split it into smaller exports")])
-    parsed = ParsedFile()
-    result = ImportResult()
+    report = ImportReport()
+    result = ImportResult(report=report)
     try:
         with open(path, "rb") as raw, store.transaction():
             hashed = _HashingReader(raw)
@@ -379,10 +345,9 @@ def import_file(store, path: Path, *, dob_format: str | None = None, protocol=No
             seen = _SeenIds(store.db)
             batch: list[ParsedRow] = []
             done = 0
-            reader = csv.reader(text, strict=True)  # strict: an unterminated quote is an error
-            for row in _rows(reader, parsed, dob_format, False, protocol, seen.first_row, seen.add):
-                if parsed.errors and not skip_bad:
-                    batch.clear()  # nothing will be written; keep validating to report every bad row
+            for row in read_rows(_bounded_lines(text), report, seen, dob_format=dob_format, protocol=protocol):
+                if report.n_errors and not skip_bad:
+                    batch.clear()  # nothing will be written; keep validating to count every problem
                     continue
                 batch.append(row)
                 if len(batch) >= ROW_BATCH:
@@ -390,30 +355,28 @@ def import_file(store, path: Path, *, dob_format: str | None = None, protocol=No
                     batch.clear()
                     if progress:
                         progress(done, None)
-            if _refuse(parsed.errors, skip_bad):
-                raise ImportRejectedError(parsed.errors)  # rolls back every batch written so far
+            if _refuse(report, skip_bad):
+                raise _rejected(report)  # rolls back every batch written so far
             done += _write_rows(store, batch, result, protocol)
             hashed.drain()
-            parsed.sha256 = hashed.hexdigest()
-            result.warnings, result.errors = list(parsed.warnings), list(parsed.errors)
-            result.rejected = len({e.row for e in parsed.errors})
+            sha256 = hashed.hexdigest()
+            result.rejected = report.bad_rows
             if withdraw_missing:
-                # A record on a bad row is still in the export: never withdraw it.
-                keep = {e.record_id for e in parsed.errors if e.record_id}
-                for record_id in seen.active_not_seen(keep):
+                for record_id in seen.active_not_seen():  # a refused row's record is still in the export
                     store.withdraw_record(record_id, "not in export")
                     result.withdrawn += 1
-            store.log_import(path.name, parsed.sha256, result.counts())
+            store.log_import(path.name, sha256, result.counts())
             seen.clear()
             if progress:
                 progress(done, done)
     except UnicodeDecodeError:
         # Rolled back. Report the exact line, as parse_csv does for a file in memory.
-        parsed = ParsedFile(sha256=_file_sha256(path), errors=[_utf8_error_in_file(path)])
+        parsed = ParsedFile(sha256=_file_sha256(path))
+        parsed.report.error(_utf8_error_in_file(path))
         return import_records(store, parsed, file_name=path.name, skip_bad=skip_bad,
                               withdraw_missing=withdraw_missing, audit=audit, protocol=protocol)
     if audit is not None:
-        audit.append("import", file_sha256=parsed.sha256, case_values=result.case_values, **result.counts())
+        audit.append("import", file_sha256=sha256, case_values=result.case_values, **result.counts())
     return result
 
 
@@ -426,8 +389,9 @@ def _write_rows(store, rows: list[ParsedRow], result: ImportResult, protocol) ->
     outcomes = store.upsert_records([(row.record_id, ij, row_hash(ij)) for row, ij in zip(rows, jsons)])
     for row, outcome in zip(rows, outcomes):
         setattr(result, outcome, getattr(result, outcome) + 1)
+        result.no_fixed_abode += row.identity.no_fixed_abode
         if row.case_fields is not None:
-            from fedalert.node.disclosure import replace_case_fields
+            from fedalert.node.disclosure.casefields import replace_case_fields
 
             replace_case_fields(store.db, protocol, row.record_id, row.case_fields)
             result.case_values += len(row.case_fields)
@@ -459,11 +423,13 @@ class _HashingReader(io.RawIOBase):
 
 
 class _SeenIds:
-    """Record ids seen in this import, with their first row: a temporary table, not a dict in memory."""
+    """Record ids seen in this import, with their first row: a temporary table, not a dict in memory.
+
+    A refused row's id is kept with no row (it is no duplicate, and it is never withdrawn)."""
 
     def __init__(self, db):
         self.db = db
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS import_seen (record_id TEXT PRIMARY KEY, row INTEGER NOT NULL)")
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS import_seen (record_id TEXT PRIMARY KEY, row INTEGER)")
         db.execute("DELETE FROM temp.import_seen")
 
     def first_row(self, record_id: str) -> int | None:
@@ -471,13 +437,16 @@ class _SeenIds:
         return row[0] if row else None
 
     def add(self, record_id: str, row: int) -> None:
-        self.db.execute("INSERT INTO temp.import_seen (record_id, row) VALUES (?,?)", [record_id, row])
+        self.db.execute("INSERT OR REPLACE INTO temp.import_seen (record_id, row) VALUES (?,?)", [record_id, row])
 
-    def active_not_seen(self, keep: set[str]) -> list[str]:
-        """Active records of the store that this import did not see (sorted), except `keep`."""
+    def bad(self, record_id: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO temp.import_seen (record_id, row) VALUES (?, NULL)", [record_id])
+
+    def active_not_seen(self) -> list[str]:
+        """Active records of the store that this import did not see, on a good or a refused row (sorted)."""
         rows = self.db.execute("SELECT record_id FROM records WHERE status='active' AND record_id NOT IN"
                                " (SELECT record_id FROM temp.import_seen) ORDER BY record_id")
-        return [r[0] for r in rows if r[0] not in keep]
+        return [r[0] for r in rows]
 
     def clear(self) -> None:
         self.db.execute("DELETE FROM temp.import_seen")
@@ -500,12 +469,3 @@ def _utf8_error_in_file(path: Path) -> RowError:
             except UnicodeDecodeError as exc:
                 return _utf8_error(line, exc, first_line=line_no)
     return RowError(1, "(file)", "not UTF-8")
-
-
-def write_report(errors: list[RowError], out: Path) -> None:
-    """Write the bad-row report as CSV (values that look like formulas neutralised)."""
-    with open(out, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["row", "record_id", "field", "reason"])
-        for e in errors:
-            w.writerow([e.row, neutralise_cell(e.record_id or ""), e.field, neutralise_cell(e.reason)])

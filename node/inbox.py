@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from dataclasses import dataclass
 
 import grpc
 
@@ -43,19 +45,100 @@ def receive(store, stub, alert: pb.Alert, audit=None) -> bool:
     return new
 
 
-def drain_once(store, stub, audit=None, idle_timeout: float = 2.0) -> int:
-    """Read alerts until the stream is idle for `idle_timeout`; return how many were new."""
-    new = 0
-    call = stub.WatchAlerts(pb.WatchAlertsRequest(after_cursor=store.alert_cursor()), timeout=idle_timeout)
+#: How long `fedalert node sync` may spend fetching alerts, by default (--timeout).
+SYNC_TIMEOUT_S = 300.0
+#: Against a matcher that cannot count its queue: the stream is taken as drained once idle this long.
+IDLE_S = 2.0
+
+
+@dataclass
+class DrainResult:
+    received: int = 0  # alerts read from the stream (and acknowledged)
+    new: int = 0  # of them, not stored before
+    queued_at_start: int | None = None  # None: the matcher does not count its queue (an older matcher)
+    remaining: int | None = 0  # still queued for this area when the fetch stopped; None: not known
+    complete: bool = True  # every alert queued at the start was fetched
+    taken_over: bool = False  # another reader of this area (the running node) took the stream
+
+
+def drain(store, stub, audit=None, *, timeout: float = SYNC_TIMEOUT_S, clock=time.monotonic) -> DrainResult:
+    """Fetch every alert that is queued for this area now, for at most `timeout` seconds.
+
+    Asks the matcher how many alerts wait after the stored cursor and the
+    last one's cursor (CountAlerts), then reads WatchAlerts (store, then
+    acknowledge, one by one) until that cursor is stored, reopening the
+    stream if the matcher ends it. Alerts that arrive meanwhile, after that
+    cursor, are left for the next fetch. If `timeout` runs out first, the
+    result says how many are still queued. If the running node opens its
+    own stream meanwhile (ABORTED here), it receives the rest. Against a
+    matcher without CountAlerts, reads until the stream is idle for IDLE_S.
+    """
+    deadline = clock() + timeout
+    res = DrainResult()
+    try:
+        count = stub.CountAlerts(pb.CountAlertsRequest(after_cursor=store.alert_cursor()), timeout=ACK_TIMEOUT_S)
+    except grpc.RpcError as exc:
+        if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
+            raise
+        return _drain_until_idle(store, stub, audit, deadline, clock)
+    res.queued_at_start, target = count.queued, count.last_cursor
+    while count.queued and store.alert_cursor() < target and not res.taken_over:
+        left = deadline - clock()
+        if left <= 0:
+            break
+        call = stub.WatchAlerts(pb.WatchAlertsRequest(after_cursor=store.alert_cursor()), timeout=left)
+        try:
+            for alert in call:
+                res.received += 1
+                res.new += receive(store, stub, alert, audit)
+                if alert.cursor >= target:
+                    break
+        except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.ABORTED:  # the running node opened its stream: it gets the rest
+                res.taken_over = True
+            elif exc.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise
+        finally:
+            call.cancel()
+        # the matcher ended the stream (its lifetime): reopen from the stored cursor while time is left
+    if store.alert_cursor() < target and not res.taken_over:
+        res.remaining = stub.CountAlerts(pb.CountAlertsRequest(after_cursor=store.alert_cursor()),
+                                         timeout=ACK_TIMEOUT_S).queued
+        res.complete = res.remaining == 0
+    return res
+
+
+def _drain_until_idle(store, stub, audit, deadline: float, clock) -> DrainResult:
+    """For a matcher without CountAlerts: read until no alert came for IDLE_S, or the deadline."""
+    res = DrainResult(queued_at_start=None, remaining=None)
+    call = stub.WatchAlerts(pb.WatchAlertsRequest(after_cursor=store.alert_cursor()),
+                            timeout=max(0.0, deadline - clock()))
+    last = [clock()]
+    done = threading.Event()
+
+    def watchdog() -> None:
+        while not done.wait(0.1):
+            if clock() - last[0] > IDLE_S:
+                call.cancel()  # idle: everything that was queued has come
+                return
+
+    threading.Thread(target=watchdog, name="sync-idle", daemon=True).start()
     try:
         for alert in call:
-            new += receive(store, stub, alert, audit)
+            res.received += 1
+            res.new += receive(store, stub, alert, audit)
+            last[0] = clock()
     except grpc.RpcError as exc:
-        # DEADLINE_EXCEEDED: idle, as intended. ABORTED: another client of this
-        # area (e.g. the running node) opened a newer stream; it gets the rest.
-        if exc.code() not in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.ABORTED):
+        code = exc.code()
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            res.complete = False  # --timeout cut it short; how many remain is not known
+        elif code == grpc.StatusCode.ABORTED:
+            res.taken_over = True
+        elif code != grpc.StatusCode.CANCELLED:
             raise
-    return new
+    finally:
+        done.set()
+    return res
 
 
 class StreamWatcher(threading.Thread):

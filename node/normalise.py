@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+from fedalert.echo import echo
 from fedalert.node import _names
 from fedalert.node.errors import FieldValueError
 from fedalert.node.identity import Name
@@ -26,7 +27,9 @@ __all__ = [
     "normalise_chi",
     "normalise_email",
     "normalise_forename",
+    "normalise_moniker",
     "normalise_name",
+    "is_no_fixed_abode",
     "normalise_ni",
     "normalise_phone",
     "normalise_pnc",
@@ -82,7 +85,7 @@ def parse_date(text: str, fmt: str | None = None, *, today: datetime.date | None
         try:
             value = datetime.datetime.strptime(raw, fmt).date()
         except ValueError:
-            raise FieldValueError(f"{raw} does not match the date format {fmt}") from None
+            raise FieldValueError(f"{echo(raw)} does not match the date format {echo(fmt)}") from None
     else:
         low = raw.casefold()
         y = m = d = None
@@ -93,15 +96,15 @@ def parse_date(text: str, fmt: str | None = None, *, today: datetime.date | None
         elif (match := _D_MON_Y.match(low)) and match[2] in _MONTHS:
             d, m, y = int(match[1]), _MONTHS[match[2]], _year(match[3], today)
         else:
-            raise FieldValueError(f"{raw} is not a date in a form we read (use DD/MM/YYYY)")
+            raise FieldValueError(f"{echo(raw)} is not a date in a form we read (use DD/MM/YYYY)")
         try:
             value = datetime.date(y, m, d)
         except ValueError:
-            raise FieldValueError(f"{raw} is not a real date") from None
+            raise FieldValueError(f"{echo(raw)} is not a real date") from None
     if value > today:
-        raise FieldValueError(f"{raw} is in the future")
+        raise FieldValueError(f"{echo(raw)} is in the future")
     if value.year < 1880:
-        raise FieldValueError(f"{raw} is too long ago to be a date of birth")
+        raise FieldValueError(f"{echo(raw)} is too long ago to be a date of birth")
     return value
 
 
@@ -174,6 +177,12 @@ def normalise_name(name: Name) -> NormalName:
     )
 
 
+def normalise_moniker(text: str) -> str:
+    """A moniker (a one-word alias, "Tiny"; or a street name, "Big Dave") folded
+    like a forename, every word kept and joined: "Big Dave" -> "bigdave"."""
+    return fold(text).replace(" ", "")
+
+
 def nickname_forms(forename: str) -> tuple[str, ...]:
     """The forename and the canonical names it is a nickname of ("bob" -> ..."robert")."""
     return _names.canonical_forenames(forename)
@@ -193,14 +202,14 @@ def normalise_pnc(text: str) -> str:
     raw = re.sub(r"\s+", "", (text or "")).upper()
     match = _PNC.match(raw)
     if not match:
-        raise FieldValueError(f"{text!s} is not a PNC id (expected like 1991/0012345K)")
+        raise FieldValueError(f"{echo(text)} is not a PNC id (expected like 1991/0012345K)")
     year, serial, check = match.groups()
     if len(year) == 2:
         year = ("20" if int(year) <= datetime.date.today().year % 100 else "19") + year
     serial = serial.zfill(7)
     expected = _pnc_check(year[2:] + serial)
     if check != expected:
-        raise FieldValueError(f"{text!s} is not a valid PNC id (check letter should be {expected})")
+        raise FieldValueError(f"{echo(text)} is not a valid PNC id (check letter should be {expected})")
     return f"{year}/{serial}{check}"
 
 
@@ -215,15 +224,15 @@ def normalise_chi(text: str) -> str:
     """CHI number: 10 digits, first six a DDMMYY date, last digit a mod-11 check."""
     raw = re.sub(r"[\s\-]", "", text or "")
     if not re.fullmatch(r"\d{10}", raw):
-        raise FieldValueError(f"{text!s} is not a CHI number (expected 10 digits)")
+        raise FieldValueError(f"{echo(text)} is not a CHI number (expected 10 digits)")
     try:
         datetime.date(2000, int(raw[2:4]), int(raw[0:2]))  # leap-safe day/month check
     except ValueError:
-        raise FieldValueError(f"{text!s} is not a CHI number (first six digits are not a date)") from None
+        raise FieldValueError(f"{echo(text)} is not a CHI number (first six digits are not a date)") from None
     total = sum(int(d) * w for d, w in zip(raw[:9], range(10, 1, -1)))
     check = (11 - total % 11) % 11
     if check == 10 or check != int(raw[9]):
-        raise FieldValueError(f"{text!s} is not a valid CHI number (check digit fails)")
+        raise FieldValueError(f"{echo(text)} is not a valid CHI number (check digit fails)")
     return raw
 
 
@@ -241,10 +250,10 @@ def normalise_ni(text: str) -> str:
     raw = re.sub(r"[\s\-]", "", text or "").upper()
     match = _NI.match(raw)
     if not match:
-        raise FieldValueError(f"{text!s} is not a National Insurance number (expected like QQ123456C)")
+        raise FieldValueError(f"{echo(text)} is not a National Insurance number (expected like QQ123456C)")
     prefix = match[1]
     if prefix[0] in "DFIQUV" and prefix != "QQ" or prefix[1] in "DFIOQUV" and prefix != "QQ" or prefix in _NI_BAD_PREFIX:
-        raise FieldValueError(f"{text!s} is not a valid National Insurance number (prefix {prefix} is never issued)")
+        raise FieldValueError(f"{echo(text)} is not a valid National Insurance number (prefix {prefix} is never issued)")
     return raw
 
 
@@ -253,9 +262,9 @@ def normalise_phone(text: str, region: str = "GB") -> str:
     try:
         number = phonenumbers.parse(text or "", region)
     except phonenumbers.NumberParseException:
-        raise FieldValueError(f"{text!s} is not a phone number") from None
+        raise FieldValueError(f"{echo(text)} is not a phone number") from None
     if not phonenumbers.is_possible_number(number):
-        raise FieldValueError(f"{text!s} is not a possible phone number (wrong length)")
+        raise FieldValueError(f"{echo(text)} is not a possible phone number (wrong length)")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -266,7 +275,7 @@ def normalise_email(text: str) -> str:
     """E-mail address trimmed and lower-cased."""
     value = (text or "").strip().lower()
     if not _EMAIL.match(value):
-        raise FieldValueError(f"{text!s} is not an e-mail address")
+        raise FieldValueError(f"{echo(text)} is not an e-mail address")
     return value
 
 
@@ -277,8 +286,21 @@ def normalise_postcode(text: str) -> str:
     """UK postcode upper-case without the space ("sw1a 1aa" -> "SW1A1AA")."""
     value = re.sub(r"\s+", "", text or "").upper()
     if not _POSTCODE.match(value):
-        raise FieldValueError(f"{text!s} is not a UK postcode (expected like SW1A 1AA)")
+        raise FieldValueError(f"{echo(text)} is not a UK postcode (expected like SW1A 1AA)")
     return value
+
+
+#: How exports write "no fixed abode" in a postcode or address column, compared
+#: folded and without spaces or punctuation ("N.F.A." and "No Fixed Abode"
+#: both qualify). "homeless" is counted too: it says the same about an address.
+NO_FIXED_ABODE_FORMS = frozenset({
+    "nfa", "nofixedabode", "ofnofixedabode", "nofixedaddress", "nofixedabodenfa", "nfanofixedabode", "homeless",
+})
+
+
+def is_no_fixed_abode(text: str) -> bool:
+    """True when a postcode or address value says the person has no fixed abode ("NFA", "No fixed abode")."""
+    return len(text) <= 64 and fold(text).replace(" ", "") in NO_FIXED_ABODE_FORMS
 
 
 _ADDRESS_WORDS = {

@@ -12,16 +12,16 @@ import grpc
 
 from fedalert.audit import AuditLog
 from fedalert.keys.certs import KEYSVC_DNS_NAME, MATCHER_DNS_NAME
-from fedalert.migrations import open_db
 from fedalert.node.inbox import AlertWatcher
 from fedalert.node.lifecycle import NodeLifecycle
 from fedalert.node.oprf_tokens import KeyServiceError, ProofFailedError
 from fedalert.node.publisher import publish_pending
-from fedalert.node import relay
+from fedalert.node.disclosure import relay
 from fedalert.node.rotation import publish_key_ids
 from fedalert.node.store import NodeStore
+from fedalert.node.trust import matcher_channel
 from fedalert.serving import add_health
-from fedalert.transport import TlsFiles, create_server, secure_channel
+from fedalert.transport import TlsFiles, create_server
 from fedalert.v1 import matcher_pb2 as pb
 from fedalert.v1 import matcher_pb2_grpc as pb_grpc
 
@@ -82,14 +82,13 @@ class NodeConfig:
         return self.audit or Path(self.db).with_suffix(".audit.jsonl")
 
     def load_protocol(self):
-        from fedalert.node.protocol import bundled_national_path, load_protocol
+        from fedalert.node.disclosure.protocol import bundled_national_path, load_protocol
 
         return load_protocol(self.protocol or bundled_national_path(), self.overlay)
 
 
 def connect(cfg: NodeConfig) -> tuple[grpc.Channel, pb_grpc.MatcherStub]:
-    channel = secure_channel(cfg.matcher, TlsFiles.for_area(Path(cfg.keys_dir)), server_name=cfg.matcher_name)
-    return channel, pb_grpc.MatcherStub(channel)
+    return matcher_channel(Path(cfg.keys_dir), cfg.matcher, cfg.matcher_name)
 
 
 @dataclass
@@ -127,9 +126,9 @@ class NodeApp:
         # Disclosure relay: the protocol, this area's keys, one SQLite connection per thread.
         self.protocol = self.cfg.load_protocol()
         self.area_keys = relay.load_area_keys(keys, self.lifecycle.trust)
-        self._send_db = open_db(self.cfg.db)
-        self._recv_db = open_db(self.cfg.db)
-        self.receiver = relay.Receiver(self._recv_db, self.audit, self.protocol, self.area_keys)
+        self._send_store = NodeStore(self.cfg.db)
+        self._recv_store = NodeStore(self.cfg.db)
+        self.receiver = relay.Receiver(self._recv_store, self.audit, self.protocol, self.area_keys)
         self.envelopes = relay.EnvelopeWatcher(self.receiver, self.stub)
         self.sender = threading.Thread(target=self._send_loop, name="envelope-sender", daemon=True)
         self.send_wake = threading.Event()
@@ -179,9 +178,9 @@ class NodeApp:
                 if time.monotonic() >= next_housekeeping or self.sweep_now.is_set():
                     self.sweep_now.clear()
                     next_housekeeping = time.monotonic() + self.cfg.housekeeping_interval
-                    relay.housekeeping(self._send_db, self.audit, now=relay.utcnow())
+                    relay.housekeeping(self._send_store.db, self.audit, now=relay.utcnow())
                 if self.lifecycle.matcher_state == "allowed":
-                    stats = relay.send_outbox(self._send_db, self.stub, _warned=warned)
+                    stats = relay.send_outbox(self._send_store.db, self.stub, _warned=warned)
                     if stats.sent:
                         log.info("sent %d disclosure envelope(s)", stats.sent)
                 backoff = self.cfg.poll_interval
@@ -275,5 +274,5 @@ class NodeApp:
             self.keysvc_channel.close()
             self.tokens.cache.close()
         self.store.close()
-        self._send_db.conn.close()
-        self._recv_db.conn.close()
+        self._send_store.close()
+        self._recv_store.close()

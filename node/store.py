@@ -18,65 +18,11 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import sqlite_utils
 
-from fedalert.migrations import Migration, migrate, open_db, run_script
-from fedalert.node._disclosure_store import DISCLOSURE_MIGRATIONS
+from fedalert.migrations import migrate, open_db
+from fedalert.node.schema import MIGRATIONS
 
-
-def _m001_initial(db: sqlite_utils.Database) -> None:
-    run_script(db, 
-        """
-        CREATE TABLE records (
-            record_id TEXT PRIMARY KEY,
-            handle TEXT NOT NULL UNIQUE,
-            identity TEXT NOT NULL,
-            row_hash TEXT NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('active', 'withdrawn')),
-            withdraw_reason TEXT,
-            version INTEGER NOT NULL,
-            published_version INTEGER NOT NULL DEFAULT 0,
-            created_ms INTEGER NOT NULL,
-            updated_ms INTEGER NOT NULL
-        );
-        CREATE INDEX records_pending ON records (status) WHERE version > published_version;
-        CREATE TABLE alerts (
-            alert_id TEXT PRIMARY KEY,
-            cursor INTEGER NOT NULL,
-            match_id TEXT NOT NULL,
-            type TEXT NOT NULL,
-            handle TEXT NOT NULL,
-            other_area TEXT NOT NULL,
-            tier TEXT NOT NULL,
-            kinds TEXT NOT NULL,
-            score REAL NOT NULL,
-            created_ms INTEGER NOT NULL,
-            received_ms INTEGER NOT NULL
-        );
-        CREATE INDEX alerts_match ON alerts (match_id);
-        CREATE TABLE matches (
-            match_id TEXT PRIMARY KEY,
-            handle TEXT NOT NULL,
-            other_area TEXT NOT NULL,
-            tier TEXT NOT NULL,
-            kinds TEXT NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('live', 'withdrawn')),
-            updated_ms INTEGER NOT NULL
-        );
-        CREATE TABLE imports (
-            id INTEGER PRIMARY KEY,
-            file_name TEXT NOT NULL, file_sha256 TEXT NOT NULL,
-            added INTEGER NOT NULL, updated INTEGER NOT NULL, unchanged INTEGER NOT NULL,
-            rejected INTEGER NOT NULL, withdrawn INTEGER NOT NULL, at_ms INTEGER NOT NULL
-        );
-        CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        """
-    )
-
-
-#: Append only. The disclosure tables (requests, releases, outbox, case fields,
-#: registers) come from fedalert.node.disclosure.
-MIGRATIONS: list[Migration] = [("001_initial", _m001_initial), *DISCLOSURE_MIGRATIONS]
+ENVELOPE_CURSOR_KEY = "envelope_cursor"
 
 
 def new_handle() -> str:
@@ -275,8 +221,32 @@ class NodeStore:
         return [{**r, "kinds": json.loads(r["kinds"])} for r in self.db.query(q + " ORDER BY m.match_id")]
 
     def match(self, match_id: str) -> dict | None:
-        rows = [m for m in self.matches() if m["match_id"] == match_id]
-        return rows[0] if rows else None
+        rows = list(self.db.query(
+            "SELECT m.*, r.record_id FROM matches m LEFT JOIN records r ON r.handle = m.handle"
+            " WHERE m.match_id = ?", [match_id]))
+        return {**rows[0], "kinds": json.loads(rows[0]["kinds"])} if rows else None
+
+    def inbox_rows(self) -> list[dict]:
+        """One row per match for the coordinator's inbox: the match, this area's record and its
+        state, and the latest alert's score and time of arrival."""
+        rows = self.db.query(
+            "SELECT m.*, r.record_id, r.status AS record_status,"
+            " (SELECT a.score FROM alerts a WHERE a.match_id = m.match_id ORDER BY a.cursor DESC LIMIT 1) AS score,"
+            " (SELECT max(a.received_ms) FROM alerts a WHERE a.match_id = m.match_id) AS received_ms"
+            " FROM matches m LEFT JOIN records r ON r.handle = m.handle")
+        return [{**r, "kinds": json.loads(r["kinds"]), "score": r["score"] or 0.0,
+                 "received_ms": r["received_ms"] or r["updated_ms"]} for r in rows]
+
+    # -- disclosure relay ------------------------------------------------
+    def envelope_cursor(self) -> int:
+        """The cursor of the last envelope handled and acknowledged (the relay resumes after it)."""
+        return int(self.get_kv(ENVELOPE_CURSOR_KEY) or 0)
+
+    def save_envelope_cursor(self, cursor: int) -> None:
+        """Remember an envelope cursor; it only ever moves forward."""
+        self.db.execute(
+            "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value"
+            " WHERE CAST(excluded.value AS INTEGER) > CAST(kv.value AS INTEGER)", [ENVELOPE_CURSOR_KEY, str(cursor)])
 
     # -- key/value -------------------------------------------------------
     def get_kv(self, key: str) -> str | None:

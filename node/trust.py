@@ -112,3 +112,14 @@ def matcher_fingerprint(target: str, keys_dir: Path, server_name: str) -> str:
         with ctx.wrap_socket(raw, server_hostname=server_name) as tls:
             der = tls.getpeercert(binary_form=True)
     return hashlib.sha256(der).hexdigest()
+
+
+def matcher_channel(keys_dir: Path, target: str, server_name: str):
+    """A mutual-TLS channel to the matcher at ``target`` with this area's certificate, and its stub.
+
+    Call :meth:`NodeTrust.check_matcher` first where the directory's pin must hold."""
+    from fedalert.transport import TlsFiles, secure_channel
+    from fedalert.v1 import matcher_pb2_grpc as pb_grpc
+
+    channel = secure_channel(target, TlsFiles.for_area(Path(keys_dir)), server_name=server_name)
+    return channel, pb_grpc.MatcherStub(channel)

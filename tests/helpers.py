@@ -153,3 +153,38 @@ class KeysvcHandle:
         if self.app:
             self.app.stop()
             self.app = None
+
+
+def add_users(db: Path, folder: Path, users: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Named accounts on a node's database for tests (an administrator first, then *users*).
+
+    Each user's password and TOTP secret go to 0600 files under *folder*;
+    returns user -> the CLI arguments that log in as them
+    (``--user U --password-file P --totp-secret-file S``)."""
+    import datetime as dt
+
+    from fedalert.keys import write_secret
+    from fedalert.node.disclosure import DisclosureService, ServiceConfig, totp_code
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    out: dict[str, list[str]] = {}
+
+    def files(user: str, password: str, secret: str | None = None) -> list[str]:
+        pw, ts = folder / f"{user}.password", folder / f"{user}.totp"
+        write_secret(pw, password.encode())
+        if secret is not None:
+            write_secret(ts, secret.encode())
+        return ["--user", user, "--password-file", str(pw), "--totp-secret-file", str(ts)]
+
+    with DisclosureService(ServiceConfig(db=Path(db))) as svc:
+        admin = f"admin-{uuid.uuid4().hex[:6]}"
+        creds = svc.add_user(None, admin, ["admin"], f"{admin} password")
+        out[admin] = files(admin, f"{admin} password", creds.totp_secret)
+        now = dt.datetime.now(dt.timezone.utc)
+        actor = svc.login(admin, f"{admin} password", totp_code(creds.totp_secret, now))[1]
+        for user, roles in users.items():
+            password = f"{user} password 1"
+            creds = svc.add_user(actor, user, roles, password)
+            out[user] = files(user, password, creds.totp_secret)
+    return out

@@ -23,15 +23,42 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
+    """`fedalert demo --keep --json`: wait until it says it keeps running, ask a console for its login
+    page over HTTPS (checked against the federation CA), then Ctrl-C (SIGINT) and read the JSON."""
+    import signal
+    import ssl
+    import time
+    import urllib.request
+
     work = tmp_path_factory.mktemp("demo")
-    res = subprocess.run([sys.executable, "-m", "fedalert", "demo", "--workdir", str(work), "--json"],
-                         capture_output=True, text=True, timeout=120)
-    assert res.returncode == 0, res.stderr[-3000:]
-    return work, json.loads(res.stdout), res.stderr
+    errfile = work.parent / f"{work.name}.stderr"
+    with open(errfile, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "fedalert", "demo", "--workdir", str(work), "--json", "--keep"],
+                                stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, text=True)
+    try:
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline and "press Ctrl-C" not in errfile.read_text():
+            assert proc.poll() is None, errfile.read_text()[-3000:]
+            time.sleep(0.5)
+        said = errfile.read_text()
+        url = re.search(r"Coordinator console of area (\w+): (https://127\.0\.0\.1:\d+/)", said)
+        assert url, said[-3000:]
+        ctx = ssl.create_default_context(cafile=str(work / "keys" / "areas" / url.group(1) / "ca.crt"))
+        with urllib.request.urlopen(url.group(2) + "login", context=ctx, timeout=10) as resp:
+            served = (resp.status, resp.read().decode())
+        assert proc.poll() is None  # still running after everything was shown
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, errfile.read_text()[-3000:]
+    return work, json.loads(out), errfile.read_text(), served
 
 
 def test_demo_json_shape_and_planted_pairs(demo_run):
-    _, out, _ = demo_run
+    _, out, _, _ = demo_run
     assert out["areas"] == AREAS
     assert set(out["alerts"]) == set(AREAS)
     for m in out["matches"]:
@@ -52,7 +79,7 @@ def test_demo_json_shape_and_planted_pairs(demo_run):
 
 
 def test_demo_runs_one_disclosure_with_a_withheld_field(demo_run):
-    work, out, _ = demo_run
+    work, out, _, _ = demo_run
     assert len(out["disclosures"]) == 1
     d = out["disclosures"][0]
     assert set(d) >= {"match_id", "purpose", "status", "fields_released", "fields_withheld"}
@@ -78,7 +105,7 @@ def test_demo_runs_one_disclosure_with_a_withheld_field(demo_run):
 
 
 def test_demo_workdir_keeps_everything(demo_run):
-    work, _, _ = demo_run
+    work, _, _, _ = demo_run
     for rel in ("keys/ca/ca.crt", "keys/matcher/matcher.crt", "state/matcher.db", "logs/matcher.log",
                 *(f"data/{a}.csv" for a in AREAS), *(f"state/{a}.db" for a in AREAS)):
         assert (work / rel).exists(), rel
@@ -108,7 +135,7 @@ def _plaintext_needles() -> set[str]:
 
 
 def test_matcher_state_and_logs_contain_no_plaintext(demo_run):
-    work, _, _ = demo_run
+    work, _, _, _ = demo_run
     files = [p for p in (work / "state").glob("matcher*") if p.is_file()] + [work / "logs" / "matcher.log"]
     assert any(p.name == "matcher.db" for p in files)
     blob = b"".join(p.read_bytes() for p in files)
@@ -136,7 +163,7 @@ def _found(needle: bytes, blob: bytes) -> bool:
 
 
 def test_role_logs_have_no_errors(demo_run):
-    work, _, _ = demo_run
+    work, _, _, _ = demo_run
     logs = sorted((work / "logs").glob("*.log"))
     assert len(logs) >= 4
     for log in logs:
@@ -145,7 +172,7 @@ def test_role_logs_have_no_errors(demo_run):
 
 
 def test_demo_default_is_oprf_and_no_area_holds_a_token_key(demo_run):
-    work, out, _ = demo_run
+    work, out, _, _ = demo_run
     assert out["token_mode"] == "oprf"
     for area in AREAS:
         names = {p.name for p in (work / "keys" / "areas" / area).iterdir()}
@@ -166,3 +193,25 @@ def test_demo_in_hmac_mode_says_so(tmp_path):
     out = json.loads(res.stdout)
     assert out["token_mode"] == "hmac"
     assert all(p["found"] == p["expect_match"] for p in out["planted"])
+
+
+def test_demo_serves_a_console_per_area_and_names_a_login(demo_run):
+    work, out, err, served = demo_run
+    assert served[0] == 200 and "Log in to area" in served[1]  # --keep left the console up
+    consoles = {c["area"]: c for c in out["consoles"]}
+    assert sorted(consoles) == sorted(AREAS)
+    for area, c in consoles.items():
+        assert c["url"].startswith("https://127.0.0.1:")
+        roles = {a["role"] for a in c["accounts"]}
+        assert roles == {"coordinator", "approver", "auditor"}
+        first = c["accounts"][0]
+        assert Path(first["password_file"]).stat().st_mode & 0o777 == 0o600
+        assert first["code_command"].startswith("fedalert node user code --totp-secret-file ")
+        assert len(first["totp_secret"]) == 32
+    # The people running the demo are told where to log in and how to get a code.
+    assert "Coordinator console of area" in err and "print the current code" in err
+    # The console actions of the run are in the audit (logins by the CLI, as named accounts).
+    from fedalert import audit
+
+    logins = [e for e in audit.read_entries(work / "state" / f"{AREAS[0]}.audit.jsonl") if e["event"] == "auth.login"]
+    assert {e["fields"]["user"] for e in logins} >= {f"coord-{AREAS[0]}1"}

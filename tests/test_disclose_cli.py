@@ -14,11 +14,12 @@ import sys
 import pytest
 
 from fedalert.demo_data import overlay_text
-from fedalert.node import disclosure as D
+from fedalert.node.disclosure import casefields
 from fedalert.node.errors import ImportRejectedError
 from fedalert.node.importer import import_file
-from fedalert.node.protocol import bundled_national_path, load_protocol
+from fedalert.node.disclosure.protocol import bundled_national_path, load_protocol
 from fedalert.node.store import NodeStore
+from tests.helpers import add_users
 
 TODAY = dt.date.today()
 REC = (TODAY - dt.timedelta(days=3)).strftime("%d/%m/%Y")
@@ -47,7 +48,7 @@ def _import(tmp_path, text, protocol, name="in.csv"):
     store = NodeStore(tmp_path / "a.db")
     try:
         res = import_file(store, path, protocol=protocol)
-        return res, {r: D.case_fields(store.db, r) for r in ("A1", "A2")}
+        return res, {r: casefields.case_fields(store.db, r) for r in ("A1", "A2")}
     finally:
         store.close()
 
@@ -70,21 +71,26 @@ def test_case_fields_are_imported_with_source_and_date_and_replaced_on_reimport(
     assert sorted(c.value for c in cases["A1"]) == ["INVENTED medium", "INVENTED no contact"]
 
 
-def test_bad_case_values_are_row_errors_and_nothing_is_written(tmp_path, overlay):
+def test_bad_case_values_are_left_out_with_a_warning_naming_the_column_and_the_identity_imports(tmp_path, overlay):
     proto = load_protocol(bundled_national_path(), overlay)
     text = HEADER + (f"A1,Ambrose,Tolliver,04/07/1983,INVENTED high,z-police,{REC},INVENTED x,a-council,"
                      "31/02/2026,perpetrator\n"
-                     f"A2,Silas,Moorcroft,01/02/1970,INVENTED low,,{REC},INVENTED y,a-police,{REC},neighbour\n")
-    with pytest.raises(ImportRejectedError) as err:
-        _import(tmp_path, text, proto)
-    found = {(e.row, e.field) for e in err.value.errors}
-    assert found == {(2, "risk_level__source"), (2, "conditions__recorded"), (3, "risk_level__source"),
-                     (3, "conditions__subject")}
-    reasons = " ".join(e.reason for e in err.value.errors)
-    assert "'z-police' is not a partner" in reasons and "not a real date" in reasons
+                     f"A2,Silas,Moorcroft,01/02/1970,INVENTED low,,{REC},INVENTED y,a-police,{REC},neighbour\n"
+                     f"A3,Hester,Nettlebed,05/05/1965,INVENTED medium,a-police,{REC},,,,\n")
+    res, cases = _import(tmp_path, text, proto)
+    assert (res.added, res.rejected, res.case_values) == (3, 0, 1)  # every identity; only A3's value is stored
+    found = {(w.row, w.field, w.action) for w in res.warnings}
+    assert found == {(2, "risk_level__source", "case value not stored (risk_level)"),
+                     (2, "conditions__recorded", "case value not stored (conditions)"),
+                     (3, "risk_level__source", "case value not stored (risk_level)"),
+                     (3, "conditions__subject", "case value not stored (conditions)")}
+    reasons = " ".join(w.reason for w in res.warnings)
+    assert "'z-police' is not a partner" in reasons and "not a real date" in reasons and "'neighbour'" in reasons
+    assert cases == {"A1": [], "A2": []}
     store = NodeStore(tmp_path / "a.db")
     try:
-        assert store.status()["records_active"] == 0
+        assert store.status()["records_active"] == 3
+        assert [c.value for c in casefields.case_fields(store.db, "A3")] == ["INVENTED medium"]
     finally:
         store.close()
 
@@ -103,23 +109,23 @@ def test_case_columns_need_the_overlay_on_the_command_line(tmp_path, overlay):
 
 
 def test_breach_register_shows_the_72_hour_clock(tmp_path, overlay):
-    db = ["--db", tmp_path / "a.db"]
+    dpo = add_users(tmp_path / "a.db", tmp_path / "users", {"dpo-a1": ["coordinator"]})["dpo-a1"]
+    db = ["--db", tmp_path / "a.db", *dpo]
     aware = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=80)).strftime("%Y-%m-%dT%H:%MZ")
     out = fedalert("disclose", "breach", "add", *db, "--summary", "release envelope copied to a shared drive",
-                   "--reported-by", "dpo-a1", "--aware-at", aware).stdout
+                   "--aware-at", aware).stdout
     assert "OVERDUE by 8h" in out
-    fresh = fedalert("disclose", "breach", "add", *db, "--summary", "printed risk summary left on a desk",
-                     "--reported-by", "dpo-a1").stdout
+    fresh = fedalert("disclose", "breach", "add", *db, "--summary", "printed risk summary left on a desk").stdout
     assert "71h" in fresh or "72h" in fresh
     rows = json.loads(fedalert("disclose", "breach", "list", *db, "--json").stdout)
     assert [r["overdue"] for r in rows] == [True, False]
     late = rows[0]["breach_id"]
-    res = fedalert("disclose", "breach", "close", late, *db, "--by", "dpo-a1", check=False)
+    res = fedalert("disclose", "breach", "close", late, *db, check=False)
     assert res.returncode == 1 and "ICO notification" in res.stderr
     res = fedalert("disclose", "breach", "notify-ico", late, *db, check=False)
     assert res.returncode == 1  # after the deadline a reason for the delay is required
     fedalert("disclose", "breach", "notify-ico", late, *db, "--delay-reason", "the scale was only known on day 4")
-    assert "closed" in fedalert("disclose", "breach", "close", late, *db, "--by", "dpo-a1").stdout
+    assert "closed" in fedalert("disclose", "breach", "close", late, *db).stdout
     assert fedalert("audit", "verify", tmp_path / "a.audit.jsonl").returncode == 0
 
 
@@ -139,30 +145,32 @@ def test_disclosure_without_a_running_node_send_and_flush(matcher, fed_keys, tmp
     store = NodeStore(tmp_path / "b.db")
     match_id = store.matches(True)[0]["match_id"]
     store.close()
+    coord_b = add_users(tmp_path / "b.db", tmp_path / "users-b", {"coord-b1": ["coordinator"]})["coord-b1"]
+    appr_a = add_users(tmp_path / "a.db", tmp_path / "users-a", {"appr-a1": ["approver"]})["appr-a1"]
     out = json.loads(fedalert("disclose", "request", match_id, *args["b"], "--partner", "b-police",
-                              "--requester", "coord-b1", "--purpose", "marac", "--basis", "dpa2018_s35",
+                              *coord_b, "--purpose", "marac", "--basis", "dpa2018_s35",
                               "--statutory-power", "Police Act 1996 s30", "--fields", "risk_level",
                               "--rationale", "Risk is needed to plan the MARAC safety actions this week.",
                               "--channel", "meeting", "--send", "--json").stdout)
     got = fedalert("disclose", "flush", *args["a"]).stdout
     assert f"request: request {out['request_id']} is requested" in got
-    res = fedalert("disclose", "approve", out["request_id"], *args["a"], "--by", "coord-a1",
+    res = fedalert("disclose", "approve", out["request_id"], *args["a"], *appr_a,
                    "--consent", "perpetrator:not_sought:would prejudice the prevention of crime", "--send")
     assert "approved" in res.stdout and "sent 2 envelope(s)" in res.stdout
     got = fedalert("disclose", "flush", *args["b"]).stdout
     assert "decision: request" in got and f"release: request {out['request_id']} is released" in got
-    listed = json.loads(fedalert("disclose", "list", *args["b"][:4], "--json").stdout)
+    listed = json.loads(fedalert("disclose", "list", *args["b"][:4], *coord_b, "--json").stdout)
     assert [(r["status"], r["fields_released"]) for r in listed] == [("released", ["risk_level"])]
     # Legal hold on the received release; a second, pending request closed when area a withdraws.
     rel = listed[0]["release_id"]
-    assert "legal hold set" in fedalert("disclose", "legal-hold", rel, *args["b"][:4], "--by", "coord-b1",
+    assert "legal hold set" in fedalert("disclose", "legal-hold", rel, *args["b"][:4], *coord_b,
                                         "--reason", "needed for family court proceedings").stdout
     again = json.loads(fedalert("disclose", "request", match_id, *args["b"][:6], "--partner", "b-police",
-                                "--requester", "coord-b1", "--purpose", "marac", "--basis", "dpa2018_s35",
+                                *coord_b, "--purpose", "marac", "--basis", "dpa2018_s35",
                                 "--statutory-power", "Police Act 1996 s30", "--fields", "risk_level",
                                 "--rationale", "Updated risk is needed for the next MARAC this month.",
                                 "--channel", "meeting", "--json").stdout)
-    out = fedalert("disclose", "close-withdrawn", "--area", "a", *args["b"][:4]).stdout
+    out = fedalert("disclose", "close-withdrawn", "--area", "a", *args["b"][:4], *coord_b).stdout
     assert "closed 1 pending request(s)" in out and again["request_id"] in out
-    shown = json.loads(fedalert("disclose", "show", again["request_id"], *args["b"][:4], "--json").stdout)
+    shown = json.loads(fedalert("disclose", "show", again["request_id"], *args["b"][:4], *coord_b, "--json").stdout)
     assert shown["status"] == "expired" and "withdrew" in shown["status_reason"]

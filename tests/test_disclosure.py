@@ -15,10 +15,11 @@ import sqlite_utils
 
 from fedalert import audit as audit_mod
 from fedalert.audit import AuditLog
-from fedalert.node import _disclosure_errors as E
-from fedalert.node import disclosure as D
-from fedalert.node._disclosure_model import CaseField, Consent, MatchInfo, StatutoryException, encode
-from fedalert.node.policy import GENDER_WITHHELD_REASON
+from fedalert.node.disclosure import errors as E
+from fedalert.node.disclosure import casefields, envelopes, lifecycle, model, receive, requests, statement, workflow
+from fedalert.node import schema
+from fedalert.node.disclosure.model import CaseField, Consent, MatchInfo, StatutoryException, encode
+from fedalert.node.disclosure.policy import GENDER_WITHHELD_REASON
 
 from test_disclosure_support import NOW, OVERLAY_B, protocol_a, protocol_b
 
@@ -59,7 +60,7 @@ class Node:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA foreign_keys=ON")
         self.db = sqlite_utils.Database(conn)
-        D.migrate_disclosure(self.db)
+        schema.migrate_disclosure(self.db)
         self.audit = AuditLog(tmp_path / f"{area}-audit.jsonl")
         self.audit_path = tmp_path / f"{area}-audit.jsonl"
 
@@ -69,8 +70,8 @@ def nodes(tmp_path):
     a = Node(tmp_path, "area-a", protocol_a())
     b = Node(tmp_path, "area-b", protocol_b(tmp_path))
     for name, (value, subject, src, on) in VALUES.items():
-        D.add_case_field(a.db, a.protocol, "rec-a1", CaseField(name, value, subject, src, on))
-    D.add_case_field(a.db, a.protocol, "rec-a1", CaseField("gender_history", *GENDER))
+        casefields.add_case_field(a.db, a.protocol, "rec-a1", CaseField(name, value, subject, src, on))
+    casefields.add_case_field(a.db, a.protocol, "rec-a1", CaseField("gender_history", *GENDER))
     return a, b
 
 
@@ -100,9 +101,9 @@ def ask(a, b, fields, *, now=NOW, record_b="rec-b1", record_a="rec-a1", **kw):
         statutory_power="Invented Safeguarding Act 2020 s1",
     )
     opts.update(kw)
-    req = D.new_request(b.protocol, MATCH, my_area="area-b", fields=fields, now=now, **opts)
-    payload = D.submit_request(b.db, b.audit, b.protocol, MATCH, req, record_id=record_b, now=now)
-    got = D.receive_request(
+    req = workflow.new_request(b.protocol, MATCH, my_area="area-b", fields=fields, now=now, **opts)
+    payload = workflow.submit_request(b.db, b.audit, b.protocol, MATCH, req, record_id=record_b, now=now)
+    got = workflow.receive_request(
         a.db,
         a.audit,
         a.protocol,
@@ -118,7 +119,7 @@ def ask(a, b, fields, *, now=NOW, record_b="rec-b1", record_a="rec-a1", **kw):
 
 
 def seal_release(kit, payload, *, sender="area-a", recipient="area-b", context_recipient=None, match_id=MATCH_ID):
-    return D.seal_payload(
+    return envelopes.seal_payload(
         payload,
         "release",
         match_id=match_id,
@@ -130,7 +131,7 @@ def seal_release(kit, payload, *, sender="area-a", recipient="area-b", context_r
 
 
 def accept(b, kit, sealed, *, sender="area-a", now=NOW, match_id=MATCH_ID):
-    return D.accept_release(
+    return receive.accept_release(
         b.db,
         b.audit,
         sealed,
@@ -155,7 +156,7 @@ def test_end_to_end_partial_release(nodes, sealkit):
         ["risk_level", "current_risk_summary", "conditions", "health", "gender_history"],
         art9_condition="uk_gdpr_9_2_g_sch1_para18",
     )
-    decision, dpayload = D.decide(
+    decision, dpayload = workflow.decide(
         a.db,
         a.audit,
         a.protocol,
@@ -168,10 +169,10 @@ def test_end_to_end_partial_release(nodes, sealkit):
     assert decision.status == "partially_approved"
     withheld = {w.field: w.reason_code for w in decision.withheld}
     assert withheld == {"health": "not_available", "gender_history": "gender_history_protected"}
-    got = D.receive_decision(b.db, b.audit, dpayload, sender_area="area-a", now=NOW)
-    assert got == decision and D.get_request(b.db, req.request_id).status == "partially_approved"
+    got = workflow.receive_decision(b.db, b.audit, dpayload, sender_area="area-a", now=NOW)
+    assert got == decision and requests.get_request(b.db, req.request_id).status == "partially_approved"
 
-    rel, payload = D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
+    rel, payload = workflow.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
     assert [(i.field, i.source_partner, i.recorded_on) for i in rel.items] == [
         ("risk_level", "area-a-police", dt.date(2026, 10, 1)),
         ("current_risk_summary", "area-a-council", dt.date(2026, 10, 2)),
@@ -180,16 +181,16 @@ def test_end_to_end_partial_release(nodes, sealkit):
     assert {i.consent_status for i in rel.items} == {"not_sought"}
     assert rel.retention_until == NOW.date() + dt.timedelta(days=1095)  # the holder's local retention
     assert not rel.emergency and rel.record_complete
-    assert D.get_request(a.db, req.request_id).status == "released"
+    assert requests.get_request(a.db, req.request_id).status == "released"
 
     sealed = seal_release(sealkit, payload)
     received = accept(b, sealkit, sealed)
     assert received == rel
-    assert D.get_request(b.db, req.request_id).status == "released"
+    assert requests.get_request(b.db, req.request_id).status == "released"
     # kept sealed at rest: no value in the database file in clear
     raw = b.db.conn.execute("SELECT sealed, items FROM disclosure_releases_received").fetchone()
     assert b"INVENTED" not in raw[0] and "INVENTED" not in raw[1]
-    shown = D.read_received_release(
+    shown = receive.read_received_release(
         b.db,
         b.audit,
         rel.release_id,
@@ -199,7 +200,7 @@ def test_end_to_end_partial_release(nodes, sealkit):
         sender_key=sealkit["area-a"]["sign"].public_key(),
         now=NOW,
     )
-    text = D.render_release(shown)
+    text = statement.render_release(shown)
     assert "INVENTED-SUMMARY" in text and "Northvale Constabulary" in text
     assert "gender history" in text.lower() and GENDER_WITHHELD_REASON in text
     assert "INVENTED-HEALTH" not in text and "INVENTED-GENDER" not in text
@@ -224,7 +225,7 @@ def test_gender_history_withheld_answer_is_the_same_whether_held_or_not(nodes):
     a, b = nodes
     for rec in ("rec-a1", "rec-a-empty"):
         req = ask(a, b, ["risk_level", "gender_history"], art9_condition="uk_gdpr_9_2_c", record_a=rec)
-        dec, _ = D.decide(
+        dec, _ = workflow.decide(
             a.db,
             a.audit,
             a.protocol,
@@ -245,7 +246,7 @@ def test_gender_history_released_with_explicit_consent_or_exception(nodes):
         Consent("victim", "not_sought", "seeking consent would increase risk"),
         Consent("perpetrator", "given", explicit_items=("gender_history",)),
     )
-    D.decide(
+    workflow.decide(
         a.db,
         a.audit,
         a.protocol,
@@ -255,13 +256,13 @@ def test_gender_history_released_with_explicit_consent_or_exception(nodes):
         consents=consents,
         now=NOW,
     )
-    rel, _ = D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
+    rel, _ = workflow.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
     g = [i for i in rel.items if i.field == "gender_history"]
     assert len(g) == 1 and g[0].consent_status == "given" and not g[0].exception
 
     req2 = ask(a, b, ["gender_history"], art9_condition="uk_gdpr_9_2_c")
     exc = (StatutoryException("gender_history", "ssi_2005_125", "needed to prevent a crime against the victim"),)
-    D.decide(
+    workflow.decide(
         a.db,
         a.audit,
         a.protocol,
@@ -272,7 +273,7 @@ def test_gender_history_released_with_explicit_consent_or_exception(nodes):
         exceptions=exc,
         now=NOW,
     )
-    rel2, _ = D.release(a.db, a.audit, a.protocol, req2.request_id, now=NOW)
+    rel2, _ = workflow.release(a.db, a.audit, a.protocol, req2.request_id, now=NOW)
     assert [(i.field, i.exception) for i in rel2.items] == [("gender_history", "ssi_2005_125")]
     assert "ssi_2005_125" in audit_text(a) and "INVENTED" not in audit_text(a)
 
@@ -281,7 +282,7 @@ def test_gender_history_consent_must_be_explicit(nodes):
     a, b = nodes
     req = ask(a, b, ["gender_history"], art9_condition="uk_gdpr_9_2_c")
     consents = (Consent("perpetrator", "given"),)  # consent, but not explicit to this item
-    dec, _ = D.decide(
+    dec, _ = workflow.decide(
         a.db,
         a.audit,
         a.protocol,
@@ -293,7 +294,7 @@ def test_gender_history_consent_must_be_explicit(nodes):
     )
     assert dec.status == "refused" and "Gender history" in dec.reason
     with pytest.raises(E.StatusError):
-        D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
+        workflow.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
 
 
 def test_special_category_withholding_does_not_reveal_whether_a_value_exists(nodes):
@@ -301,7 +302,7 @@ def test_special_category_withholding_does_not_reveal_whether_a_value_exists(nod
     answers = []
     for rec in ("rec-a1", "rec-a-empty"):  # rec-a1 holds health from a lapsed partner; the other holds nothing
         req = ask(a, b, ["risk_level", "health"], art9_condition="uk_gdpr_9_2_c", record_a=rec)
-        dec, _ = D.decide(
+        dec, _ = workflow.decide(
             a.db,
             a.audit,
             a.protocol,
@@ -319,13 +320,13 @@ def test_special_category_under_explicit_consent_condition_needs_consent(nodes):
     a, b = nodes
     req = ask(a, b, ["risk_level", "health"], art9_condition="uk_gdpr_9_2_a")
     # make the health value come from a current partner so only consent decides
-    D.add_case_field(
+    casefields.add_case_field(
         a.db,
         a.protocol,
         "rec-a1",
         CaseField("health", "INVENTED-HEALTH-2", "victim", "area-a-council", dt.date(2026, 10, 9)),
     )
-    dec, _ = D.decide(
+    dec, _ = workflow.decide(
         a.db,
         a.audit,
         a.protocol,
@@ -341,7 +342,7 @@ def test_special_category_under_explicit_consent_condition_needs_consent(nodes):
     # with the victim's explicit consent, the victim's value goes; the perpetrator's does not
     req2 = ask(a, b, ["risk_level", "health"], art9_condition="uk_gdpr_9_2_a")
     consents = (Consent("victim", "given", explicit_items=("health",)), NOT_SOUGHT[1])
-    D.decide(
+    workflow.decide(
         a.db,
         a.audit,
         a.protocol,
@@ -351,7 +352,7 @@ def test_special_category_under_explicit_consent_condition_needs_consent(nodes):
         consents=consents,
         now=NOW,
     )
-    rel, _ = D.release(a.db, a.audit, a.protocol, req2.request_id, now=NOW)
+    rel, _ = workflow.release(a.db, a.audit, a.protocol, req2.request_id, now=NOW)
     assert [(i.field, i.subject, i.value) for i in rel.items if i.field == "health"] == [
         ("health", "victim", "INVENTED-HEALTH-2")
     ]
@@ -362,9 +363,9 @@ def test_consent_must_be_recorded_outside_an_emergency(nodes):
     a, b = nodes
     req = ask(a, b, ["risk_level", "conditions"])
     with pytest.raises(E.ConsentError, match="record consent for the victim"):
-        D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1", now=NOW)
+        workflow.decide(a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1", now=NOW)
     with pytest.raises(E.ConsentError, match="why the information is shared without consent"):
-        D.decide(
+        workflow.decide(
             a.db,
             a.audit,
             a.protocol,
@@ -374,15 +375,15 @@ def test_consent_must_be_recorded_outside_an_emergency(nodes):
             consents=(Consent("victim", "not_sought", ""),),
             now=NOW,
         )
-    assert D.get_request(a.db, req.request_id).status == "requested"  # nothing half-written
+    assert requests.get_request(a.db, req.request_id).status == "requested"  # nothing half-written
 
 
 def test_refuse_and_approve_some(nodes):
     a, b = nodes
     req = ask(a, b, ["risk_level", "conditions"])
     with pytest.raises(E.DecisionInvalid, match="reason"):
-        D.decide(a.db, a.audit, a.protocol, req.request_id, outcome="refuse", decided_by="coord-a1", now=NOW)
-    dec, payload = D.decide(
+        workflow.decide(a.db, a.audit, a.protocol, req.request_id, outcome="refuse", decided_by="coord-a1", now=NOW)
+    dec, payload = workflow.decide(
         a.db,
         a.audit,
         a.protocol,
@@ -393,12 +394,12 @@ def test_refuse_and_approve_some(nodes):
         now=NOW,
     )
     assert dec.status == "refused" and dec.approved_fields == ()
-    D.receive_decision(b.db, b.audit, payload, sender_area="area-a", now=NOW)
-    assert D.get_request(b.db, req.request_id).status == "refused"
+    workflow.receive_decision(b.db, b.audit, payload, sender_area="area-a", now=NOW)
+    assert requests.get_request(b.db, req.request_id).status == "refused"
     with pytest.raises(E.StatusError, match="from refused"):
-        D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
+        workflow.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
     with pytest.raises(E.StatusError):
-        D.decide(
+        workflow.decide(
             a.db,
             a.audit,
             a.protocol,
@@ -411,7 +412,7 @@ def test_refuse_and_approve_some(nodes):
 
     req2 = ask(a, b, ["risk_level", "conditions", "current_risk_summary"])
     with pytest.raises(E.DecisionInvalid, match="not requested"):
-        D.decide(
+        workflow.decide(
             a.db,
             a.audit,
             a.protocol,
@@ -423,7 +424,7 @@ def test_refuse_and_approve_some(nodes):
             consents=NOT_SOUGHT,
             now=NOW,
         )
-    dec2, _ = D.decide(
+    dec2, _ = workflow.decide(
         a.db,
         a.audit,
         a.protocol,
@@ -436,7 +437,7 @@ def test_refuse_and_approve_some(nodes):
         now=NOW,
     )
     assert dec2.status == "partially_approved" and dec2.approved_fields == ("risk_level",)
-    rel, _ = D.release(a.db, a.audit, a.protocol, req2.request_id, now=NOW)
+    rel, _ = workflow.release(a.db, a.audit, a.protocol, req2.request_id, now=NOW)
     assert [i.field for i in rel.items] == ["risk_level"]
     assert {w.field: w.reason_code for w in rel.withheld} == {
         "conditions": "not_approved",
@@ -448,7 +449,7 @@ def test_only_the_holding_area_decides(nodes):
     a, b = nodes
     req = ask(a, b, ["risk_level"])
     with pytest.raises(E.DecisionInvalid, match="only the holding area"):
-        D.decide(
+        workflow.decide(
             b.db,
             b.audit,
             b.protocol,
@@ -463,7 +464,7 @@ def test_only_the_holding_area_decides(nodes):
 def test_partner_lapsing_after_approval_is_caught_at_release(nodes):
     a, b = nodes
     req = ask(a, b, ["conditions"])
-    D.decide(
+    workflow.decide(
         a.db,
         a.audit,
         a.protocol,
@@ -476,8 +477,8 @@ def test_partner_lapsing_after_approval_is_caught_at_release(nodes):
     # police signed 2026-05-02; by 2027-05-03 the sign-off has lapsed
     later = dt.datetime(2027, 5, 3, 9, 0, tzinfo=dt.timezone.utc)
     with pytest.raises(E.NothingToRelease, match="conditions: partner_not_current"):
-        D.release(a.db, a.audit, a.protocol, req.request_id, now=later)
-    assert D.get_request(a.db, req.request_id).status == "approved"
+        workflow.release(a.db, a.audit, a.protocol, req.request_id, now=later)
+    assert requests.get_request(a.db, req.request_id).status == "approved"
 
 
 def test_withdrawn_partner_fields_are_never_released(nodes, tmp_path):
@@ -493,11 +494,11 @@ def test_withdrawn_partner_fields_are_never_released(nodes, tmp_path):
     )
     p = tmp_path / "a-withdrawn.toml"
     p.write_text(overlay, encoding="utf-8")
-    from fedalert.node.protocol import bundled_national_path, load_protocol
+    from fedalert.node.disclosure.protocol import bundled_national_path, load_protocol
 
     a.protocol = load_protocol(bundled_national_path(), p)
     req = ask(a, b, ["risk_level", "contact_details"])
-    dec, _ = D.decide(
+    dec, _ = workflow.decide(
         a.db,
         a.audit,
         a.protocol,
@@ -508,14 +509,14 @@ def test_withdrawn_partner_fields_are_never_released(nodes, tmp_path):
         now=NOW,
     )
     assert {(w.field, w.reason_code) for w in dec.withheld} == {("contact_details", "partner_withdrawn")}
-    rel, _ = D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
+    rel, _ = workflow.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
     assert [i.field for i in rel.items] == ["risk_level"]
 
 
 def test_lapsed_lead_partner_blocks_release(nodes, tmp_path):
     a, b = nodes
     req = ask(a, b, ["risk_level"])
-    D.decide(
+    workflow.decide(
         a.db,
         a.audit,
         a.protocol,
@@ -537,12 +538,12 @@ def test_lapsed_lead_partner_blocks_release(nodes, tmp_path):
         },
     )
     with pytest.raises(E.SignOffLapsed, match="cannot request or release"):
-        D.release(a.db, a.audit, lead_lapsed, req.request_id, now=NOW)
+        workflow.release(a.db, a.audit, lead_lapsed, req.request_id, now=NOW)
 
 
 def _approved_release(a, b, fields=("risk_level",)):
     req = ask(a, b, list(fields))
-    _, dpayload = D.decide(
+    _, dpayload = workflow.decide(
         a.db,
         a.audit,
         a.protocol,
@@ -552,21 +553,21 @@ def _approved_release(a, b, fields=("risk_level",)):
         consents=NOT_SOUGHT,
         now=NOW,
     )
-    D.receive_decision(b.db, b.audit, dpayload, sender_area="area-a", now=NOW)
+    workflow.receive_decision(b.db, b.audit, dpayload, sender_area="area-a", now=NOW)
     return req
 
 
 def test_tampered_release_is_refused_and_audited(nodes, sealkit):
     a, b = nodes
     req = _approved_release(a, b)
-    _, payload = D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
+    _, payload = workflow.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
     sealed = bytearray(seal_release(sealkit, payload))
     sealed[60] ^= 0x01
     with pytest.raises(E.ReleaseRejected) as exc:
         accept(b, sealkit, bytes(sealed))
     assert exc.value.reason == "tampered"
     # signed by someone else (area-c's key) while claiming to be area-a
-    forged = D.seal_payload(
+    forged = envelopes.seal_payload(
         payload,
         "release",
         match_id=MATCH_ID,
@@ -579,7 +580,7 @@ def test_tampered_release_is_refused_and_audited(nodes, sealkit):
         accept(b, sealkit, forged)
     assert exc.value.reason == "tampered"
     # a request envelope replayed as a release fails the kind binding
-    as_request = D.seal_payload(
+    as_request = envelopes.seal_payload(
         payload,
         "request",
         match_id=MATCH_ID,
@@ -590,7 +591,7 @@ def test_tampered_release_is_refused_and_audited(nodes, sealkit):
     )
     with pytest.raises(E.ReleaseRejected):
         accept(b, sealkit, as_request)
-    assert D.get_request(b.db, req.request_id).status == "approved"
+    assert requests.get_request(b.db, req.request_id).status == "approved"
     assert b.db.conn.execute("SELECT count(*) FROM disclosure_releases_received").fetchone()[0] == 0
     reasons = [
         e["fields"].get("reason")
@@ -603,7 +604,7 @@ def test_tampered_release_is_refused_and_audited(nodes, sealkit):
 def test_replayed_release_is_refused(nodes, sealkit):
     a, b = nodes
     req = _approved_release(a, b)
-    _, payload = D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
+    _, payload = workflow.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
     sealed = seal_release(sealkit, payload)
     accept(b, sealkit, sealed)
     with pytest.raises(E.ReleaseRejected) as exc:
@@ -618,7 +619,7 @@ def test_replayed_release_is_refused(nodes, sealkit):
 def test_misaddressed_releases_are_refused(nodes, sealkit):
     a, b = nodes
     req = _approved_release(a, b)
-    rel, payload = D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
+    rel, payload = workflow.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
     # sealed for area-c's context: area-b cannot open it
     with pytest.raises(E.ReleaseRejected) as exc:
         accept(b, sealkit, seal_release(sealkit, payload, context_recipient="area-c"))
@@ -658,7 +659,7 @@ def test_misaddressed_releases_are_refused(nodes, sealkit):
 def test_release_before_decision_is_refused(nodes, sealkit):
     a, b = nodes
     req = ask(a, b, ["risk_level"])
-    D.decide(
+    workflow.decide(
         a.db,
         a.audit,
         a.protocol,
@@ -668,7 +669,7 @@ def test_release_before_decision_is_refused(nodes, sealkit):
         consents=NOT_SOUGHT,
         now=NOW,
     )
-    _, payload = D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
+    _, payload = workflow.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
     with pytest.raises(E.ReleaseRejected) as exc:
         accept(b, sealkit, seal_release(sealkit, payload))
     assert exc.value.reason == "unexpected" and "deliver the decision" in str(exc.value)
@@ -678,7 +679,7 @@ def test_replayed_request_and_decision_are_refused(nodes):
     a, b = nodes
     req = ask(a, b, ["risk_level"])
     with pytest.raises(E.PayloadError, match="already on file"):
-        D.receive_request(
+        workflow.receive_request(
             a.db,
             a.audit,
             a.protocol,
@@ -689,7 +690,7 @@ def test_replayed_request_and_decision_are_refused(nodes):
             record_id="rec-a1",
             now=NOW,
         )
-    _, dpayload = D.decide(
+    _, dpayload = workflow.decide(
         a.db,
         a.audit,
         a.protocol,
@@ -700,15 +701,15 @@ def test_replayed_request_and_decision_are_refused(nodes):
         now=NOW,
     )
     with pytest.raises(E.ReleaseRejected, match="did not come from the area asked"):
-        D.receive_decision(b.db, b.audit, dpayload, sender_area="area-c", now=NOW)
-    D.receive_decision(b.db, b.audit, dpayload, sender_area="area-a", now=NOW)
+        workflow.receive_decision(b.db, b.audit, dpayload, sender_area="area-c", now=NOW)
+    workflow.receive_decision(b.db, b.audit, dpayload, sender_area="area-a", now=NOW)
     with pytest.raises(E.StatusError):
-        D.receive_decision(b.db, b.audit, dpayload, sender_area="area-a", now=NOW)
+        workflow.receive_decision(b.db, b.audit, dpayload, sender_area="area-a", now=NOW)
 
 
 def test_incoming_request_from_wrong_sender_is_refused_and_audited(nodes):
     a, b = nodes
-    req = D.new_request(
+    req = workflow.new_request(
         b.protocol,
         MATCH,
         my_area="area-b",
@@ -723,7 +724,7 @@ def test_incoming_request_from_wrong_sender_is_refused_and_audited(nodes):
         now=NOW,
     )
     with pytest.raises(E.NotInMatch):
-        D.receive_request(
+        workflow.receive_request(
             a.db,
             a.audit,
             a.protocol,
@@ -734,7 +735,7 @@ def test_incoming_request_from_wrong_sender_is_refused_and_audited(nodes):
             record_id="rec-a1",
             now=NOW,
         )
-    assert D.list_requests(a.db) == []
+    assert requests.list_requests(a.db) == []
     last = audit_mod.read_entries(a.audit_path)[-1]
     assert last["event"] == "disclosure.request_refused_on_receipt" and last["fields"]["rule"] == "not_in_match"
 
@@ -754,9 +755,9 @@ def test_request_on_no_match_or_other_areas_match(nodes):
         now=NOW,
     )
     with pytest.raises(E.NoSuchMatch):
-        D.new_request(b.protocol, None, **kw)
+        workflow.new_request(b.protocol, None, **kw)
     with pytest.raises(E.NotInMatch):
-        D.new_request(b.protocol, MatchInfo("m-9", "area-a", "h1", "area-c", "h2"), **kw)
+        workflow.new_request(b.protocol, MatchInfo("m-9", "area-a", "h1", "area-c", "h2"), **kw)
 
 
 def test_emergency_release_goes_first_and_is_flagged_until_completed(nodes, sealkit):
@@ -772,22 +773,22 @@ def test_emergency_release_goes_first_and_is_flagged_until_completed(nodes, seal
         urgency="immediate",
         statutory_power="",
     )
-    _, dpayload = D.decide(
+    _, dpayload = workflow.decide(
         a.db, a.audit, a.protocol, req.request_id, outcome="approve_all", decided_by="coord-a1", now=NOW
     )
-    D.receive_decision(b.db, b.audit, dpayload, sender_area="area-a", now=NOW)
-    rel, payload = D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
+    workflow.receive_decision(b.db, b.audit, dpayload, sender_area="area-a", now=NOW)
+    rel, payload = workflow.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
     assert rel.emergency and not rel.record_complete
     assert rel.complete_by == NOW + dt.timedelta(hours=48)  # area-a's overlay shortens 72 to 48
     assert {i.consent_status for i in rel.items} == {"pending"}
     accept(b, sealkit, seal_release(sealkit, payload))
 
-    (o,) = D.overdue_emergency_releases(a.db, now=NOW + dt.timedelta(hours=1))
+    (o,) = lifecycle.overdue_emergency_releases(a.db, now=NOW + dt.timedelta(hours=1))
     assert o.request_id == req.request_id and not o.overdue
-    (o,) = D.overdue_emergency_releases(a.db, now=NOW + dt.timedelta(hours=49))
+    (o,) = lifecycle.overdue_emergency_releases(a.db, now=NOW + dt.timedelta(hours=49))
     assert o.overdue
     with pytest.raises(E.DecisionInvalid, match="full necessity"):
-        D.complete_emergency_record(
+        lifecycle.complete_emergency_record(
             a.db,
             a.audit,
             req.request_id,
@@ -797,7 +798,7 @@ def test_emergency_release_goes_first_and_is_flagged_until_completed(nodes, seal
             now=NOW + dt.timedelta(hours=49),
         )
     with pytest.raises(E.ConsentError, match="victim"):
-        D.complete_emergency_record(
+        lifecycle.complete_emergency_record(
             a.db,
             a.audit,
             req.request_id,
@@ -806,7 +807,7 @@ def test_emergency_release_goes_first_and_is_flagged_until_completed(nodes, seal
             completed_by="coord-a1",
             now=NOW + dt.timedelta(hours=49),
         )
-    late = D.complete_emergency_record(
+    late = lifecycle.complete_emergency_record(
         a.db,
         a.audit,
         req.request_id,
@@ -816,7 +817,7 @@ def test_emergency_release_goes_first_and_is_flagged_until_completed(nodes, seal
         now=NOW + dt.timedelta(hours=49),
     )
     assert late is True
-    assert D.overdue_emergency_releases(a.db, now=NOW + dt.timedelta(hours=50)) == []
+    assert lifecycle.overdue_emergency_releases(a.db, now=NOW + dt.timedelta(hours=50)) == []
     last = audit_mod.read_entries(a.audit_path)[-1]
     assert last["event"] == "disclosure.emergency_completed" and last["fields"]["late"] is True
 
@@ -824,15 +825,15 @@ def test_emergency_release_goes_first_and_is_flagged_until_completed(nodes, seal
 def test_retention_end_deletes_and_audits(nodes, sealkit):
     a, b = nodes
     req = _approved_release(a, b)
-    rel, payload = D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
+    rel, payload = workflow.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
     accept(b, sealkit, seal_release(sealkit, payload))
-    assert D.expire_releases(b.db, b.audit, now=NOW + dt.timedelta(days=1095)) == []  # last retained day
+    assert receive.expire_releases(b.db, b.audit, now=NOW + dt.timedelta(days=1095)) == []  # last retained day
     after = NOW + dt.timedelta(days=1096)
-    assert D.expire_releases(b.db, b.audit, now=after) == [rel.release_id]
+    assert receive.expire_releases(b.db, b.audit, now=after) == [rel.release_id]
     assert b.db.conn.execute("SELECT sealed FROM disclosure_releases_received").fetchone()[0] is None
-    assert D.get_request(b.db, req.request_id).status == "expired"
+    assert requests.get_request(b.db, req.request_id).status == "expired"
     with pytest.raises(E.NotFound, match="deleted"):
-        D.read_received_release(
+        receive.read_received_release(
             b.db,
             b.audit,
             rel.release_id,
@@ -844,33 +845,33 @@ def test_retention_end_deletes_and_audits(nodes, sealkit):
         )
     last = audit_mod.read_entries(b.audit_path)[-1]
     assert last["event"] == "disclosure.release_deleted" and last["fields"]["release_id"] == rel.release_id
-    assert D.expire_releases(b.db, b.audit, now=after) == []  # idempotent
+    assert receive.expire_releases(b.db, b.audit, now=after) == []  # idempotent
 
 
 def test_legal_hold_stops_deletion(nodes, sealkit):
     a, b = nodes
     req = _approved_release(a, b)
-    rel, payload = D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
+    rel, payload = workflow.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
     accept(b, sealkit, seal_release(sealkit, payload))
-    D.set_legal_hold(
+    receive.set_legal_hold(
         b.db, b.audit, rel.release_id, hold=True, reason="court proceedings pending (invented)", by="coord-b1", now=NOW
     )
-    assert D.expire_releases(b.db, b.audit, now=NOW + dt.timedelta(days=2000)) == []
-    D.set_legal_hold(b.db, b.audit, rel.release_id, hold=False, reason="", by="coord-b1", now=NOW)
-    assert D.expire_releases(b.db, b.audit, now=NOW + dt.timedelta(days=2000)) == [rel.release_id]
+    assert receive.expire_releases(b.db, b.audit, now=NOW + dt.timedelta(days=2000)) == []
+    receive.set_legal_hold(b.db, b.audit, rel.release_id, hold=False, reason="", by="coord-b1", now=NOW)
+    assert receive.expire_releases(b.db, b.audit, now=NOW + dt.timedelta(days=2000)) == [rel.release_id]
 
 
 def test_area_withdrawal_closes_pending_requests(nodes):
     a, b = nodes
     pending = ask(a, b, ["risk_level"])
     approved = _approved_release(a, b)
-    rel, _ = D.release(a.db, a.audit, a.protocol, approved.request_id, now=NOW)
-    closed = D.close_for_area_withdrawal(a.db, a.audit, "area-b", now=NOW)
+    rel, _ = workflow.release(a.db, a.audit, a.protocol, approved.request_id, now=NOW)
+    closed = lifecycle.close_for_area_withdrawal(a.db, a.audit, "area-b", now=NOW)
     assert [r.request.request_id for r in closed] == [pending.request_id]
     assert closed[0].status == "expired" and "withdrew" in closed[0].status_reason
-    assert D.get_request(a.db, approved.request_id).status == "released"  # already released: protocol terms apply
+    assert requests.get_request(a.db, approved.request_id).status == "released"  # already released: protocol terms apply
     with pytest.raises(E.StatusError):
-        D.decide(
+        workflow.decide(
             a.db,
             a.audit,
             a.protocol,
@@ -885,16 +886,16 @@ def test_area_withdrawal_closes_pending_requests(nodes):
 def test_partner_withdrawal_closes_its_pending_requests(nodes):
     a, b = nodes
     r1 = ask(a, b, ["risk_level"])
-    closed = D.close_for_partner_withdrawal(b.db, b.audit, "area-b-council", now=NOW)
+    closed = lifecycle.close_for_partner_withdrawal(b.db, b.audit, "area-b-council", now=NOW)
     assert [r.request.request_id for r in closed] == [r1.request_id]
-    assert D.close_for_partner_withdrawal(b.db, b.audit, "area-b-police", now=NOW) == []
+    assert lifecycle.close_for_partner_withdrawal(b.db, b.audit, "area-b-police", now=NOW) == []
 
 
 def test_list_and_show(nodes):
     a, b = nodes
     r1 = ask(a, b, ["risk_level"])
     r2 = ask(a, b, ["conditions"])
-    D.decide(
+    workflow.decide(
         a.db,
         a.audit,
         a.protocol,
@@ -904,26 +905,26 @@ def test_list_and_show(nodes):
         reason="Refused: not relevant to the current risk (invented)",
         now=NOW,
     )
-    assert [r.request.request_id for r in D.list_requests(a.db, status="requested")] == [r1.request_id]
-    assert [r.direction for r in D.list_requests(b.db)] == ["outgoing", "outgoing"]
-    row = D.get_request(a.db, r2.request_id)
+    assert [r.request.request_id for r in requests.list_requests(a.db, status="requested")] == [r1.request_id]
+    assert [r.direction for r in requests.list_requests(b.db)] == ["outgoing", "outgoing"]
+    row = requests.get_request(a.db, r2.request_id)
     assert row.status == "refused" and row.decision.reason.startswith("Refused")
     with pytest.raises(E.NotFound):
-        D.get_request(a.db, "req-nope")
+        requests.get_request(a.db, "req-nope")
 
 
 def test_case_field_validation(nodes):
     a, _ = nodes
     with pytest.raises(E.PolicyError, match="catalogue"):
-        D.add_case_field(
+        casefields.add_case_field(
             a.db, a.protocol, "r", CaseField("shoe_size", "9", "victim", "area-a-police", dt.date(2026, 1, 1))
         )
     with pytest.raises(E.PolicyError, match="not a partner"):
-        D.add_case_field(
+        casefields.add_case_field(
             a.db, a.protocol, "r", CaseField("risk_level", "high", "victim", "area-z-police", dt.date(2026, 1, 1))
         )
     with pytest.raises(E.PolicyError, match="subject"):
-        D.add_case_field(
+        casefields.add_case_field(
             a.db, a.protocol, "r", CaseField("risk_level", "high", "neighbour", "area-a-police", dt.date(2026, 1, 1))
         )
 
@@ -934,11 +935,11 @@ def test_migration_is_idempotent_and_runs_inside_a_callers_transaction(tmp_path)
     conn = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
     db = sqlite_utils.Database(conn)
     conn.execute("BEGIN IMMEDIATE")
-    D.migrate_disclosure(db)
+    schema.migrate_disclosure(db)
     conn.execute("ROLLBACK")
     assert "disclosure_requests" not in db.table_names()  # it did not commit by itself
-    D.migrate_disclosure(db)
-    D.migrate_disclosure(db)
+    schema.migrate_disclosure(db)
+    schema.migrate_disclosure(db)
     assert {
         "disclosure_requests",
         "disclosure_decisions",
@@ -952,7 +953,7 @@ def test_migration_is_idempotent_and_runs_inside_a_callers_transaction(tmp_path)
 
 def test_sealed_payload_round_trip_binds_kind_and_parties(sealkit):
     k = sealkit
-    blob = D.seal_payload(
+    blob = envelopes.seal_payload(
         b"{}",
         "decision",
         match_id=MATCH_ID,
@@ -962,7 +963,7 @@ def test_sealed_payload_round_trip_binds_kind_and_parties(sealkit):
         signer=k["area-a"]["sign"],
     )
     assert (
-        D.open_payload(
+        envelopes.open_payload(
             blob,
             "decision",
             match_id=MATCH_ID,
@@ -974,7 +975,7 @@ def test_sealed_payload_round_trip_binds_kind_and_parties(sealkit):
         == b"{}"
     )
     with pytest.raises(E.ReleaseRejected):
-        D.open_payload(
+        envelopes.open_payload(
             blob,
             "request",
             match_id=MATCH_ID,
@@ -984,7 +985,7 @@ def test_sealed_payload_round_trip_binds_kind_and_parties(sealkit):
             sender_key=k["area-a"]["sign"].public_key(),
         )
     with pytest.raises(E.ReleaseRejected):
-        D.open_payload(
+        envelopes.open_payload(
             blob,
             "decision",
             match_id=MATCH_ID,
@@ -1005,7 +1006,7 @@ def test_unwritable_audit_log_rolls_the_change_back(nodes):
     with open(a.audit_path, "ab") as f:
         f.write(b'{"seq": 99, "torn')  # a crash mid-write: the log refuses further appends
     with pytest.raises(audit_mod.AuditLogDamaged):
-        D.decide(
+        workflow.decide(
             a.db,
             a.audit,
             a.protocol,
@@ -1015,31 +1016,31 @@ def test_unwritable_audit_log_rolls_the_change_back(nodes):
             consents=NOT_SOUGHT,
             now=NOW,
         )
-    row = D.get_request(a.db, req.request_id)
+    row = requests.get_request(a.db, req.request_id)
     assert row.status == "requested" and row.decision is None
 
 
 def test_cli_parsers_for_consent_and_exception():
-    assert D.parse_consent("victim:not_sought:seeking consent would increase risk") == Consent(
+    assert model.parse_consent("victim:not_sought:seeking consent would increase risk") == Consent(
         "victim", "not_sought", "seeking consent would increase risk"
     )
-    assert D.parse_consent("perpetrator:given:explicit=gender_history, health") == Consent(
+    assert model.parse_consent("perpetrator:given:explicit=gender_history, health") == Consent(
         "perpetrator", "given", "", ("gender_history", "health")
     )
-    assert D.parse_consent("victim:given") == Consent("victim", "given", "")
+    assert model.parse_consent("victim:given") == Consent("victim", "given", "")
     with pytest.raises(E.DisclosureError, match="SUBJECT:STATUS"):
-        D.parse_consent("victim")
-    assert D.parse_exception("gender_history:ssi_2005_125:needed: to prevent a crime") == StatutoryException(
+        model.parse_consent("victim")
+    assert model.parse_exception("gender_history:ssi_2005_125:needed: to prevent a crime") == StatutoryException(
         "gender_history", "ssi_2005_125", "needed: to prevent a crime"
     )
     with pytest.raises(E.DisclosureError, match="FIELD:PROVISION:NOTE"):
-        D.parse_exception("gender_history:ssi_2005_125")
+        model.parse_exception("gender_history:ssi_2005_125")
 
 
 def test_decision_approving_unrequested_fields_is_refused(nodes):
     a, b = nodes
     req = ask(a, b, ["risk_level"])
-    dec, _ = D.decide(
+    dec, _ = workflow.decide(
         a.db,
         a.audit,
         a.protocol,
@@ -1051,5 +1052,5 @@ def test_decision_approving_unrequested_fields_is_refused(nodes):
     )
     forged = encode(dataclasses.replace(dec, approved_fields=("risk_level", "contact_details")))
     with pytest.raises(E.PayloadError, match="contact_details"):
-        D.receive_decision(b.db, b.audit, forged, sender_area="area-a", now=NOW)
-    assert D.get_request(b.db, req.request_id).status == "requested"
+        workflow.receive_decision(b.db, b.audit, forged, sender_area="area-a", now=NOW)
+    assert requests.get_request(b.db, req.request_id).status == "requested"

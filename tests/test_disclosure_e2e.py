@@ -22,11 +22,11 @@ import sqlite_utils
 
 from fedalert import audit as audit_mod
 from fedalert.demo_data import overlay_text
-from fedalert.node import disclosure as D
+from fedalert.node.disclosure import requests
 from fedalert.node.server import NodeApp, NodeConfig
 from fedalert.v1 import matcher_pb2 as pb
 
-from tests.helpers import MatcherHandle, wait_until
+from tests.helpers import MatcherHandle, add_users, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -85,7 +85,7 @@ class Fed:
     def requests(self, area):
         db = _ro(self.root / f"{area}.db")
         try:
-            return D.list_requests(db)
+            return requests.list_requests(db)
         finally:
             db.conn.close()
 
@@ -111,6 +111,9 @@ def fed(fed_keys, tmp_path_factory):
             app.wake.set()
         assert _wait(lambda: f.apps["a"].store.matches(True) and f.apps["b"].store.matches(True))
         f.match_id = f.apps["b"].store.matches(True)[0]["match_id"]
+        f.users = {area: add_users(root / f"{area}.db", root / "users" / area, people) for area, people in (
+            ("a", {"appr-a1": ["approver"], "coord-a1": ["coordinator"]}), ("b", {"coord-b1": ["coordinator"]}),
+            ("c", {"coord-c1": ["coordinator"]}))}
         yield f
     finally:
         f.stop()
@@ -120,20 +123,20 @@ def fed(fed_keys, tmp_path_factory):
 def flow(fed):
     """b requests, a partially approves, b receives and opens the release."""
     res = fedalert("disclose", "request", fed.match_id, *fed.args("b"), "--partner", "b-council",
-                   "--requester", "coord-b1", "--purpose", "marac", "--basis", "uk_gdpr_6_1_e",
+                   *fed.users["b"]["coord-b1"], "--purpose", "marac", "--basis", "uk_gdpr_6_1_e",
                    "--statutory-power", "Crime and Disorder Act 1998 s115", "--art9", "uk_gdpr_9_2_g_sch1_para18",
                    "--fields", "risk_level,conditions,gender_history", "--rationale", RATIONALE,
                    "--channel", "meeting", "--json")
     request_id = json.loads(res.stdout)["request_id"]
     got = _wait(lambda: [r for r in fed.requests("a") if r.request.request_id == request_id])
     assert got and got[0].direction == "incoming" and got[0].record_id == "A1"  # a resolved its own record
-    res = fedalert("disclose", "approve", request_id, *fed.args("a"), "--by", "coord-a1", *NOT_SOUGHT, "--json")
+    res = fedalert("disclose", "approve", request_id, *fed.args("a"), *fed.users["a"]["appr-a1"], *NOT_SOUGHT, "--json")
     decided = json.loads(res.stdout)
     row = _wait(lambda: [r for r in fed.requests("b") if r.request.request_id == request_id
                          and r.status == "released"])
     assert row, "the release did not arrive at b"
     view = json.loads(fedalert("disclose", "release-show", row[0].release_id, *fed.args("b"),
-                               "--viewer", "coord-b1", "--json").stdout)
+                               *fed.users["b"]["coord-b1"], "--json").stdout)
     return {"request_id": request_id, "decided": decided, "row": row[0], "view": view}
 
 
@@ -148,7 +151,8 @@ def test_request_partial_approval_release_verified_and_read(fed, flow):
     assert items["conditions"]["recorded_on"] == REC and items["conditions"]["subject"] == "perpetrator"
     assert [w["field"] for w in flow["view"]["withheld"]] == ["gender_history"]
     # b's own view of the request, through the CLI.
-    shown = json.loads(fedalert("disclose", "show", flow["request_id"], *fed.args("b", keys=False), "--json").stdout)
+    shown = json.loads(fedalert("disclose", "show", flow["request_id"], *fed.args("b", keys=False), *fed.users["b"]["coord-b1"],
+                                "--json").stdout)
     assert shown["status"] == "released" and shown["fields_withheld"] == ["gender_history"]
     assert shown["fields_released"] == ["risk_level", "conditions"]
 
@@ -209,7 +213,7 @@ def test_release_is_encrypted_at_rest_and_the_matcher_never_sees_values(fed, flo
 def test_request_on_a_match_the_area_is_not_part_of_is_refused(fed, flow):
     # At the node: area c has no such match in its inbox.
     res = fedalert("disclose", "request", fed.match_id, *fed.args("c"), "--partner", "c-council",
-                   "--requester", "coord-c1", "--purpose", "marac", "--basis", "uk_gdpr_6_1_e",
+                   *fed.users["c"]["coord-c1"], "--purpose", "marac", "--basis", "uk_gdpr_6_1_e",
                    "--statutory-power", "Crime and Disorder Act 1998 s115", "--fields", "risk_level",
                    "--rationale", RATIONALE, "--channel", "meeting", check=False)
     assert res.returncode == 1
@@ -270,9 +274,9 @@ def test_replayed_tampered_and_misaddressed_envelopes_at_the_relay(fed, flow, ca
 
 
 def test_sar_and_sharing_statement_name_the_disclosure(fed, flow):
-    sar = fedalert("node", "sar", "A1", "--db", fed.root / "a.db").stdout
+    sar = fedalert("node", "sar", "A1", "--db", fed.root / "a.db", *fed.users["a"]["coord-a1"]).stdout
     assert flow["request_id"] in sar
-    stm = fedalert("disclose", "statement", "A1", *fed.args("a", keys=False)).stdout
+    stm = fedalert("disclose", "statement", "A1", *fed.args("a", keys=False), *fed.users["a"]["coord-a1"]).stdout
     assert "we shared information with b." in stm
     assert "Risk level" in stm and "Bail or order conditions" in stm and "gender history" in stm
     assert not any(v in stm for v in VALUES.values())  # categories, never values
@@ -281,7 +285,7 @@ def test_sar_and_sharing_statement_name_the_disclosure(fed, flow):
 def test_pending_request_closes_on_both_sides_when_the_match_is_withdrawn(fed, flow):
     """Runs last (it withdraws A1): a request still waiting when its match is withdrawn is closed at both ends."""
     res = fedalert("disclose", "request", fed.match_id, *fed.args("b"), "--partner", "b-council",
-                   "--requester", "coord-b1", "--purpose", "marac", "--basis", "uk_gdpr_6_1_e",
+                   *fed.users["b"]["coord-b1"], "--purpose", "marac", "--basis", "uk_gdpr_6_1_e",
                    "--statutory-power", "Crime and Disorder Act 1998 s115", "--fields", "risk_level",
                    "--rationale", RATIONALE, "--channel", "meeting", "--json")
     rid = json.loads(res.stdout)["request_id"]

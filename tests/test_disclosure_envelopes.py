@@ -15,8 +15,8 @@ if not hasattr(keys, "init_federation"):
     pytest.skip("fedalert.keys has no key ceremony yet", allow_module_level=True)
 
 from fedalert import audit as audit_mod  # noqa: E402
-from fedalert.node import _disclosure_errors as E  # noqa: E402
-from fedalert.node import disclosure as D  # noqa: E402
+from fedalert.node.disclosure import errors as E  # noqa: E402
+from fedalert.node.disclosure import envelopes, receive, workflow  # noqa: E402
 
 from test_disclosure import MATCH, MATCH_ID, NOT_SOUGHT, NOW, RATIONALE, nodes  # noqa: E402,F401
 
@@ -38,7 +38,7 @@ def ceremony(tmp_path_factory):
 
 
 def send(ceremony, kind, payload, sender, recipient):
-    return D.seal_payload(
+    return envelopes.seal_payload(
         payload,
         kind,
         match_id=MATCH_ID,
@@ -50,7 +50,7 @@ def send(ceremony, kind, payload, sender, recipient):
 
 
 def open_(ceremony, kind, blob, sender, me):
-    return D.open_payload(
+    return envelopes.open_payload(
         blob,
         kind,
         match_id=MATCH_ID,
@@ -63,7 +63,7 @@ def open_(ceremony, kind, blob, sender, me):
 
 def test_request_decision_release_over_sealed_envelopes(nodes, ceremony):  # noqa: F811
     a, b = nodes
-    req = D.new_request(
+    req = workflow.new_request(
         b.protocol,
         MATCH,
         my_area="area-b",
@@ -80,11 +80,11 @@ def test_request_decision_release_over_sealed_envelopes(nodes, ceremony):  # noq
     blob = send(
         ceremony,
         "request",
-        D.submit_request(b.db, b.audit, b.protocol, MATCH, req, record_id="rec-b1", now=NOW),
+        workflow.submit_request(b.db, b.audit, b.protocol, MATCH, req, record_id="rec-b1", now=NOW),
         "area-b",
         "area-a",
     )
-    D.receive_request(
+    workflow.receive_request(
         a.db,
         a.audit,
         a.protocol,
@@ -96,7 +96,7 @@ def test_request_decision_release_over_sealed_envelopes(nodes, ceremony):  # noq
         now=NOW,
     )
 
-    _, dpayload = D.decide(
+    _, dpayload = workflow.decide(
         a.db,
         a.audit,
         a.protocol,
@@ -107,16 +107,16 @@ def test_request_decision_release_over_sealed_envelopes(nodes, ceremony):  # noq
         now=NOW,
     )
     blob = send(ceremony, "decision", dpayload, "area-a", "area-b")
-    D.receive_decision(
+    workflow.receive_decision(
         b.db, b.audit, open_(ceremony, "decision", blob, "area-a", "area-b"), sender_area="area-a", now=NOW
     )
 
-    rel, payload = D.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
+    rel, payload = workflow.release(a.db, a.audit, a.protocol, req.request_id, now=NOW)
     blob = send(ceremony, "release", payload, "area-a", "area-b")
     # area-c cannot open what was sealed for area-b
     with pytest.raises(E.ReleaseRejected):
         open_(ceremony, "release", blob, "area-a", "area-c")
-    got = D.accept_release(
+    got = receive.accept_release(
         b.db,
         b.audit,
         blob,
@@ -128,7 +128,7 @@ def test_request_decision_release_over_sealed_envelopes(nodes, ceremony):  # noq
         now=NOW,
     )
     assert got == rel
-    shown = D.read_received_release(
+    shown = receive.read_received_release(
         b.db,
         b.audit,
         rel.release_id,

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from fedalert.node._disclosure_errors import PayloadError, StatusError
-from fedalert.node._disclosure_model import (
+from fedalert.node.disclosure.errors import PayloadError, StatusError
+from fedalert.node.disclosure.model import (
     STATUSES,
     Consent,
     Decision,

@@ -9,9 +9,9 @@ import sqlite_utils
 
 from fedalert import audit as audit_mod
 from fedalert.audit import AuditLog
-from fedalert.node import _disclosure_register as R
-from fedalert.node._disclosure_errors import NotFound, RegisterError
-from fedalert.node.disclosure import migrate_disclosure
+from fedalert.node.disclosure import registers as R
+from fedalert.node.disclosure.errors import NotFound, RegisterError
+from fedalert.node.schema import migrate_disclosure
 
 T0 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
 H = dt.timedelta(hours=1)

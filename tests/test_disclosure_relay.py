@@ -15,8 +15,8 @@ if not hasattr(keys, "init_federation"):
     pytest.skip("fedalert.keys has no key ceremony yet", allow_module_level=True)
 
 from fedalert import audit as audit_mod  # noqa: E402
-from fedalert.node import _disclosure_errors as E  # noqa: E402
-from fedalert.node import disclosure as D  # noqa: E402
+from fedalert.node.disclosure import errors as E  # noqa: E402
+from fedalert.node.disclosure import errors, model, outbox, requests, workflow  # noqa: E402
 
 from test_disclosure import MATCH, NOT_SOUGHT, NOW, RATIONALE, nodes  # noqa: E402,F401
 
@@ -38,7 +38,7 @@ def area_keys(tmp_path_factory):
 
     def load(area):
         d = out / "areas" / area
-        return D.AreaKeys(
+        return outbox.AreaKeys(
             area=area,
             sealing_key=keys.load_sealing_key(d / "sealing.key"),
             signing_key=keys.load_signing_key(d / "signing.key"),
@@ -49,7 +49,7 @@ def area_keys(tmp_path_factory):
 
 
 def deliver(node, k, env, *, record="rec-a1", from_area=None, match_id=None):
-    return D.dispatch(
+    return outbox.dispatch(
         node.db,
         node.audit,
         node.protocol,
@@ -66,7 +66,7 @@ def deliver(node, k, env, *, record="rec-a1", from_area=None, match_id=None):
 
 def test_request_approve_release_round_trip(nodes, area_keys):  # noqa: F811
     a, b = nodes
-    req, env = D.request_disclosure(
+    req, env = outbox.request_disclosure(
         b.db,
         b.audit,
         b.protocol,
@@ -81,10 +81,10 @@ def test_request_approve_release_round_trip(nodes, area_keys):  # noqa: F811
     assert (env.kind, env.to_area, env.match_id) == ("request", "area-a", "m-1")
     assert "redacted" in repr(area_keys["area-b"]) and "bytes" in repr(env)
     got = deliver(a, area_keys["area-a"], env)
-    assert got == D.Dispatched("request", req.request_id, "requested")
-    assert D.get_request(a.db, req.request_id).record_id == "rec-a1"  # handle mapped to our record
+    assert got == outbox.Dispatched("request", req.request_id, "requested")
+    assert requests.get_request(a.db, req.request_id).record_id == "rec-a1"  # handle mapped to our record
 
-    decision, envs = D.approve(
+    decision, envs = outbox.approve(
         a.db,
         a.audit,
         a.protocol,
@@ -97,15 +97,15 @@ def test_request_approve_release_round_trip(nodes, area_keys):  # noqa: F811
     assert decision.status == "partially_approved"  # gender history withheld
     assert [e.kind for e in envs] == ["decision", "release"]
     assert deliver(b, area_keys["area-b"], envs[0]).status == "partially_approved"
-    assert deliver(b, area_keys["area-b"], envs[1]) == D.Dispatched("release", req.request_id, "released")
-    assert D.get_request(b.db, req.request_id).status == "released"
+    assert deliver(b, area_keys["area-b"], envs[1]) == outbox.Dispatched("release", req.request_id, "released")
+    assert requests.get_request(b.db, req.request_id).status == "released"
     for n in (a, b):
         assert audit_mod.verify(n.audit_path).ok
 
 
 def test_approve_some_and_refuse(nodes, area_keys):  # noqa: F811
     a, b = nodes
-    r1, env1 = D.request_disclosure(
+    r1, env1 = outbox.request_disclosure(
         b.db,
         b.audit,
         b.protocol,
@@ -116,12 +116,12 @@ def test_approve_some_and_refuse(nodes, area_keys):  # noqa: F811
         fields=["risk_level", "conditions"],
         **REQ,
     )
-    r2, env2 = D.request_disclosure(
+    r2, env2 = outbox.request_disclosure(
         b.db, b.audit, b.protocol, area_keys["area-b"], MATCH, record_id="rec-b1", now=NOW, fields=["risk_level"], **REQ
     )
     deliver(a, area_keys["area-a"], env1)
     deliver(a, area_keys["area-a"], env2)
-    dec, envs = D.approve(
+    dec, envs = outbox.approve(
         a.db,
         a.audit,
         a.protocol,
@@ -134,7 +134,7 @@ def test_approve_some_and_refuse(nodes, area_keys):  # noqa: F811
         now=NOW,
     )
     assert dec.outcome == "approve_some" and len(envs) == 2
-    dec2, env = D.refuse(
+    dec2, env = outbox.refuse(
         a.db,
         a.audit,
         a.protocol,
@@ -150,7 +150,7 @@ def test_approve_some_and_refuse(nodes, area_keys):  # noqa: F811
 
 def test_nothing_releasable_sends_only_the_decision(nodes, area_keys):  # noqa: F811
     a, b = nodes
-    req, env = D.request_disclosure(
+    req, env = outbox.request_disclosure(
         b.db,
         b.audit,
         b.protocol,
@@ -163,7 +163,7 @@ def test_nothing_releasable_sends_only_the_decision(nodes, area_keys):  # noqa: 
         **REQ,
     )
     deliver(a, area_keys["area-a"], env)
-    dec, envs = D.approve(
+    dec, envs = outbox.approve(
         a.db,
         a.audit,
         a.protocol,
@@ -178,10 +178,10 @@ def test_nothing_releasable_sends_only_the_decision(nodes, area_keys):  # noqa: 
 
 def test_envelope_ids_are_idempotent_and_relabelling_fails(nodes, area_keys):  # noqa: F811
     a, b = nodes
-    req, env = D.request_disclosure(
+    req, env = outbox.request_disclosure(
         b.db, b.audit, b.protocol, area_keys["area-b"], MATCH, record_id="rec-b1", now=NOW, fields=["risk_level"], **REQ
     )
-    again = D.outgoing("request", D.encode(req), match_id="m-1", to_area="area-a", keys=area_keys["area-b"])
+    again = outbox.outgoing("request", model.encode(req), match_id="m-1", to_area="area-a", keys=area_keys["area-b"])
     assert again.envelope_id == env.envelope_id and again.sealed != env.sealed  # same id, fresh seal
     with pytest.raises(E.ReleaseRejected) as exc:
         deliver(a, area_keys["area-a"], env, match_id="m-2")
@@ -190,7 +190,7 @@ def test_envelope_ids_are_idempotent_and_relabelling_fails(nodes, area_keys):  #
         deliver(a, area_keys["area-a"], env, from_area="area-c")  # not signed by area-c
     with pytest.raises(E.PayloadError, match="not handled"):
         deliver(a, area_keys["area-a"], dataclasses.replace(env, kind="notice"))
-    assert D.list_requests(a.db) == []
+    assert requests.list_requests(a.db) == []
 
 
 class RevokingDirectory:
@@ -214,11 +214,11 @@ def test_revoked_areas_are_neither_sent_to_nor_heard(nodes, area_keys):  # noqa:
     a, b = nodes
     kb = dataclasses.replace(area_keys["area-b"], directory=RevokingDirectory(area_keys["area-b"].directory, "area-a"))
     with pytest.raises(E.DisclosureError, match="revoked"):
-        D.request_disclosure(
+        outbox.request_disclosure(
             b.db, b.audit, b.protocol, kb, MATCH, record_id="rec-b1", now=NOW, fields=["risk_level"], **REQ
         )
-    assert D.list_requests(b.db) == []  # refused before anything was stored or audited
-    _, env = D.request_disclosure(
+    assert requests.list_requests(b.db) == []  # refused before anything was stored or audited
+    _, env = outbox.request_disclosure(
         b.db, b.audit, b.protocol, area_keys["area-b"], MATCH, record_id="rec-b1", now=NOW, fields=["risk_level"], **REQ
     )
     ka = dataclasses.replace(area_keys["area-a"], directory=RevokingDirectory(area_keys["area-a"].directory, "area-b"))
@@ -228,15 +228,15 @@ def test_revoked_areas_are_neither_sent_to_nor_heard(nodes, area_keys):  # noqa:
 
 def test_outbox_holds_every_envelope_until_sent(nodes, area_keys):  # noqa: F811
     a, b = nodes
-    req, env = D.request_disclosure(
+    req, env = outbox.request_disclosure(
         b.db, b.audit, b.protocol, area_keys["area-b"], MATCH, record_id="rec-b1", now=NOW, fields=["risk_level"], **REQ
     )
-    assert [(e.envelope_id, e.sealed) for e in D.outbox_pending(b.db)] == [(env.envelope_id, env.sealed)]
-    D.outbox_sent(b.db, env.envelope_id, now=NOW)
-    assert D.outbox_pending(b.db) == []
+    assert [(e.envelope_id, e.sealed) for e in outbox.outbox_pending(b.db)] == [(env.envelope_id, env.sealed)]
+    outbox.outbox_sent(b.db, env.envelope_id, now=NOW)
+    assert outbox.outbox_pending(b.db) == []
     assert b.db.conn.execute("SELECT sealed FROM disclosure_outbox").fetchone()[0] is None  # sealed copy dropped
     deliver(a, area_keys["area-a"], env)
-    _, envs = D.approve(
+    _, envs = outbox.approve(
         a.db,
         a.audit,
         a.protocol,
@@ -246,27 +246,27 @@ def test_outbox_holds_every_envelope_until_sent(nodes, area_keys):  # noqa: F811
         consents=NOT_SOUGHT,
         now=NOW,
     )
-    assert [e.envelope_id for e in D.outbox_pending(a.db)] == [e.envelope_id for e in envs]
+    assert [e.envelope_id for e in outbox.outbox_pending(a.db)] == [e.envelope_id for e in envs]
 
 
 def test_failed_release_rolls_back_the_decision_too(nodes, area_keys, monkeypatch):  # noqa: F811
     a, b = nodes
-    req, env = D.request_disclosure(
+    req, env = outbox.request_disclosure(
         b.db, b.audit, b.protocol, area_keys["area-b"], MATCH, record_id="rec-b1", now=NOW, fields=["risk_level"], **REQ
     )
     deliver(a, area_keys["area-a"], env)
-    from fedalert.node import _disclosure_relay as relay
+    from fedalert.node.disclosure import outbox as relay
 
     real = relay.outgoing
 
     def failing(kind, *args, **kw):  # stand-in for a sealing failure on the second envelope
         if kind == "release":
-            raise D.DisclosureError("sealing failed (simulated)")
+            raise errors.DisclosureError("sealing failed (simulated)")
         return real(kind, *args, **kw)
 
     monkeypatch.setattr(relay, "outgoing", failing)
-    with pytest.raises(D.DisclosureError, match="simulated"):
-        D.approve(
+    with pytest.raises(errors.DisclosureError, match="simulated"):
+        outbox.approve(
             a.db,
             a.audit,
             a.protocol,
@@ -276,8 +276,8 @@ def test_failed_release_rolls_back_the_decision_too(nodes, area_keys, monkeypatc
             consents=NOT_SOUGHT,
             now=NOW,
         )
-    row = D.get_request(a.db, req.request_id)
-    assert row.status == "requested" and row.decision is None and D.outbox_pending(a.db) == []
+    row = requests.get_request(a.db, req.request_id)
+    assert row.status == "requested" and row.decision is None and outbox.outbox_pending(a.db) == []
     events = [e["event"] for e in audit_mod.read_entries(a.audit_path)]
     assert events[-3:] == ["disclosure.decision", "disclosure.released", "disclosure.rolled_back"]
     assert audit_mod.read_entries(a.audit_path)[-1]["fields"]["step"] == "approve"
@@ -286,35 +286,35 @@ def test_failed_release_rolls_back_the_decision_too(nodes, area_keys, monkeypatc
 def test_request_refused_on_receipt_gets_a_sealed_refusal_back(nodes, area_keys):  # noqa: F811
     """A request the holder's protocol refuses on receipt is answered, so the requester is not left waiting."""
     a, b = nodes
-    r, env = D.request_disclosure(
+    r, env = outbox.request_disclosure(
         b.db, b.audit, b.protocol, area_keys["area-b"], MATCH, record_id="rec-b1", now=NOW, fields=["risk_level"], **REQ
     )
     # The holder no longer knows the match (withdrawn there): its protocol check refuses the request.
-    got = D.dispatch(a.db, a.audit, a.protocol, area_keys["area-a"], kind=env.kind, match_id=env.match_id,
+    got = outbox.dispatch(a.db, a.audit, a.protocol, area_keys["area-a"], kind=env.kind, match_id=env.match_id,
                      from_area="area-b", sealed=env.sealed, match_lookup=lambda m: None,
                      record_lookup=lambda h: None, now=NOW)
     assert got.status == "refused"
-    assert D.list_requests(a.db) == []  # nothing of the refused request is kept
-    back = D.outbox_pending(a.db)
+    assert requests.list_requests(a.db) == []  # nothing of the refused request is kept
+    back = outbox.outbox_pending(a.db)
     assert [(e.kind, e.to_area) for e in back] == [("decision", "area-b")]
     entries = audit_mod.read_entries(a.audit_path)
     assert entries[-1]["event"] == "disclosure.refusal_sent_on_receipt" and entries[-1]["fields"]["rule"] == "no_match"
     # The requester hears the refusal, with the rule, and its request is closed.
     assert deliver(b, area_keys["area-b"], back[0]).status == "refused"
-    mine = D.get_request(b.db, r.request_id)
+    mine = requests.get_request(b.db, r.request_id)
     assert mine.status == "refused" and "no_match" in mine.status_reason
 
 
 def test_request_from_outside_the_match_gets_no_reply(nodes, area_keys):  # noqa: F811
     """A request sent by an area that is not a party to the match is refused with nothing sent back."""
-    from fedalert.node._disclosure_model import encode
+    from fedalert.node.disclosure.model import encode
 
     a, b = nodes
-    req = D.new_request(b.protocol, MATCH, my_area="area-b", now=NOW, fields=["risk_level"], **REQ)
-    sealed = D.outgoing("request", encode(req), match_id=MATCH.match_id, to_area="area-a",
+    req = workflow.new_request(b.protocol, MATCH, my_area="area-b", now=NOW, fields=["risk_level"], **REQ)
+    sealed = outbox.outgoing("request", encode(req), match_id=MATCH.match_id, to_area="area-a",
                         keys=area_keys["area-c"]).sealed  # area-c relays area-b's request as its own
     with pytest.raises(E.NotInMatch):
-        D.dispatch(a.db, a.audit, a.protocol, area_keys["area-a"], kind="request", match_id=MATCH.match_id,
+        outbox.dispatch(a.db, a.audit, a.protocol, area_keys["area-a"], kind="request", match_id=MATCH.match_id,
                    from_area="area-c", sealed=sealed, match_lookup=lambda m: MATCH,
                    record_lookup=lambda h: "rec-a1", now=NOW)
-    assert D.outbox_pending(a.db) == [] and D.list_requests(a.db) == []
+    assert outbox.outbox_pending(a.db) == [] and requests.list_requests(a.db) == []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from fedalert.node.protocol import bundled_national_path, bundled_overlay_example_path, load_protocol
+from fedalert.node.disclosure.protocol import bundled_national_path, bundled_overlay_example_path, load_protocol
 
 TODAY = dt.date(2026, 11, 25)
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.timezone.utc)

@@ -71,6 +71,35 @@ def test_json_shape_and_quality(areas, capsys):
 
 
 @pytest.mark.slow
+def test_pairs_file_agrees_with_the_printed_figures(areas, capsys, tmp_path):
+    files, truth_path = areas
+    out = tmp_path / "pairs.csv"
+    code, printed, err = run_cli([*map(str, files), "--truth", str(truth_path), "--json", "--pairs", str(out)], capsys)
+    assert code == 0 and f"pairs written to {out}" in err
+    result = json.loads(printed)
+    with out.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        assert next(reader) == ["area_a", "record_id_a", "area_b", "record_id_b", "tier", "score"]
+        rows = list(reader)
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+    ids = {f.stem: {r["record_id"] for r in csv.DictReader(f.open(encoding="utf-8"))} for f in files}
+    assert all(r[1] in ids[r[0]] and r[3] in ids[r[2]] and r[0] != r[2] for r in rows)
+    assert len({(r[0], r[1], r[2], r[3]) for r in rows}) == len(rows) == result["overall"]["pairs"]
+    # Score the file with our own few lines, as an outsider would: the same figures come out.
+    with truth_path.open(encoding="utf-8") as fh:
+        person = {r["record_id"]: r["person_id"] for r in csv.DictReader(fh)}
+    true = {tuple(sorted([(a, ra), (b, rb)])) for a in ids for b in ids if a < b
+            for ra in ids[a] for rb in ids[b] if person[ra] == person[rb]}
+    order = {"low": 0, "medium": 1, "high": 2}
+    for tier, want in [("low", result["overall"]), *result["tiers"].items()]:
+        got = {tuple(sorted([(r[0], r[1]), (r[2], r[3])])) for r in rows if order[r[4]] >= order[tier]}
+        hits = len(got & true)
+        assert len(got) == want["pairs"]
+        assert round(hits / len(got), 5) == want["precision"] and round(hits / len(true), 5) == want["recall"]
+    assert all(float(r[5]) > 0 for r in rows)
+
+
+@pytest.mark.slow
 def test_text_report(areas, capsys):
     files, truth = areas
     code, out, _ = run_cli([*map(str, files), "--truth", str(truth)], capsys)

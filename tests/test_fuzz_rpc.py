@@ -110,6 +110,12 @@ def test_send_envelope_fuzz(fuzz_matcher, stubs, area, envelope_id, match_id, to
     _check(fuzz_matcher, stubs[area].SendEnvelope, req)
 
 
+@RPC_FUZZ
+@given(st.sampled_from("abc"), cursors)
+def test_count_alerts_fuzz(fuzz_matcher, stubs, area, cursor):
+    _check(fuzz_matcher, stubs[area].CountAlerts, pb.CountAlertsRequest(after_cursor=cursor))
+
+
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.sampled_from("abc"), cursors, st.booleans())
@@ -125,7 +131,7 @@ def test_watch_streams_fuzz(fuzz_matcher, stubs, area, cursor, envelopes):
 
 
 @RPC_FUZZ
-@given(st.sampled_from(["Publish", "Withdraw", "AckAlert", "SendEnvelope", "AckEnvelope"]),
+@given(st.sampled_from(["Publish", "Withdraw", "AckAlert", "CountAlerts", "SendEnvelope", "AckEnvelope"]),
        st.one_of(st.binary(max_size=200), st.sampled_from([b"\x0a\x02\xff\xfe", b"\x12\x05\x0a\x03\xc3\x28x"])))
 def test_raw_wire_bytes_are_refused_cleanly(fuzz_matcher, method, raw):
     """Bytes that are not a valid message (e.g. a string field with non-UTF-8)."""

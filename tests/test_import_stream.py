@@ -1,4 +1,4 @@
-"""`fedalert node import` streams: its memory does not grow with the file.
+"""`fedalert node import` streams: its memory does not grow with the file, nor with its problems.
 
 A real `fedalert node import` subprocess imports a small file and a file
 about 20 times larger (about 80 MB, twice the bound below); the peak
@@ -38,8 +38,8 @@ def _write(path, rows: int) -> int:
     return path.stat().st_size
 
 
-def _peak_rss_mb(csv_path, db) -> float:
-    p = subprocess.Popen(fedalert_cmd("node", "import", str(csv_path), "--db", str(db)),
+def _peak_rss_mb(csv_path, db, *flags: str) -> float:
+    p = subprocess.Popen(fedalert_cmd("node", "import", str(csv_path), "--db", str(db), *flags),
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     peak, deadline = 0, time.monotonic() + 900
     while p.poll() is None and time.monotonic() < deadline:
@@ -81,3 +81,36 @@ def test_import_memory_does_not_grow_with_the_file(tmp_path):
         f"importer peak RSS {peak_small:.0f} MB for a {small_bytes >> 20} MB file but {peak_large:.0f} MB "
         f"for a {large_bytes >> 20} MB file: it holds the file in memory")
     os.unlink(large)
+
+
+def _write_bad(path, rows: int) -> None:
+    """Every row has a problem: even rows cannot identify anyone (refused, two errors each), odd rows carry
+    two values that are blanked (two warnings each). Values are long, to make echoed messages costly."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["record_id", "forename", "surname", "date_of_birth", "pnc_id", "address"])
+        for i in range(rows):
+            if i % 2:
+                w.writerow([f"R{i:08d}", f"Ann{i % 977}", f"Example{i % 1013}", f"31/02/19{50 + i % 50}",
+                            f"91/{i % 9999:04d}{'9' * 40}Z", FILLER])
+            else:
+                w.writerow([f"R{i:08d}", f"Ann{i % 977}", "", "01/01/1990", f"{'8' * 60}Q", FILLER])
+
+
+def test_import_memory_does_not_grow_with_bad_rows_or_warnings(tmp_path):
+    """Before the report was bounded, every error and warning was kept whole: 2M bad rows cost 628 MB."""
+    small, large = tmp_path / "small.csv", tmp_path / "large.csv"
+    _write_bad(small, 4_000)
+    _write_bad(large, 300_000)  # 300,000 refused-row errors and 300,000 warnings
+    peak_small = _peak_rss_mb(small, tmp_path / "small.db", "--skip-bad")
+    peak_large = _peak_rss_mb(large, tmp_path / "large.db", "--skip-bad")
+    assert _count(tmp_path / "large.db") == 150_000  # every row that identifies someone imported
+    with open(large.with_name("large.csv.report.csv"), encoding="utf-8") as fh:
+        report = list(csv.reader(fh))
+    assert len(report) == 1 + 1000 + 1000 + 2  # header, the first 1,000 of each, two "more" lines
+    assert report[-2][3] == "299000 more error(s) not listed; the first 1000 are"
+    assert report[-1][3] == "299000 more warning(s) not listed; the first 1000 are"
+    assert peak_small > 0 and peak_large > 0, "could not read the importer's VmHWM"
+    assert peak_large - peak_small < GROWTH_BOUND_MB, (
+        f"importer peak RSS {peak_small:.0f} MB with 4,000 bad rows but {peak_large:.0f} MB with 300,000: "
+        "it keeps every problem in memory")

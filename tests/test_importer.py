@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import stat
 
 import pytest
 
 from fedalert.node.errors import ImportRejectedError
-from fedalert.node.importer import import_file, parse_csv
+from fedalert.node.importer import import_file, parse_csv, write_report
+from fedalert.node.records import identity_from_json
 from fedalert.node.store import NodeStore
 
 HEADER = "record_id,forename,middle_names,surname,date_of_birth,aliases,alias_dobs,pnc_id,phone,email,postcode\n"
@@ -18,6 +20,10 @@ def store(tmp_path):
     s = NodeStore(tmp_path / "node.db")
     yield s
     s.close()
+
+
+def identity(store, record_id):
+    return identity_from_json(store.get_record(record_id)["identity"])
 
 
 def _write(tmp_path, text: str, name="export.csv", encoding="utf-8"):
@@ -70,42 +76,45 @@ def test_handles_are_random_and_reveal_nothing(store, tmp_path):
         other.close()
 
 
-def test_bad_rows_refuse_the_whole_file_with_row_field_reason(store, tmp_path):
+def test_a_refused_row_refuses_the_whole_file_with_row_field_reason(store, tmp_path):
     text = (HEADER
             + "R1,Ambrose,,Tolliver,04/07/1983,,,,,,\n"
-            + "R2,Lachlan,,McTavish,31/02/1975,,,,,,\n"       # impossible date
+            + "R2,Lachlan,,McTavish,31/02/1975,,,,,,\n"       # impossible date: blanked, not refused
             + ",Nobody,,Atall,01/01/1980,,,,,,\n"              # missing record_id
             + "R1,Again,,Twice,01/01/1980,,,,,,\n"             # duplicate id
-            + "R5,Cedric,,Harrowgate,09/09/1988,,,,,not-an-email,\n")
+            + "R5,Cedric,,,09/09/1988,,,,,,\n")                # cannot identify anyone
     with pytest.raises(ImportRejectedError) as err:
         import_file(store, _write(tmp_path, text))
     errors = {(e.row, e.field) for e in err.value.errors}
-    assert {(3, "date_of_birth"), (4, "record_id"), (5, "record_id"), (6, "email")} <= errors
+    assert errors == {(4, "record_id"), (5, "record_id"), (6, "(row)")}
     reasons = " ".join(e.reason for e in err.value.errors)
-    assert "duplicate" in reasons
-    assert "row 3" in str(err.value) and "date_of_birth" in str(err.value)
+    assert "duplicate" in reasons and "cannot identify anyone" in reasons
+    assert "row 4" in str(err.value) and "3 refused row(s)" in str(err.value)
+    assert [(w.row, w.field) for w in err.value.report.warnings] == [(3, "date_of_birth")]
     assert store.get_record("R1") is None  # nothing imported
 
 
-def test_skip_bad_imports_good_rows_and_reports_the_rest(store, tmp_path):
-    from fedalert.node.importer import write_report
-
-    text = HEADER + "R1,Ambrose,,Tolliver,04/07/1983,,,,,,\n" + "R2,Lachlan,,McTavish,32/01/1975,,,,,,\n"
+def test_skip_bad_imports_the_other_rows_and_reports_the_rest(store, tmp_path):
+    text = (HEADER + "R1,Ambrose,,Tolliver,04/07/1983,,,,,,\n" + "R2,Lachlan,,,32/01/1975,,,,,,\n"
+            + "R3,Cedric,,Harrowgate,32/01/1975,,,,,,\n")
     res = import_file(store, _write(tmp_path, text), skip_bad=True)
-    assert (res.added, res.rejected) == (1, 1)
-    assert store.get_record("R1") and store.get_record("R2") is None
+    assert (res.added, res.rejected) == (2, 1)
+    assert store.get_record("R1") and store.get_record("R3") and store.get_record("R2") is None
     report = tmp_path / "report.csv"
-    write_report(res.errors, report)
+    write_report(res.report, report)
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600
     rows = list(csv.DictReader(report.open()))
-    assert rows == [{"row": "3", "record_id": "R2", "field": "date_of_birth", "reason": rows[0]["reason"]}]
-    assert rows[0]["reason"]
+    got = [(r["row"], r["record_id"], r["field"], r["action"]) for r in rows]
+    assert got == [("3", "R2", "(row)", "row refused"), ("3", "R2", "date_of_birth", "row refused"),
+                   ("4", "R3", "date_of_birth", "value blanked")]
+    assert all(r["reason"] for r in rows) and "32/01/1975 is not a real date" in rows[2]["reason"]
 
 
 def test_unknown_columns_warn_and_are_ignored(store, tmp_path):
     text = "record_id,forename,surname,date_of_birth,shoe_size\nR1,Ambrose,Tolliver,04/07/1983,11\n"
     res = import_file(store, _write(tmp_path, text))
     assert res.added == 1
-    assert any("shoe_size" in w for w in res.warnings)
+    assert any("shoe_size" in w for w in res.notes)
 
 
 def test_bom_and_non_utf8(store, tmp_path):
@@ -117,17 +126,22 @@ def test_bom_and_non_utf8(store, tmp_path):
     assert "not UTF-8" in str(err.value) and "line 2" in str(err.value)
 
 
-def test_hostile_values_are_row_errors(store, tmp_path):
+def test_hostile_values_are_cleaned_or_blanked_and_the_row_imported(store, tmp_path):
     text = (HEADER + "R1,Amb\x00rose,,Tolliver,04/07/1983,,,,,,\n" + "R2," + "A" * 600 + ",,Tolliver,04/07/1983,,,,,,\n"
             + "R3,Future,,Person,01/01/2999,,,,,,\n" + "R4,Only,,,,,,,,,\n" + "R5,Too,Many,Fields,01/01/1980,,,,,,,extra\n")
-    with pytest.raises(ImportRejectedError) as err:
-        import_file(store, _write(tmp_path, text))
-    by_row = {e.row: e for e in err.value.errors}
-    assert by_row[2].field == "forename" and "control" in by_row[2].reason
-    assert by_row[3].field == "forename" and "longer" in by_row[3].reason
-    assert by_row[4].field == "date_of_birth"
-    assert by_row[5].reason.startswith("the row has nothing to match on")
-    assert by_row[6].field == "(row)"
+    res = import_file(store, _write(tmp_path, text), skip_bad=True)
+    assert identity(store, "R1").names[0].forename == "Ambrose"  # the NUL is removed, never stored
+    assert identity(store, "R3").dobs == []  # a DOB in the future is blanked; the names still identify
+    warned = {(w.row, w.field): w for w in res.warnings}
+    assert warned[(2, "forename")].action == "characters removed" and "U+0000" in warned[(2, "forename")].reason
+    assert warned[(4, "date_of_birth")].action == "value blanked" and "future" in warned[(4, "date_of_birth")].reason
+    refused = {e.row: e for e in res.errors if e.field in ("(row)", "forename")}
+    # R2's forename is blanked (too long); the surname alone cannot identify anyone, so the row is refused
+    assert {(e.row, e.field) for e in res.errors} == {(3, "(row)"), (3, "forename"), (5, "(row)"), (6, "(row)")}
+    assert "longer than 512" in [e.reason for e in res.errors if e.field == "forename"][0]
+    assert refused[5].reason.startswith("cannot identify anyone")
+    assert "has 12 fields" in refused[6].reason
+    assert (res.added, res.rejected) == (2, 3)
 
 
 def test_aliases_and_alias_dobs_are_parsed(tmp_path):

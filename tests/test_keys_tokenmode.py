@@ -177,3 +177,29 @@ def test_keysvc_host_names_are_checked(tmp_path):
                             keysvc_hosts=[bad])
     with pytest.raises(KeysUsageError, match="token mode"):
         init_federation(tmp_path / "g", "tm", ["a1"], token_mode="rsa")
+
+
+def test_a_console_certificate_never_carries_the_matcher_or_key_service_name(tmp_path):
+    """Nodes find the matcher and the key service by their reserved DNS names; a console's
+    server certificate (signed by the same CA) must not be able to answer to either."""
+    from fedalert.keys.ceremony import issue_console_cert
+
+    init_federation(tmp_path / "f", "tm", ["a1"], token_mode="oprf")
+    for bad in ("matcher", "keysvc", "KeySvc", "area-a1"):
+        with pytest.raises(KeysUsageError, match="invalid console host"):
+            issue_console_cert(tmp_path / "f", "a1", tmp_path / f"c-{bad}", hosts=[bad])
+    cert, _ = issue_console_cert(tmp_path / "f", "a1", tmp_path / "ok", hosts=["console.north.example"])
+    assert cert.exists()
+
+
+def test_each_role_may_name_its_own_reserved_host_and_no_other(tmp_path):
+    """--matcher-host matcher and --keysvc-host keysvc are allowed (the docker network uses them);
+    each role's reserved name on another role's certificate is refused."""
+    from cryptography import x509
+
+    init_federation(tmp_path / "ok", "tm", ["a1"], ["matcher"], token_mode="oprf", keysvc_hosts=["keysvc"])
+    cert = x509.load_pem_x509_certificate((tmp_path / "ok" / "matcher" / "matcher.crt").read_bytes())
+    assert "matcher" in cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+        x509.DNSName)
+    with pytest.raises(KeysUsageError, match="invalid matcher host 'keysvc'"):
+        init_federation(tmp_path / "bad", "tm", ["a1"], ["keysvc"], token_mode="oprf")

@@ -180,7 +180,8 @@ def test_limit_streams_configuration():
 
 # ---------------------------------------------------------------- client deadlines
 
-RPC_NAMES = {"Publish", "Withdraw", "WatchAlerts", "AckAlert", "SendEnvelope", "WatchEnvelopes", "AckEnvelope"}
+RPC_NAMES = {"Publish", "Withdraw", "WatchAlerts", "AckAlert", "CountAlerts", "SendEnvelope", "WatchEnvelopes",
+             "AckEnvelope"}
 
 
 def test_every_client_rpc_call_has_a_timeout():
@@ -211,10 +212,12 @@ CSV_HEAD = "record_id,forename,surname,aliases\n"
 def test_limit_field_chars():
     n = importer.MAX_FIELD_CHARS
     ok = importer.parse_csv((CSV_HEAD + f"r1,{'A' * n},Example,\n").encode())
-    assert ok.rows and not ok.errors
-    bad = importer.parse_csv((CSV_HEAD + f"r1,{'A' * (n + 1)},Example,\n").encode())
-    assert [(e.row, e.field) for e in bad.errors] == [(2, "forename")]
-    assert f"longer than {n}" in bad.errors[0].reason
+    assert ok.rows and not ok.errors and not ok.warnings
+    long = importer.parse_csv((CSV_HEAD + f"r1,Ann,Example,{'A' * (n + 1)} Example\n").encode())
+    assert long.rows and [(w.row, w.field, w.action) for w in long.warnings] == [(2, "aliases", "value blanked")]
+    assert f"longer than {n}" in long.warnings[0].reason
+    bad = importer.parse_csv((CSV_HEAD + f"r1,{'A' * (n + 1)},Example,\n").encode())  # blanked: nobody left
+    assert [(e.row, e.field) for e in bad.errors] == [(2, "(row)"), (2, "forename")]
 
 
 def test_limit_csv_field_beyond_the_csv_module_limit():
@@ -226,9 +229,10 @@ def test_limit_aliases():
     n = importer.MAX_ALIASES
     aliases = ";".join(f"Al{chr(97 + i % 26)} Example" for i in range(n))
     ok = importer.parse_csv((CSV_HEAD + f"r1,Ann,Example,{aliases}\n").encode())
-    assert len(ok.rows[0].identity.names) == n + 1
-    bad = importer.parse_csv((CSV_HEAD + f"r1,Ann,Example,{aliases};Extra Example\n").encode())
-    assert [e.field for e in bad.errors] == ["aliases"] and f"at most {n}" in bad.errors[0].reason
+    assert len(ok.rows[0].identity.names) == n + 1 and not ok.warnings
+    more = importer.parse_csv((CSV_HEAD + f"r1,Ann,Example,{aliases};Extra Example\n").encode())
+    assert len(more.rows[0].identity.names) == n + 1  # the first n kept, the row imported
+    assert [w.field for w in more.warnings] == ["aliases"] and f"at most {n}" in more.warnings[0].reason
 
 
 def test_limit_record_id():

@@ -40,15 +40,17 @@ def test_import_status_backup_withdraw(tmp_path):
 
 def test_bad_file_exit_code_and_report(tmp_path):
     db, csv, report = tmp_path / "n.db", tmp_path / "bad.csv", tmp_path / "rep.csv"
-    csv.write_text(CSV + "R3,Bad,Date,31/02/1990\n")
+    csv.write_text(CSV + "R3,Bad,,31/02/1990\nR4,Kept,Person,31/02/1990\n")
     r = fed("node", "import", csv, "--db", db, "--report", report)
     assert r.returncode == 1
-    assert "row 4, date_of_birth" in r.stderr and "nothing imported" in r.stderr
-    assert report.exists() and "date_of_birth" in report.read_text()
+    assert "row 4, (row): cannot identify anyone" in r.stderr and "nothing imported" in r.stderr
+    assert report.exists() and "cannot identify anyone" in report.read_text()
+    assert "R4,date_of_birth" in report.read_text()  # the blanked value of a row that would have imported
     st = json.loads(fed("node", "status", "--db", db).stdout)
     assert st["records_active"] == 0
     ok = fed("node", "import", csv, "--db", db, "--skip-bad")
-    assert ok.returncode == 0 and "2 added" in ok.stdout and "1 rejected" in ok.stdout
+    assert ok.returncode == 0 and "3 added" in ok.stdout and "1 rejected" in ok.stdout
+    assert "1 value(s) blanked or cleaned in 1 row(s), each row still imported: date_of_birth 1" in ok.stderr
     assert (tmp_path / "bad.csv.report.csv").exists()
 
 

@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from fedalert.node import _disclosure_errors as E
-from fedalert.node._disclosure_model import MatchInfo, Request
-from fedalert.node.policy import (
+from fedalert.node.disclosure import errors as E
+from fedalert.node.disclosure.model import MatchInfo, Request
+from fedalert.node.disclosure.policy import (
     check_area_may_share,
     check_incoming_request,
     check_partner_current,

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from fedalert.errors import ConfigError
-from fedalert.node._disclosure_errors import ProtocolFileError
-from fedalert.node.protocol import bundled_national_path, bundled_overlay_example_path, load_protocol
+from fedalert.node.disclosure.errors import ProtocolFileError
+from fedalert.node.disclosure.protocol import bundled_national_path, bundled_overlay_example_path, load_protocol
 
 from test_disclosure_support import OVERLAY_B, write
 

@@ -4,8 +4,10 @@
 #   area.sh alerts AREA            print the area's alert inbox as JSON
 #   area.sh show-alerts AREA       print the area's alert inbox for people
 #   area.sh matches AREA           print the area's current matches as JSON
-# Disclosure (docs/PROTOCOL.md section 5; invented coordinator ids coord-AREA1,
-# partner AREA-council from the area's overlay /config/overlay.toml):
+# Disclosure (docs/PROTOCOL.md section 5; invented accounts coord-AREA1 (coordinator)
+# and appr-AREA1 (approver), made on first use with `fedalert node user add` by
+# admin-AREA, their passwords and TOTP secrets in 0600 files under
+# /var/lib/fedalert/users; partner AREA-council from /config/overlay.toml):
 #   area.sh request AREA MATCH_ID FIELDS [FLAG...]
 #                                  ask the other area of MATCH_ID for FIELDS (comma-
 #                                  separated), purpose MARAC, basis UK GDPR 6(1)(e);
@@ -25,27 +27,45 @@ source "$(dirname "$0")/_lib.sh"
 NODE_DB=/var/lib/fedalert/node.db
 NODE_AUDIT=/var/lib/fedalert/node.audit.jsonl
 OVERLAY=/config/overlay.toml
+USERS=/var/lib/fedalert/users
 RATIONALE="The perpetrator is now known in both areas; current risk and any conditions are needed to plan the victim's safety at this week's MARAC."
 node_import()  { echo fedalert node import --db "$NODE_DB" --overlay "$OVERLAY" "$1"; }
 node_alerts()  { echo fedalert node alerts --db "$NODE_DB" --json; }
 node_show()    { echo fedalert node alerts --db "$NODE_DB"; }
 node_matches() { echo fedalert node matches --db "$NODE_DB" --json; }
+# The area's accounts, made once (idempotent): admin-AREA, then coord-AREA1 and appr-AREA1.
+ensure_users() {  # AREA
+  docker exec -e AREA="$1" -e DB="$NODE_DB" -e D="$USERS" "$cid" sh -c '
+    set -e; umask 077; mkdir -p "$D"
+    [ -f "$D/appr-${AREA}1.totp" ] && exit 0
+    pw() { python3 -c "import secrets; print(secrets.token_urlsafe(18))" > "$D/$1.password"; }
+    add() { fedalert node user add "$1" --role "$2" --db "$DB" --new-password-file "$D/$1.password" \
+              --totp-secret-out "$D/$1.totp" $3 >/dev/null; }
+    pw "admin-$AREA"; add "admin-$AREA" admin ""
+    admin="--user admin-$AREA --password-file $D/admin-$AREA.password --totp-secret-file $D/admin-$AREA.totp"
+    pw "coord-${AREA}1"; add "coord-${AREA}1" coordinator "$admin"
+    pw "appr-${AREA}1"; add "appr-${AREA}1" approver "$admin"'
+}
+login() {  # USER
+  echo --user "$1" --password-file "$USERS/$1.password" --totp-secret-file "$USERS/$1.totp"
+}
 # Arrays, not echo: the rationale and reasons hold spaces.
 disclose_request() {  # AREA MATCH_ID FIELDS
   cmd=(fedalert disclose request "$2" --db "$NODE_DB" --keys /keys --overlay "$OVERLAY"
-       --partner "$1-council" --requester "coord-${1}1" --purpose marac --basis uk_gdpr_6_1_e
+       --partner "$1-council" $(login "coord-${1}1") --purpose marac --basis uk_gdpr_6_1_e
        --statutory-power "Crime and Disorder Act 1998 s115" --art9 uk_gdpr_9_2_g_sch1_para18
        --fields "$3" --rationale "$RATIONALE" --channel meeting --json)
 }
 disclose_approve() {  # AREA REQUEST_ID
-  cmd=(fedalert disclose approve "$2" --db "$NODE_DB" --keys /keys --overlay "$OVERLAY" --by "coord-${1}1"
+  cmd=(fedalert disclose approve "$2" --db "$NODE_DB" --keys /keys --overlay "$OVERLAY" $(login "appr-${1}1")
        --consent "victim:not_sought:seeking consent would increase the risk to the victim"
        --consent "perpetrator:not_sought:would prejudice the prevention of crime" --json)
 }
-disclose_list()    { cmd=(fedalert disclose list --db "$NODE_DB" --overlay "$OVERLAY" --json); }
-disclose_show()    { cmd=(fedalert disclose show "$1" --db "$NODE_DB" --overlay "$OVERLAY" --json); }
+disclose_list()    { cmd=(fedalert disclose list --db "$NODE_DB" --overlay "$OVERLAY" $(login "coord-${1}1") --json); }
+disclose_show()    { cmd=(fedalert disclose show "$2" --db "$NODE_DB" --overlay "$OVERLAY" $(login "coord-${1}1")
+                          --json); }
 disclose_release() { cmd=(fedalert disclose release-show "$2" --db "$NODE_DB" --keys /keys --overlay "$OVERLAY"
-                          --viewer "coord-${1}1" --json); }
+                          $(login "coord-${1}1") --json); }
 audit_verify()     { cmd=(fedalert audit verify "$NODE_AUDIT"); }
 
 verbs="import, alerts, show-alerts, matches, request, approve, requests, request-show, release-show, audit-verify"
@@ -66,22 +86,22 @@ case $verb in
   matches) docker exec "$cid" $(node_matches) ;;
   request)
     [[ $# -ge 4 ]] || die "usage: area.sh request AREA MATCH_ID FIELDS [FLAG...]"
-    disclose_request "$area" "$3" "$4"
+    ensure_users "$area"; disclose_request "$area" "$3" "$4"
     docker exec "$cid" "${cmd[@]}" "${@:5}"
     ;;
   approve)
     [[ $# -ge 3 ]] || die "usage: area.sh approve AREA REQUEST_ID [FLAG...]"
-    disclose_approve "$area" "$3"
+    ensure_users "$area"; disclose_approve "$area" "$3"
     docker exec "$cid" "${cmd[@]}" "${@:4}"
     ;;
-  requests) disclose_list; docker exec "$cid" "${cmd[@]}" ;;
+  requests) ensure_users "$area"; disclose_list "$area"; docker exec "$cid" "${cmd[@]}" ;;
   request-show)
     [[ $# -eq 3 ]] || die "usage: area.sh request-show AREA REQUEST_ID"
-    disclose_show "$3"; docker exec "$cid" "${cmd[@]}"
+    ensure_users "$area"; disclose_show "$area" "$3"; docker exec "$cid" "${cmd[@]}"
     ;;
   release-show)
     [[ $# -eq 3 ]] || die "usage: area.sh release-show AREA RELEASE_ID"
-    disclose_release "$area" "$3"; docker exec "$cid" "${cmd[@]}"
+    ensure_users "$area"; disclose_release "$area" "$3"; docker exec "$cid" "${cmd[@]}"
     ;;
   audit-verify) audit_verify; docker exec "$cid" "${cmd[@]}" ;;
   *) die "unknown verb '$verb' ($verbs)" ;;

@@ -233,6 +233,7 @@ class Evaluation:
     stats: LinkStats
     true_pairs: int
     missed: dict[str, int]  # why true pairs raised no alert
+    alerted: list[tuple[Pair, scoring.Verdict]] = field(default_factory=list)  # every pair at or above threshold
 
     def as_json(self) -> dict:
         return {
@@ -269,4 +270,5 @@ def evaluate_linkage(
         "family signature (twins / same-named relatives pattern)": len(missed_pairs & stats.family_pairs),
     }
     missed["below threshold otherwise"] = len(missed_pairs) - sum(missed.values())
-    return Evaluation(overall, tiers, stats.tokens_per_record, seconds, stats, len(truth_pairs), missed)
+    return Evaluation(overall, tiers, stats.tokens_per_record, seconds, stats, len(truth_pairs), missed,
+                      sorted((p, v) for p, v in scored if v.tier is not None))

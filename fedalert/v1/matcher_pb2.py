@@ -24,15 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x66\x65\x64\x61lert/v1/matcher.proto\x12\x0b\x66\x65\x64\x61lert.v1\"k\n\x0cRecordTokens\x12\x0e\n\x06handle\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\r\n\x05kinds\x18\x04 \x03(\t\x12\x0e\n\x06\x63ounts\x18\x05 \x03(\r\x12\x0e\n\x06values\x18\x06 \x01(\x0cJ\x04\x08\x03\x10\x04R\x06tokens\"N\n\x0ePublishRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12*\n\x07records\x18\x02 \x03(\x0b\x32\x19.fedalert.v1.RecordTokens\"W\n\x0fPublishResponse\x12\x18\n\x10records_accepted\x18\x01 \x01(\r\x12\x17\n\x0ftokens_accepted\x18\x02 \x01(\r\x12\x11\n\tduplicate\x18\x03 \x01(\x08\"1\n\x0fWithdrawRequest\x12\x0e\n\x06handle\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"-\n\x10WithdrawResponse\x12\x19\n\x11matches_withdrawn\x18\x01 \x01(\r\"\xce\x01\n\x05\x41lert\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\x04\x12\x10\n\x08\x61lert_id\x18\x02 \x01(\t\x12\x10\n\x08match_id\x18\x03 \x01(\t\x12$\n\x04type\x18\x04 \x01(\x0e\x32\x16.fedalert.v1.AlertType\x12\x0e\n\x06handle\x18\x05 \x01(\t\x12\x12\n\nother_area\x18\x06 \x01(\t\x12\x0c\n\x04tier\x18\x07 \x01(\t\x12\x11\n\tkey_kinds\x18\x08 \x03(\t\x12\r\n\x05score\x18\t \x01(\x01\x12\x17\n\x0f\x63reated_unix_ms\x18\n \x01(\x03\"*\n\x12WatchAlertsRequest\x12\x14\n\x0c\x61\x66ter_cursor\x18\x01 \x01(\x04\"#\n\x0f\x41\x63kAlertRequest\x12\x10\n\x08\x61lert_id\x18\x01 \x01(\t\"(\n\x10\x41\x63kAlertResponse\x12\x14\n\x0c\x61\x63knowledged\x18\x01 \x01(\x08\"\x9c\x01\n\x08\x45nvelope\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\x04\x12\x13\n\x0b\x65nvelope_id\x18\x02 \x01(\t\x12\x10\n\x08match_id\x18\x03 \x01(\t\x12\x11\n\tfrom_area\x18\x04 \x01(\t\x12\x0f\n\x07to_area\x18\x05 \x01(\t\x12\x0c\n\x04kind\x18\x06 \x01(\t\x12\x0e\n\x06sealed\x18\x07 \x01(\x0c\x12\x17\n\x0f\x63reated_unix_ms\x18\x08 \x01(\x03\"k\n\x13SendEnvelopeRequest\x12\x13\n\x0b\x65nvelope_id\x18\x01 \x01(\t\x12\x10\n\x08match_id\x18\x02 \x01(\t\x12\x0f\n\x07to_area\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x0e\n\x06sealed\x18\x05 \x01(\x0c\")\n\x14SendEnvelopeResponse\x12\x11\n\tduplicate\x18\x01 \x01(\x08\"-\n\x15WatchEnvelopesRequest\x12\x14\n\x0c\x61\x66ter_cursor\x18\x01 \x01(\x04\")\n\x12\x41\x63kEnvelopeRequest\x12\x13\n\x0b\x65nvelope_id\x18\x01 \x01(\t\"+\n\x13\x41\x63kEnvelopeResponse\x12\x14\n\x0c\x61\x63knowledged\x18\x01 \x01(\x08\"`\n\x0cSealedKeyset\x12\x12\n\nfederation\x18\x01 \x01(\t\x12\x0c\n\x04\x61rea\x18\x02 \x01(\t\x12\x0e\n\x06key_id\x18\x03 \x01(\t\x12\x0e\n\x06serial\x18\x04 \x01(\x04\x12\x0e\n\x06sealed\x18\x05 \x01(\x0c\">\n\x11PostKeysetRequest\x12)\n\x06keyset\x18\x01 \x01(\x0b\x32\x19.fedalert.v1.SealedKeyset\"\'\n\x12PostKeysetResponse\x12\x11\n\tduplicate\x18\x01 \x01(\x08\"\x15\n\x13\x46\x65tchKeysetsRequest\"B\n\x14\x46\x65tchKeysetsResponse\x12*\n\x07keysets\x18\x01 \x03(\x0b\x32\x19.fedalert.v1.SealedKeyset\"\"\n\x10\x41\x63kKeysetRequest\x12\x0e\n\x06serial\x18\x01 \x01(\x04\")\n\x11\x41\x63kKeysetResponse\x12\x14\n\x0c\x61\x63knowledged\x18\x01 \x01(\x08*\x89\x01\n\tAlertType\x12\x1a\n\x16\x41LERT_TYPE_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x41LERT_TYPE_NEW\x10\x01\x12\x17\n\x13\x41LERT_TYPE_UPGRADED\x10\x02\x12\x18\n\x14\x41LERT_TYPE_WITHDRAWN\x10\x03\x12\x19\n\x15\x41LERT_TYPE_DOWNGRADED\x10\x04\x32\x9d\x04\n\x07Matcher\x12\x44\n\x07Publish\x12\x1b.fedalert.v1.PublishRequest\x1a\x1c.fedalert.v1.PublishResponse\x12G\n\x08Withdraw\x12\x1c.fedalert.v1.WithdrawRequest\x1a\x1d.fedalert.v1.WithdrawResponse\x12\x44\n\x0bWatchAlerts\x12\x1f.fedalert.v1.WatchAlertsRequest\x1a\x12.fedalert.v1.Alert0\x01\x12G\n\x08\x41\x63kAlert\x12\x1c.fedalert.v1.AckAlertRequest\x1a\x1d.fedalert.v1.AckAlertResponse\x12S\n\x0cSendEnvelope\x12 .fedalert.v1.SendEnvelopeRequest\x1a!.fedalert.v1.SendEnvelopeResponse\x12M\n\x0eWatchEnvelopes\x12\".fedalert.v1.WatchEnvelopesRequest\x1a\x15.fedalert.v1.Envelope0\x01\x12P\n\x0b\x41\x63kEnvelope\x12\x1f.fedalert.v1.AckEnvelopeRequest\x1a .fedalert.v1.AckEnvelopeResponse2\xfa\x01\n\x08KeyRelay\x12M\n\nPostKeyset\x12\x1e.fedalert.v1.PostKeysetRequest\x1a\x1f.fedalert.v1.PostKeysetResponse\x12S\n\x0c\x46\x65tchKeysets\x12 .fedalert.v1.FetchKeysetsRequest\x1a!.fedalert.v1.FetchKeysetsResponse\x12J\n\tAckKeyset\x12\x1d.fedalert.v1.AckKeysetRequest\x1a\x1e.fedalert.v1.AckKeysetResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x66\x65\x64\x61lert/v1/matcher.proto\x12\x0b\x66\x65\x64\x61lert.v1\"k\n\x0cRecordTokens\x12\x0e\n\x06handle\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\r\n\x05kinds\x18\x04 \x03(\t\x12\x0e\n\x06\x63ounts\x18\x05 \x03(\r\x12\x0e\n\x06values\x18\x06 \x01(\x0cJ\x04\x08\x03\x10\x04R\x06tokens\"N\n\x0ePublishRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12*\n\x07records\x18\x02 \x03(\x0b\x32\x19.fedalert.v1.RecordTokens\"W\n\x0fPublishResponse\x12\x18\n\x10records_accepted\x18\x01 \x01(\r\x12\x17\n\x0ftokens_accepted\x18\x02 \x01(\r\x12\x11\n\tduplicate\x18\x03 \x01(\x08\"1\n\x0fWithdrawRequest\x12\x0e\n\x06handle\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"-\n\x10WithdrawResponse\x12\x19\n\x11matches_withdrawn\x18\x01 \x01(\r\"\xce\x01\n\x05\x41lert\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\x04\x12\x10\n\x08\x61lert_id\x18\x02 \x01(\t\x12\x10\n\x08match_id\x18\x03 \x01(\t\x12$\n\x04type\x18\x04 \x01(\x0e\x32\x16.fedalert.v1.AlertType\x12\x0e\n\x06handle\x18\x05 \x01(\t\x12\x12\n\nother_area\x18\x06 \x01(\t\x12\x0c\n\x04tier\x18\x07 \x01(\t\x12\x11\n\tkey_kinds\x18\x08 \x03(\t\x12\r\n\x05score\x18\t \x01(\x01\x12\x17\n\x0f\x63reated_unix_ms\x18\n \x01(\x03\"*\n\x12WatchAlertsRequest\x12\x14\n\x0c\x61\x66ter_cursor\x18\x01 \x01(\x04\"#\n\x0f\x41\x63kAlertRequest\x12\x10\n\x08\x61lert_id\x18\x01 \x01(\t\"(\n\x10\x41\x63kAlertResponse\x12\x14\n\x0c\x61\x63knowledged\x18\x01 \x01(\x08\"*\n\x12\x43ountAlertsRequest\x12\x14\n\x0c\x61\x66ter_cursor\x18\x01 \x01(\x04\":\n\x13\x43ountAlertsResponse\x12\x0e\n\x06queued\x18\x01 \x01(\x04\x12\x13\n\x0blast_cursor\x18\x02 \x01(\x04\"\x9c\x01\n\x08\x45nvelope\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\x04\x12\x13\n\x0b\x65nvelope_id\x18\x02 \x01(\t\x12\x10\n\x08match_id\x18\x03 \x01(\t\x12\x11\n\tfrom_area\x18\x04 \x01(\t\x12\x0f\n\x07to_area\x18\x05 \x01(\t\x12\x0c\n\x04kind\x18\x06 \x01(\t\x12\x0e\n\x06sealed\x18\x07 \x01(\x0c\x12\x17\n\x0f\x63reated_unix_ms\x18\x08 \x01(\x03\"k\n\x13SendEnvelopeRequest\x12\x13\n\x0b\x65nvelope_id\x18\x01 \x01(\t\x12\x10\n\x08match_id\x18\x02 \x01(\t\x12\x0f\n\x07to_area\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x0e\n\x06sealed\x18\x05 \x01(\x0c\")\n\x14SendEnvelopeResponse\x12\x11\n\tduplicate\x18\x01 \x01(\x08\"-\n\x15WatchEnvelopesRequest\x12\x14\n\x0c\x61\x66ter_cursor\x18\x01 \x01(\x04\")\n\x12\x41\x63kEnvelopeRequest\x12\x13\n\x0b\x65nvelope_id\x18\x01 \x01(\t\"+\n\x13\x41\x63kEnvelopeResponse\x12\x14\n\x0c\x61\x63knowledged\x18\x01 \x01(\x08\"`\n\x0cSealedKeyset\x12\x12\n\nfederation\x18\x01 \x01(\t\x12\x0c\n\x04\x61rea\x18\x02 \x01(\t\x12\x0e\n\x06key_id\x18\x03 \x01(\t\x12\x0e\n\x06serial\x18\x04 \x01(\x04\x12\x0e\n\x06sealed\x18\x05 \x01(\x0c\">\n\x11PostKeysetRequest\x12)\n\x06keyset\x18\x01 \x01(\x0b\x32\x19.fedalert.v1.SealedKeyset\"\'\n\x12PostKeysetResponse\x12\x11\n\tduplicate\x18\x01 \x01(\x08\"\x15\n\x13\x46\x65tchKeysetsRequest\"B\n\x14\x46\x65tchKeysetsResponse\x12*\n\x07keysets\x18\x01 \x03(\x0b\x32\x19.fedalert.v1.SealedKeyset\"\"\n\x10\x41\x63kKeysetRequest\x12\x0e\n\x06serial\x18\x01 \x01(\x04\")\n\x11\x41\x63kKeysetResponse\x12\x14\n\x0c\x61\x63knowledged\x18\x01 \x01(\x08*\x89\x01\n\tAlertType\x12\x1a\n\x16\x41LERT_TYPE_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x41LERT_TYPE_NEW\x10\x01\x12\x17\n\x13\x41LERT_TYPE_UPGRADED\x10\x02\x12\x18\n\x14\x41LERT_TYPE_WITHDRAWN\x10\x03\x12\x19\n\x15\x41LERT_TYPE_DOWNGRADED\x10\x04\x32\xef\x04\n\x07Matcher\x12\x44\n\x07Publish\x12\x1b.fedalert.v1.PublishRequest\x1a\x1c.fedalert.v1.PublishResponse\x12G\n\x08Withdraw\x12\x1c.fedalert.v1.WithdrawRequest\x1a\x1d.fedalert.v1.WithdrawResponse\x12\x44\n\x0bWatchAlerts\x12\x1f.fedalert.v1.WatchAlertsRequest\x1a\x12.fedalert.v1.Alert0\x01\x12G\n\x08\x41\x63kAlert\x12\x1c.fedalert.v1.AckAlertRequest\x1a\x1d.fedalert.v1.AckAlertResponse\x12P\n\x0b\x43ountAlerts\x12\x1f.fedalert.v1.CountAlertsRequest\x1a .fedalert.v1.CountAlertsResponse\x12S\n\x0cSendEnvelope\x12 .fedalert.v1.SendEnvelopeRequest\x1a!.fedalert.v1.SendEnvelopeResponse\x12M\n\x0eWatchEnvelopes\x12\".fedalert.v1.WatchEnvelopesRequest\x1a\x15.fedalert.v1.Envelope0\x01\x12P\n\x0b\x41\x63kEnvelope\x12\x1f.fedalert.v1.AckEnvelopeRequest\x1a .fedalert.v1.AckEnvelopeResponse2\xfa\x01\n\x08KeyRelay\x12M\n\nPostKeyset\x12\x1e.fedalert.v1.PostKeysetRequest\x1a\x1f.fedalert.v1.PostKeysetResponse\x12S\n\x0c\x46\x65tchKeysets\x12 .fedalert.v1.FetchKeysetsRequest\x1a!.fedalert.v1.FetchKeysetsResponse\x12J\n\tAckKeyset\x12\x1d.fedalert.v1.AckKeysetRequest\x1a\x1e.fedalert.v1.AckKeysetResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fedalert.v1.matcher_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ALERTTYPE']._serialized_start=1570
-  _globals['_ALERTTYPE']._serialized_end=1707
+  _globals['_ALERTTYPE']._serialized_start=1674
+  _globals['_ALERTTYPE']._serialized_end=1811
   _globals['_RECORDTOKENS']._serialized_start=42
   _globals['_RECORDTOKENS']._serialized_end=149
   _globals['_PUBLISHREQUEST']._serialized_start=151
@@ -51,34 +51,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ACKALERTREQUEST']._serialized_end=706
   _globals['_ACKALERTRESPONSE']._serialized_start=708
   _globals['_ACKALERTRESPONSE']._serialized_end=748
-  _globals['_ENVELOPE']._serialized_start=751
-  _globals['_ENVELOPE']._serialized_end=907
-  _globals['_SENDENVELOPEREQUEST']._serialized_start=909
-  _globals['_SENDENVELOPEREQUEST']._serialized_end=1016
-  _globals['_SENDENVELOPERESPONSE']._serialized_start=1018
-  _globals['_SENDENVELOPERESPONSE']._serialized_end=1059
-  _globals['_WATCHENVELOPESREQUEST']._serialized_start=1061
-  _globals['_WATCHENVELOPESREQUEST']._serialized_end=1106
-  _globals['_ACKENVELOPEREQUEST']._serialized_start=1108
-  _globals['_ACKENVELOPEREQUEST']._serialized_end=1149
-  _globals['_ACKENVELOPERESPONSE']._serialized_start=1151
-  _globals['_ACKENVELOPERESPONSE']._serialized_end=1194
-  _globals['_SEALEDKEYSET']._serialized_start=1196
-  _globals['_SEALEDKEYSET']._serialized_end=1292
-  _globals['_POSTKEYSETREQUEST']._serialized_start=1294
-  _globals['_POSTKEYSETREQUEST']._serialized_end=1356
-  _globals['_POSTKEYSETRESPONSE']._serialized_start=1358
-  _globals['_POSTKEYSETRESPONSE']._serialized_end=1397
-  _globals['_FETCHKEYSETSREQUEST']._serialized_start=1399
-  _globals['_FETCHKEYSETSREQUEST']._serialized_end=1420
-  _globals['_FETCHKEYSETSRESPONSE']._serialized_start=1422
-  _globals['_FETCHKEYSETSRESPONSE']._serialized_end=1488
-  _globals['_ACKKEYSETREQUEST']._serialized_start=1490
-  _globals['_ACKKEYSETREQUEST']._serialized_end=1524
-  _globals['_ACKKEYSETRESPONSE']._serialized_start=1526
-  _globals['_ACKKEYSETRESPONSE']._serialized_end=1567
-  _globals['_MATCHER']._serialized_start=1710
-  _globals['_MATCHER']._serialized_end=2251
-  _globals['_KEYRELAY']._serialized_start=2254
-  _globals['_KEYRELAY']._serialized_end=2504
+  _globals['_COUNTALERTSREQUEST']._serialized_start=750
+  _globals['_COUNTALERTSREQUEST']._serialized_end=792
+  _globals['_COUNTALERTSRESPONSE']._serialized_start=794
+  _globals['_COUNTALERTSRESPONSE']._serialized_end=852
+  _globals['_ENVELOPE']._serialized_start=855
+  _globals['_ENVELOPE']._serialized_end=1011
+  _globals['_SENDENVELOPEREQUEST']._serialized_start=1013
+  _globals['_SENDENVELOPEREQUEST']._serialized_end=1120
+  _globals['_SENDENVELOPERESPONSE']._serialized_start=1122
+  _globals['_SENDENVELOPERESPONSE']._serialized_end=1163
+  _globals['_WATCHENVELOPESREQUEST']._serialized_start=1165
+  _globals['_WATCHENVELOPESREQUEST']._serialized_end=1210
+  _globals['_ACKENVELOPEREQUEST']._serialized_start=1212
+  _globals['_ACKENVELOPEREQUEST']._serialized_end=1253
+  _globals['_ACKENVELOPERESPONSE']._serialized_start=1255
+  _globals['_ACKENVELOPERESPONSE']._serialized_end=1298
+  _globals['_SEALEDKEYSET']._serialized_start=1300
+  _globals['_SEALEDKEYSET']._serialized_end=1396
+  _globals['_POSTKEYSETREQUEST']._serialized_start=1398
+  _globals['_POSTKEYSETREQUEST']._serialized_end=1460
+  _globals['_POSTKEYSETRESPONSE']._serialized_start=1462
+  _globals['_POSTKEYSETRESPONSE']._serialized_end=1501
+  _globals['_FETCHKEYSETSREQUEST']._serialized_start=1503
+  _globals['_FETCHKEYSETSREQUEST']._serialized_end=1524
+  _globals['_FETCHKEYSETSRESPONSE']._serialized_start=1526
+  _globals['_FETCHKEYSETSRESPONSE']._serialized_end=1592
+  _globals['_ACKKEYSETREQUEST']._serialized_start=1594
+  _globals['_ACKKEYSETREQUEST']._serialized_end=1628
+  _globals['_ACKKEYSETRESPONSE']._serialized_start=1630
+  _globals['_ACKKEYSETRESPONSE']._serialized_end=1671
+  _globals['_MATCHER']._serialized_start=1814
+  _globals['_MATCHER']._serialized_end=2437
+  _globals['_KEYRELAY']._serialized_start=2440
+  _globals['_KEYRELAY']._serialized_end=2690
 # @@protoc_insertion_point(module_scope)

@@ -108,6 +108,20 @@ class AckAlertResponse(_message.Message):
     acknowledged: bool
     def __init__(self, acknowledged: _Optional[bool] = ...) -> None: ...
 
+class CountAlertsRequest(_message.Message):
+    __slots__ = ("after_cursor",)
+    AFTER_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    after_cursor: int
+    def __init__(self, after_cursor: _Optional[int] = ...) -> None: ...
+
+class CountAlertsResponse(_message.Message):
+    __slots__ = ("queued", "last_cursor")
+    QUEUED_FIELD_NUMBER: _ClassVar[int]
+    LAST_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    queued: int
+    last_cursor: int
+    def __init__(self, queued: _Optional[int] = ..., last_cursor: _Optional[int] = ...) -> None: ...
+
 class Envelope(_message.Message):
     __slots__ = ("cursor", "envelope_id", "match_id", "from_area", "to_area", "kind", "sealed", "created_unix_ms")
     CURSOR_FIELD_NUMBER: _ClassVar[int]

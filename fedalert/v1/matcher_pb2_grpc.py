@@ -54,6 +54,11 @@ class MatcherStub:
                 request_serializer=fedalert_dot_v1_dot_matcher__pb2.AckAlertRequest.SerializeToString,
                 response_deserializer=fedalert_dot_v1_dot_matcher__pb2.AckAlertResponse.FromString,
                 _registered_method=True)
+        self.CountAlerts = channel.unary_unary(
+                '/fedalert.v1.Matcher/CountAlerts',
+                request_serializer=fedalert_dot_v1_dot_matcher__pb2.CountAlertsRequest.SerializeToString,
+                response_deserializer=fedalert_dot_v1_dot_matcher__pb2.CountAlertsResponse.FromString,
+                _registered_method=True)
         self.SendEnvelope = channel.unary_unary(
                 '/fedalert.v1.Matcher/SendEnvelope',
                 request_serializer=fedalert_dot_v1_dot_matcher__pb2.SendEnvelopeRequest.SerializeToString,
@@ -106,6 +111,17 @@ class MatcherServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CountAlerts(self, request, context):
+        """How many unacknowledged alerts the caller's area has with cursor greater
+        than after_cursor, and the cursor of the last of them. `fedalert node
+        sync` asks first, then reads WatchAlerts up to that cursor, so it knows
+        when it has every alert that was waiting when it started. (Added in v1
+        without breaking older clients; an older matcher answers UNIMPLEMENTED.)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SendEnvelope(self, request, context):
         """Relay of sealed envelopes between areas (disclosure requests, decisions
         and releases). The matcher checks that sender and recipient share the
@@ -149,6 +165,11 @@ def add_MatcherServicer_to_server(servicer, server):
                     servicer.AckAlert,
                     request_deserializer=fedalert_dot_v1_dot_matcher__pb2.AckAlertRequest.FromString,
                     response_serializer=fedalert_dot_v1_dot_matcher__pb2.AckAlertResponse.SerializeToString,
+            ),
+            'CountAlerts': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountAlerts,
+                    request_deserializer=fedalert_dot_v1_dot_matcher__pb2.CountAlertsRequest.FromString,
+                    response_serializer=fedalert_dot_v1_dot_matcher__pb2.CountAlertsResponse.SerializeToString,
             ),
             'SendEnvelope': grpc.unary_unary_rpc_method_handler(
                     servicer.SendEnvelope,
@@ -274,6 +295,33 @@ class Matcher:
             '/fedalert.v1.Matcher/AckAlert',
             fedalert_dot_v1_dot_matcher__pb2.AckAlertRequest.SerializeToString,
             fedalert_dot_v1_dot_matcher__pb2.AckAlertResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountAlerts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fedalert.v1.Matcher/CountAlerts',
+            fedalert_dot_v1_dot_matcher__pb2.CountAlertsRequest.SerializeToString,
+            fedalert_dot_v1_dot_matcher__pb2.CountAlertsResponse.FromString,
             options,
             channel_credentials,
             insecure,

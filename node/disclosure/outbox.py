@@ -25,11 +25,21 @@ from typing import Callable, Protocol as _Proto
 import sqlite_utils
 
 from fedalert.audit import AuditLog
-from fedalert.node import _disclosure_store as st
-from fedalert.node._disclosure_core import open_payload, seal_payload
-from fedalert.node._disclosure_store import transaction
-from fedalert.node._disclosure_errors import DisclosureError, NotInMatch, PayloadError, PolicyError, ReleaseRejected
-from fedalert.node._disclosure_model import (
+from fedalert.node.disclosure import _sql as st
+from fedalert.node.disclosure.envelopes import open_payload, seal_payload
+from fedalert.node.disclosure._sql import transaction
+from fedalert.node.disclosure.receive import accept_release
+from fedalert.node.disclosure.requests import get_request
+from fedalert.node.disclosure.workflow import (
+    decide,
+    new_request,
+    receive_decision,
+    receive_request,
+    release,
+    submit_request,
+)
+from fedalert.node.disclosure.errors import DisclosureError, NotInMatch, PayloadError, PolicyError, ReleaseRejected
+from fedalert.node.disclosure.model import (
     Consent,
     Decision,
     MatchInfo,
@@ -123,10 +133,8 @@ def request_disclosure(
     **request_fields,
 ) -> tuple[Request, Outgoing]:
     """``fedalert disclose request``: check, store, audit, seal. *request_fields* are
-    :func:`fedalert.node.disclosure.new_request`'s keyword arguments (requesting_partner,
+    :func:`fedalert.node.disclosure.workflow.new_request`'s keyword arguments (requesting_partner,
     requester, purpose, lawful_basis, fields, rationale, channel, urgency, conditions...)."""
-    from fedalert.node.disclosure import new_request, submit_request
-
     req = new_request(protocol, match, my_area=keys.area, now=now, **request_fields)
     _check_not_revoked(keys, req.holding_area)  # before anything is stored
     with _atomic(db, audit, req.request_id, "request"):
@@ -155,8 +163,6 @@ def approve(
     Returns the decision and the envelopes to send in order: the decision,
     then the release (none if the rules left nothing to release, in which case
     the decision is a refusal listing why)."""
-    from fedalert.node.disclosure import decide, get_request, release
-
     req = get_request(db, request_id).request
     _check_not_revoked(keys, req.requesting_area)
     outcome = "approve_some" if fields and set(fields) != set(req.fields) else "approve_all"
@@ -195,8 +201,6 @@ def refuse(
     now: _dt.datetime,
 ) -> tuple[Decision, Outgoing]:
     """``fedalert disclose refuse``: record the refusal and seal it for the requester."""
-    from fedalert.node.disclosure import decide, get_request
-
     req = get_request(db, request_id).request
     _check_not_revoked(keys, req.requesting_area)
     with _atomic(db, audit, request_id, "refuse"):
@@ -238,8 +242,6 @@ def dispatch(
     when the envelope is refused; the caller logs it and acknowledges the envelope
     anyway, so one bad envelope never blocks the queue.
     """
-    from fedalert.node.disclosure import accept_release, get_request, receive_decision, receive_request
-
     if keys.directory.is_revoked(from_area):
         raise ReleaseRejected("misaddressed", f"area {from_area} is revoked in the federation directory; refused")
     sender_key = keys.directory.signing_public(from_area)

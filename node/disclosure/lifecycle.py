@@ -1,7 +1,4 @@
-"""Life cycle after release: emergency record completion, and closing requests on withdrawal.
-
-Private to fedalert.node; the public surface is fedalert.node.disclosure.
-"""
+"""Life cycle after release: emergency record completion, and closing requests on withdrawal."""
 
 from __future__ import annotations
 
@@ -12,12 +9,12 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from fedalert.audit import AuditLog
-from fedalert.node import _disclosure_store as st
-from fedalert.node._disclosure_core import RequestRow, _load, _set_status, _utc, get_request
-from fedalert.node._disclosure_errors import ConsentError, DecisionInvalid, NotFound, StatusError
-from fedalert.node._disclosure_model import PENDING, Consent, decode
-from fedalert.node._disclosure_store import transaction
-from fedalert.node.policy import MIN_RATIONALE, check_consents
+from fedalert.node.disclosure import _sql as st
+from fedalert.node.disclosure.requests import RequestRow, get_request, load_row, set_status, utc
+from fedalert.node.disclosure.errors import ConsentError, DecisionInvalid, NotFound, StatusError
+from fedalert.node.disclosure.model import PENDING, Consent, decode
+from fedalert.node.disclosure._sql import transaction
+from fedalert.node.disclosure.policy import MIN_RATIONALE, check_consents
 
 
 @dataclass(frozen=True)
@@ -31,7 +28,7 @@ class OverdueRelease:
 
 def overdue_emergency_releases(db: sqlite_utils.Database, *, now: _dt.datetime) -> list[OverdueRelease]:
     """Emergency releases whose full record is not yet complete; ``overdue`` once past the deadline."""
-    now = _utc(now)
+    now = utc(now)
     out = []
     for r in st.rows(db, "SELECT * FROM disclosure_releases_sent WHERE record_complete = 0 ORDER BY complete_by"):
         cb = st.parse_ts(r["complete_by"])
@@ -50,7 +47,7 @@ def complete_emergency_record(
     now: _dt.datetime,
 ) -> bool:
     """Complete the full record of an emergency release. Returns True if completed late."""
-    now = _utc(now)
+    now = utc(now)
     r = st.one(db, "SELECT * FROM disclosure_releases_sent WHERE request_id = ?", [request_id])
     if r is None:
         raise NotFound(f"no release was sent for request {request_id!r}")
@@ -60,7 +57,7 @@ def complete_emergency_record(
         raise DecisionInvalid(
             f"give the full necessity and proportionality rationale (at least {MIN_RATIONALE} characters)"
         )
-    req = decode("request", _load(db, request_id)["payload"].encode("utf-8"))
+    req = decode("request", load_row(db, request_id)["payload"].encode("utf-8"))
     cmap = check_consents(tuple(consents), req)
     subjects = {i["subject"] for i in json.loads(r["items"]) if i["subject"] != "case"}
     missing = sorted(subjects - set(cmap))
@@ -136,7 +133,7 @@ def close_for_withdrawn_matches(db: sqlite_utils.Database, audit: AuditLog, *, n
 
 
 def _close_pending(db, audit, where: str, params: list, reason: str, now: _dt.datetime) -> list[RequestRow]:
-    now = _utc(now)
+    now = utc(now)
     marks = ",".join("?" * len(PENDING))
     pending = st.rows(
         db, f"SELECT * FROM disclosure_requests WHERE ({where}) AND status IN ({marks})", params + list(PENDING)
@@ -144,7 +141,7 @@ def _close_pending(db, audit, where: str, params: list, reason: str, now: _dt.da
     closed = []
     with transaction(db):
         for row in pending:
-            _set_status(db, row, "expired", reason, now)
+            set_status(db, row, "expired", reason, now)
             audit.append(
                 "disclosure.request_closed", request_id=row["request_id"], match_id=row["match_id"], reason=reason[:200]
             )

@@ -1,8 +1,11 @@
-"""SQLite tables of the disclosure domain (all SQL of the domain lives here).
+"""Every table of the node's SQLite database, as named migrations (append, never edit).
 
-:func:`migrate_disclosure` creates the tables; the node store runs it as one
-named migration (``("0xx_disclosure", migrate_disclosure)``) inside its
-migration transaction, so it uses plain DDL and never commits by itself.
+The node store (:mod:`fedalert.node.store`) applies them when it opens the
+database, each in its own transaction (:func:`fedalert.migrations.migrate`).
+The schema lives here, below every user of the database, so that the store
+and the disclosure package (``fedalert.node.disclosure``, whose queries run
+against the ``disclosure_*`` tables) both import it without importing each
+other.
 
 Case values are kept in ``disclosure_case_fields`` (the node's own data).
 Releases received from other areas are stored **as the sealed envelope they
@@ -13,14 +16,62 @@ sits in clear. Releases sent keep metadata only (no values).
 
 from __future__ import annotations
 
-import contextlib
-import datetime as _dt
-import json
-from typing import Iterator
-
 import sqlite_utils
 
-_DDL = [
+from fedalert.migrations import Migration, run_script
+
+
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    run_script(db, 
+        """
+        CREATE TABLE records (
+            record_id TEXT PRIMARY KEY,
+            handle TEXT NOT NULL UNIQUE,
+            identity TEXT NOT NULL,
+            row_hash TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('active', 'withdrawn')),
+            withdraw_reason TEXT,
+            version INTEGER NOT NULL,
+            published_version INTEGER NOT NULL DEFAULT 0,
+            created_ms INTEGER NOT NULL,
+            updated_ms INTEGER NOT NULL
+        );
+        CREATE INDEX records_pending ON records (status) WHERE version > published_version;
+        CREATE TABLE alerts (
+            alert_id TEXT PRIMARY KEY,
+            cursor INTEGER NOT NULL,
+            match_id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            handle TEXT NOT NULL,
+            other_area TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            kinds TEXT NOT NULL,
+            score REAL NOT NULL,
+            created_ms INTEGER NOT NULL,
+            received_ms INTEGER NOT NULL
+        );
+        CREATE INDEX alerts_match ON alerts (match_id);
+        CREATE TABLE matches (
+            match_id TEXT PRIMARY KEY,
+            handle TEXT NOT NULL,
+            other_area TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            kinds TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('live', 'withdrawn')),
+            updated_ms INTEGER NOT NULL
+        );
+        CREATE TABLE imports (
+            id INTEGER PRIMARY KEY,
+            file_name TEXT NOT NULL, file_sha256 TEXT NOT NULL,
+            added INTEGER NOT NULL, updated INTEGER NOT NULL, unchanged INTEGER NOT NULL,
+            rejected INTEGER NOT NULL, withdrawn INTEGER NOT NULL, at_ms INTEGER NOT NULL
+        );
+        CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """
+    )
+
+
+_DISCLOSURE_DDL = [
     """CREATE TABLE IF NOT EXISTS disclosure_case_fields (
         id INTEGER PRIMARY KEY,
         record_id TEXT NOT NULL,
@@ -125,54 +176,55 @@ _DDL = [
 
 def migrate_disclosure(db: sqlite_utils.Database) -> None:
     """Create the disclosure tables (idempotent, plain DDL, no commit)."""
-    for stmt in _DDL:
+    for stmt in _DISCLOSURE_DDL:
         db.execute(stmt)
 
 
-#: Named migrations for the node store's migration list (append, never edit).
-DISCLOSURE_MIGRATIONS = [("disclosure_001_tables", migrate_disclosure)]
+def _m002_accounts(db: sqlite_utils.Database) -> None:
+    """People who work the node (CLI and console), their sessions, and the triage of alerts.
+
+    Passwords are Argon2id hashes; a session is kept as the SHA-256 of its
+    cookie or CLI token, never the token itself. Triage is per match (the
+    alert inbox shows one row per match)."""
+    run_script(db, """
+        CREATE TABLE users (
+            user_id TEXT PRIMARY KEY,
+            roles TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            totp_secret TEXT NOT NULL,
+            totp_last_step INTEGER NOT NULL DEFAULT 0,
+            failures INTEGER NOT NULL DEFAULT 0,
+            locked_at TEXT,
+            disabled_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            last_login_at TEXT
+        );
+        CREATE TABLE sessions (
+            session_id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users (user_id),
+            area TEXT NOT NULL,
+            channel TEXT NOT NULL CHECK (channel IN ('console', 'cli')),
+            csrf TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            ended_at TEXT
+        );
+        CREATE INDEX sessions_user ON sessions (user_id);
+        CREATE TABLE alert_triage (
+            match_id TEXT PRIMARY KEY,
+            state TEXT NOT NULL CHECK (state IN ('new', 'under_review', 'referred_to_marac', 'no_further_action')),
+            assignee TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT '',
+            updated_by TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """)
 
 
-@contextlib.contextmanager
-def transaction(db: sqlite_utils.Database) -> Iterator[None]:
-    """One write transaction; joins an enclosing one if already open."""
-    conn = db.conn
-    if conn.in_transaction:
-        yield
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-def ts(t: _dt.datetime) -> str:
-    return t.astimezone(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def parse_ts(s: str | None) -> _dt.datetime | None:
-    if s is None:
-        return None
-    return _dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
-
-
-def rows(db: sqlite_utils.Database, sql: str, params: list | tuple = ()) -> list[dict]:
-    cur = db.execute(sql, list(params))
-    cols = [c[0] for c in cur.description]
-    return [dict(zip(cols, r)) for r in cur.fetchall()]
-
-
-def one(db: sqlite_utils.Database, sql: str, params: list | tuple = ()) -> dict | None:
-    r = rows(db, sql, params)
-    return r[0] if r else None
-
-
-def execute(db: sqlite_utils.Database, sql: str, params: list | tuple = ()) -> int:
-    return db.execute(sql, list(params)).rowcount
-
-
-def dumps(obj: object) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+#: Append only; a released name is never edited (a node records the names it applied).
+MIGRATIONS: list[Migration] = [
+    ("001_initial", _m001_initial),
+    ("disclosure_001_tables", migrate_disclosure),
+    ("002_accounts", _m002_accounts),
+]

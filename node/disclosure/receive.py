@@ -1,7 +1,4 @@
-"""Receiving side of a disclosure: accept a sealed release, read it, delete it at retention end.
-
-Private to fedalert.node; the public surface is fedalert.node.disclosure.
-"""
+"""Receiving side of a disclosure: accept a sealed release, read it, delete it at retention end."""
 
 from __future__ import annotations
 
@@ -10,13 +7,14 @@ import datetime as _dt
 import sqlite_utils
 
 from fedalert.audit import AuditLog
-from fedalert.node import _disclosure_store as st
-from fedalert.node._disclosure_core import _items_meta, _load, _set_status, _utc, open_payload
-from fedalert.node._disclosure_errors import DisclosureError, NotFound, PayloadError, ReleaseRejected
-from fedalert.node._disclosure_law import GENDER_HISTORY
-from fedalert.node._disclosure_model import Release, decode
-from fedalert.node._disclosure_store import transaction
-from fedalert.node.policy import ACTOR_ID_RE
+from fedalert.node.disclosure import _sql as st
+from fedalert.node.disclosure.envelopes import open_payload
+from fedalert.node.disclosure.requests import items_meta, load_row, set_status, utc
+from fedalert.node.disclosure.errors import DisclosureError, NotFound, PayloadError, ReleaseRejected
+from fedalert.node.disclosure.law import GENDER_HISTORY
+from fedalert.node.disclosure.model import Release, decode
+from fedalert.node.disclosure._sql import transaction
+from fedalert.node.disclosure.policy import ACTOR_ID_RE
 
 # --- receiving a release ----------------------------------------------------
 
@@ -44,7 +42,7 @@ def accept_release(
     ``unexpected`` (fields not requested, gender history without a recorded
     basis, no decision yet). Every refusal is audited.
     """
-    now = _utc(now)
+    now = utc(now)
     try:
         payload = open_payload(
             sealed,
@@ -67,9 +65,9 @@ def accept_release(
         if isinstance(exc, PayloadError):
             raise ReleaseRejected("tampered", f"release from area {sender_area} refused: {exc}") from None
         raise
-    row = _load(db, rel.request_id)
+    row = load_row(db, rel.request_id)
     with transaction(db):
-        _set_status(db, row, "released", "", now)
+        set_status(db, row, "released", "", now)
         st.execute(
             db,
             "INSERT INTO disclosure_releases_received (release_id, request_id, from_area, received_at, released_at, "
@@ -81,7 +79,7 @@ def accept_release(
                 st.ts(now),
                 st.ts(rel.released_at),
                 rel.retention_until.isoformat(),
-                st.dumps(_items_meta(rel.items)),
+                st.dumps(items_meta(rel.items)),
                 st.dumps([w.__dict__ for w in rel.withheld]),
                 bytes(sealed),
             ],
@@ -152,7 +150,7 @@ def read_received_release(
     Each viewing is audited with the viewer's id (consultation logging, as
     DPA 2018 Part 3 s62 requires for police data): who looked, when, at which release.
     """
-    now = _utc(now)
+    now = utc(now)
     if not ACTOR_ID_RE.match(viewer or ""):
         raise DisclosureError("viewer must be the coordinator's id")
     r = st.one(
@@ -186,7 +184,7 @@ def read_received_release(
 
 def expire_releases(db: sqlite_utils.Database, audit: AuditLog, *, now: _dt.datetime) -> list[str]:
     """Delete received releases whose retention has ended (not under legal hold). Returns release ids."""
-    now = _utc(now)
+    now = utc(now)
     due = st.rows(
         db,
         "SELECT release_id, request_id, retention_until FROM disclosure_releases_received "
@@ -201,9 +199,9 @@ def expire_releases(db: sqlite_utils.Database, audit: AuditLog, *, now: _dt.date
                 "UPDATE disclosure_releases_received SET sealed = NULL, deleted_at = ? WHERE release_id = ? AND sealed IS NOT NULL",
                 [st.ts(now), r["release_id"]],
             )
-            row = _load(db, r["request_id"])
+            row = load_row(db, r["request_id"])
             if row["status"] == "released":
-                _set_status(db, row, "expired", "retention period ended; the release was deleted", now)
+                set_status(db, row, "expired", "retention period ended; the release was deleted", now)
             audit.append(
                 "disclosure.release_deleted",
                 release_id=r["release_id"],
@@ -228,4 +226,4 @@ def set_legal_hold(
         )
         if n != 1:
             raise NotFound(f"no stored release {release_id!r} to hold")
-        audit.append("disclosure.legal_hold", release_id=release_id, hold=hold, by=by, at=st.ts(_utc(now)))
+        audit.append("disclosure.legal_hold", release_id=release_id, hold=hold, by=by, at=st.ts(utc(now)))

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from fedalert.audit import AuditLog
-from fedalert.node import _disclosure_store as st
-from fedalert.node._disclosure_errors import NotFound, RegisterError
-from fedalert.node._disclosure_store import transaction
+from fedalert.node.disclosure import _sql as st
+from fedalert.node.disclosure.errors import NotFound, RegisterError
+from fedalert.node.disclosure._sql import transaction
 
 BREACH_CLOCK = _dt.timedelta(hours=72)
 COMPLAINT_ACK = _dt.timedelta(days=30)

@@ -1,6 +1,6 @@
 """The node's side of the disclosure relay: send the outbox, receive envelopes.
 
-The disclosure workflow (``fedalert.node.disclosure``) writes every sealed
+The disclosure workflow (:mod:`.outbox`) writes every sealed
 envelope to an outbox in the same transaction as the state change it reports.
 Here:
 
@@ -11,7 +11,7 @@ Here:
   transient failure stops the round; a permanent refusal (for example the
   match was withdrawn) holds back that match's later envelopes only.
 - :class:`EnvelopeWatcher` keeps ``WatchEnvelopes`` open with the last cursor,
-  hands each envelope to ``disclosure.dispatch`` and then acknowledges it.
+  hands each envelope to :func:`.outbox.dispatch` and then acknowledges it.
   A refused envelope (a ``DisclosureError``: tampered, replayed, misaddressed,
   a policy rule) is acknowledged too, so one bad envelope never blocks the
   queue; only its type and rule code are logged. Any other failure (the
@@ -20,8 +20,11 @@ Here:
 - :func:`housekeeping` deletes received releases whose retention ended and
   warns about overdue emergency records.
 
-Each thread uses its own SQLite connection (the CLI writes from another
-process as well); the busy timeout serialises writers.
+Each thread uses its own node store, so its own SQLite connection (the CLI
+writes from another process as well); the busy timeout serialises writers.
+The inbox lookups and the envelope cursor go through the node store
+(:class:`fedalert.node.store.NodeStore`); the outbox is the disclosure
+domain's own table.
 """
 
 from __future__ import annotations
@@ -33,9 +36,14 @@ from pathlib import Path
 
 import grpc
 
-from fedalert.node import disclosure as D
+from fedalert.node.disclosure.errors import DisclosureError
+from fedalert.node.disclosure.lifecycle import close_for_withdrawn_matches, overdue_emergency_releases
+from fedalert.node.disclosure.model import MatchInfo
+from fedalert.node.disclosure.outbox import AreaKeys, Dispatched, dispatch, outbox_pending, outbox_sent
+from fedalert.node.disclosure.receive import expire_releases
 from fedalert.node.errors import NodeError
 from fedalert.node.inbox import STREAM_DEADLINE_S, StreamWatcher
+from fedalert.node.store import NodeStore
 from fedalert.node.trust import NodeTrust
 from fedalert.v1 import matcher_pb2 as pb
 
@@ -43,7 +51,6 @@ log = logging.getLogger(__name__)
 
 SEND_TIMEOUT_S = 10.0
 ACK_TIMEOUT_S = 10.0
-ENVELOPE_CURSOR_KEY = "envelope_cursor"
 #: Codes after which resending the same envelope cannot succeed until something changes.
 _PERMANENT = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED,
               grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.OUT_OF_RANGE}
@@ -87,13 +94,13 @@ def own_area(keys_dir: Path) -> str:
     return area_from_cert(cert, trust.directory().federation)
 
 
-def load_area_keys(keys_dir: Path, trust: NodeTrust | None = None) -> D.AreaKeys:
+def load_area_keys(keys_dir: Path, trust: NodeTrust | None = None) -> AreaKeys:
     """This area's sealing and signing keys plus the live directory, from the key ceremony folder."""
     from fedalert.keys import load_sealing_key, load_signing_key
 
     keys_dir = Path(keys_dir)
     trust = trust or NodeTrust(keys_dir)
-    return D.AreaKeys(
+    return AreaKeys(
         area=own_area(keys_dir),
         sealing_key=load_sealing_key(keys_dir / "sealing.key"),
         signing_key=load_signing_key(keys_dir / "signing.key"),
@@ -104,30 +111,27 @@ def load_area_keys(keys_dir: Path, trust: NodeTrust | None = None) -> D.AreaKeys
 # --- lookups from the alert inbox ------------------------------------------------
 
 
-def match_lookup(db, my_area: str):
-    """``match_id -> MatchInfo`` from this node's alert inbox (the ``matches`` table).
+def match_lookup(store: NodeStore, my_area: str):
+    """``match_id -> MatchInfo`` from this node's alert inbox (the node store's matches).
 
     The node knows its own handle only: alerts never carry the other area's
     handle, so that end is left empty."""
 
-    def lookup(match_id: str) -> D.MatchInfo | None:
-        rows = list(db.query("SELECT match_id, handle, other_area, status FROM matches WHERE match_id = ?",
-                             [match_id]))
-        if not rows:
+    def lookup(match_id: str) -> MatchInfo | None:
+        m = store.match(match_id)
+        if m is None:
             return None
-        r = rows[0]
-        return D.MatchInfo(r["match_id"], my_area, r["handle"], r["other_area"], "",
-                           withdrawn=r["status"] != "live")
+        return MatchInfo(m["match_id"], my_area, m["handle"], m["other_area"], "", withdrawn=m["status"] != "live")
 
     return lookup
 
 
-def record_lookup(db):
+def record_lookup(store: NodeStore):
     """``handle -> record_id`` for this node's own records."""
 
     def lookup(handle: str) -> str | None:
-        rows = list(db.query("SELECT record_id FROM records WHERE handle = ?", [handle]))
-        return rows[0]["record_id"] if rows else None
+        row = store.record_by_handle(handle)
+        return row["record_id"] if row else None
 
     return lookup
 
@@ -146,7 +150,7 @@ def send_outbox(db, stub, *, now=utcnow, timeout: float = SEND_TIMEOUT_S, _warne
     """Send every pending envelope in order. Raises grpc.RpcError on a transient failure."""
     stats = SendStats()
     held: set[tuple[str, str]] = set()
-    for env in D.outbox_pending(db):
+    for env in outbox_pending(db):
         lane = (env.match_id, env.to_area)
         if lane in held:
             stats.held += 1
@@ -166,7 +170,7 @@ def send_outbox(db, stub, *, now=utcnow, timeout: float = SEND_TIMEOUT_S, _warne
                 if _warned is not None:
                     _warned.add(env.envelope_id)
             continue
-        D.outbox_sent(db, env.envelope_id, now=now())
+        outbox_sent(db, env.envelope_id, now=now())
         stats.sent += 1
         stats.duplicates += int(resp.duplicate)
     return stats
@@ -176,48 +180,40 @@ def send_outbox(db, stub, *, now=utcnow, timeout: float = SEND_TIMEOUT_S, _warne
 
 
 class Receiver:
-    """Dispatch one relayed envelope into the disclosure workflow (no gRPC)."""
+    """Dispatch one relayed envelope into the disclosure workflow (no gRPC).
 
-    def __init__(self, db, audit, protocol, keys: D.AreaKeys, *, now=utcnow):
-        self.db, self.audit, self.protocol, self.keys, self.now = db, audit, protocol, keys, now
-        self.match_lookup = match_lookup(db, keys.area)
-        self.record_lookup = record_lookup(db)
+    *store* is a node store of this thread's own (one SQLite connection each)."""
 
-    def handle(self, env: pb.Envelope) -> D.Dispatched | None:
+    def __init__(self, store: NodeStore, audit, protocol, keys: AreaKeys, *, now=utcnow):
+        self.store, self.audit, self.protocol, self.keys, self.now = store, audit, protocol, keys, now
+        self.match_lookup = match_lookup(store, keys.area)
+        self.record_lookup = record_lookup(store)
+
+    def handle(self, env: pb.Envelope) -> Dispatched | None:
         """Dispatch; None when the envelope was refused (logged, to be acknowledged anyway)."""
         try:
-            return D.dispatch(self.db, self.audit, self.protocol, self.keys, kind=env.kind, match_id=env.match_id,
-                              from_area=env.from_area, sealed=bytes(env.sealed), match_lookup=self.match_lookup,
-                              record_lookup=self.record_lookup, now=self.now())
-        except (D.DisclosureError, NodeError) as exc:
+            return dispatch(self.store.db, self.audit, self.protocol, self.keys, kind=env.kind,
+                            match_id=env.match_id, from_area=env.from_area, sealed=bytes(env.sealed),
+                            match_lookup=self.match_lookup, record_lookup=self.record_lookup, now=self.now())
+        except (DisclosureError, NodeError) as exc:
             code = getattr(exc, "rule", "") or getattr(exc, "reason", "") or ""
             log.warning("refused %s envelope %s from area %s: %s%s", env.kind, env.envelope_id, env.from_area,
                         type(exc).__name__, f" ({code})" if isinstance(code, str) and code else "")
             return None
 
 
-def _save_cursor(db, cursor: int) -> None:
-    db.execute("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value"
-               " WHERE CAST(excluded.value AS INTEGER) > CAST(kv.value AS INTEGER)", [ENVELOPE_CURSOR_KEY, str(cursor)])
-
-
-def envelope_cursor(db) -> int:
-    rows = list(db.query("SELECT value FROM kv WHERE key = ?", [ENVELOPE_CURSOR_KEY]))
-    return int(rows[0]["value"]) if rows else 0
-
-
-def receive_one(receiver: Receiver, stub, env: pb.Envelope) -> D.Dispatched | None:
+def receive_one(receiver: Receiver, stub, env: pb.Envelope) -> Dispatched | None:
     """Dispatch, acknowledge, then remember the cursor. Other errors propagate (no ack)."""
     got = receiver.handle(env)
     stub.AckEnvelope(pb.AckEnvelopeRequest(envelope_id=env.envelope_id), timeout=ACK_TIMEOUT_S)
-    _save_cursor(receiver.db, env.cursor)
+    receiver.store.save_envelope_cursor(env.cursor)
     return got
 
 
-def drain_envelopes(receiver: Receiver, stub, idle_timeout: float = 2.0) -> list[D.Dispatched | None]:
+def drain_envelopes(receiver: Receiver, stub, idle_timeout: float = 2.0) -> list[Dispatched | None]:
     """Receive envelopes until the stream is idle for *idle_timeout* (CLI flush, tests)."""
     out = []
-    call = stub.WatchEnvelopes(pb.WatchEnvelopesRequest(after_cursor=envelope_cursor(receiver.db)),
+    call = stub.WatchEnvelopes(pb.WatchEnvelopesRequest(after_cursor=receiver.store.envelope_cursor()),
                                timeout=idle_timeout)
     try:
         for env in call:
@@ -240,7 +236,7 @@ class EnvelopeWatcher(StreamWatcher):
         self.receiver, self.stub, self.on_envelope = receiver, stub, on_envelope
 
     def open_stream(self):
-        return self.stub.WatchEnvelopes(pb.WatchEnvelopesRequest(after_cursor=envelope_cursor(self.receiver.db)),
+        return self.stub.WatchEnvelopes(pb.WatchEnvelopesRequest(after_cursor=self.receiver.store.envelope_cursor()),
                                         timeout=STREAM_DEADLINE_S)
 
     def handle(self, env) -> None:
@@ -255,14 +251,14 @@ class EnvelopeWatcher(StreamWatcher):
 def housekeeping(db, audit, *, now: _dt.datetime) -> tuple[list[str], list]:
     """Delete releases past retention; warn about overdue emergency records; close pending requests
     on withdrawn matches. Returns (deleted, overdue)."""
-    closed = D.close_for_withdrawn_matches(db, audit, now=now)
+    closed = close_for_withdrawn_matches(db, audit, now=now)
     for row in closed:
         log.info("closed disclosure request %s: its match %s was withdrawn",
                  row.request.request_id, row.request.match_id)
-    deleted = D.expire_releases(db, audit, now=now)
+    deleted = expire_releases(db, audit, now=now)
     if deleted:
         log.info("deleted %d received release(s) at the end of their retention period", len(deleted))
-    overdue = [o for o in D.overdue_emergency_releases(db, now=now) if o.overdue]
+    overdue = [o for o in overdue_emergency_releases(db, now=now) if o.overdue]
     for o in overdue:
         log.warning("emergency release %s (request %s) is overdue: its full record was due %s UTC",
                     o.release_id, o.request_id, o.complete_by.strftime("%Y-%m-%d %H:%M"))

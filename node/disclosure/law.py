@@ -25,6 +25,8 @@ CHANNELS: dict[str, str] = {
 }
 
 URGENCIES = ("routine", "urgent", "immediate")
+#: How long the holding area has to decide, by urgency (an emergency request is "immediate").
+RESPONSE_HOURS = {"routine": 120, "urgent": 24, "immediate": 4}
 
 PARTNER_TYPES = ("police", "council", "health", "third_sector")
 SECTORS = ("statutory", "third_sector")

@@ -1,11 +1,11 @@
-"""Disclosure workflow under the protocol: request, decision, release, receipt.
+"""The disclosure workflow under the protocol: request, decision, release.
 
 Plain domain functions over a sqlite-utils database and an audit log. No
-gRPC here: the node's servicers and CLI call these, seal the returned payload
-bytes into matcher envelopes (kinds ``request``, ``decision``, ``release``)
-with :func:`seal_payload` (context: :func:`envelope_context`), open received
-ones with :func:`open_payload` (releases: :func:`accept_release` opens them
-itself) and hand them back in.
+gRPC here: :mod:`.outbox` calls these, seals the returned payload bytes into
+matcher envelopes (kinds ``request``, ``decision``, ``release``) with
+:func:`fedalert.node.disclosure.envelopes.seal_payload`, opens received ones
+and hands them back in (releases: :func:`fedalert.node.disclosure.receive.accept_release`
+opens them itself).
 
 Every function takes the time explicitly (``now``, a UTC datetime); nothing
 here reads a clock. Every state change is one transaction and one audit entry
@@ -27,46 +27,11 @@ import datetime as _dt
 import sqlite_utils
 
 from fedalert.audit import AuditLog
-from fedalert.node import _disclosure_store as st
-from fedalert.node._disclosure_core import (
-    RequestRow,
-    _decision,
-    _items_meta,
-    _load,
-    _new_id,
-    _set_status,
-    _utc,
-    add_case_field,
-    case_fields,
-    envelope_context,
-    replace_case_fields,
-    get_request,
-    list_requests,
-    open_payload,
-    parse_consent,
-    parse_exception,
-    seal_payload,
-)
-from fedalert.node._disclosure_errors import (  # noqa: F401 (public surface)
-    ConsentError,
-    DecisionInvalid,
-    DisclosureError,
-    NotFound,
-    PayloadError,
-    PolicyError,
-    ReleaseRejected,
-    StatusError,
-)
-from fedalert.node._disclosure_lifecycle import (
-    OverdueRelease,
-    close_for_area_withdrawal,
-    close_for_partner_withdrawal,
-    close_for_withdrawn_matches,
-    complete_emergency_record,
-    overdue_emergency_releases,
-)
-from fedalert.node._disclosure_model import (  # noqa: F401 (public surface)
-    CaseField,
+from fedalert.node.disclosure import _sql as st
+from fedalert.node.disclosure._sql import transaction
+from fedalert.node.disclosure.casefields import case_fields
+from fedalert.node.disclosure.errors import DecisionInvalid, PayloadError, PolicyError, ReleaseRejected, StatusError
+from fedalert.node.disclosure.model import (
     Consent,
     Decision,
     MatchInfo,
@@ -79,52 +44,7 @@ from fedalert.node._disclosure_model import (  # noqa: F401 (public surface)
     decode,
     encode,
 )
-from fedalert.node._disclosure_receive import (
-    accept_release,
-    expire_releases,
-    read_received_release,
-    set_legal_hold,
-)
-from fedalert.node._disclosure_relay import (
-    AreaKeys,
-    Dispatched,
-    Outgoing,
-    approve,
-    dispatch,
-    outbox_pending,
-    outbox_sent,
-    outgoing,
-    refuse,
-    request_disclosure,
-)
-from fedalert.node._disclosure_register import (  # noqa: F401 (public surface)
-    Breach,
-    BreachClock,
-    Complaint,
-    acknowledge_complaint,
-    breach_clock,
-    close_breach,
-    close_complaint,
-    decide_not_to_report,
-    get_breach,
-    get_complaint,
-    list_breaches,
-    list_complaints,
-    notify_ico,
-    notify_partners,
-    record_breach,
-    record_complaint,
-    record_victim_notice,
-)
-from fedalert.node._disclosure_statement import (
-    render_release,
-    render_request,
-    render_request_list,
-    sar_listing,
-    sharing_statement,
-)
-from fedalert.node._disclosure_store import DISCLOSURE_MIGRATIONS, migrate_disclosure, transaction
-from fedalert.node.policy import (
+from fedalert.node.disclosure.policy import (
     MIN_RATIONALE,
     check_area_may_share,
     check_consents,
@@ -134,97 +54,22 @@ from fedalert.node.policy import (
     nothing_to_release,
     select_release_items,
 )
-from fedalert.node.protocol import Protocol
-
-__all__ = [
-    "AreaKeys",
-    "Dispatched",
-    "Outgoing",
-    "approve",
-    "dispatch",
-    "outbox_pending",
-    "outbox_sent",
-    "DISCLOSURE_MIGRATIONS",
-    "outgoing",
-    "refuse",
-    "request_disclosure",
-    "CaseField",
-    "Consent",
-    "Decision",
-    "MatchInfo",
-    "Release",
-    "ReleasedItem",
-    "Request",
-    "StatutoryException",
-    "Withheld",
-    "decode",
-    "encode",
-    "check_transition",
-    "DisclosureError",
-    "PolicyError",
-    "ReleaseRejected",
-    "StatusError",
-    "PayloadError",
-    "NotFound",
-    "ConsentError",
-    "DecisionInvalid",
-    "Breach",
-    "BreachClock",
-    "Complaint",
-    "acknowledge_complaint",
-    "breach_clock",
-    "close_breach",
-    "close_complaint",
-    "decide_not_to_report",
-    "get_breach",
-    "get_complaint",
-    "list_breaches",
-    "list_complaints",
-    "notify_ico",
-    "notify_partners",
-    "record_breach",
-    "record_complaint",
-    "record_victim_notice",
-    "OverdueRelease",
-    "RequestRow",
-    "render_release",
-    "render_request",
-    "render_request_list",
-    "sar_listing",
-    "sharing_statement",
-    "accept_release",
-    "add_case_field",
-    "replace_case_fields",
-    "case_fields",
-    "close_for_area_withdrawal",
-    "close_for_withdrawn_matches",
-    "close_for_partner_withdrawal",
-    "complete_emergency_record",
-    "decide",
-    "envelope_context",
-    "expire_releases",
-    "get_request",
-    "list_requests",
-    "migrate_disclosure",
-    "new_request",
-    "open_payload",
-    "parse_consent",
-    "parse_exception",
-    "overdue_emergency_releases",
-    "read_received_release",
-    "receive_decision",
-    "receive_request",
-    "release",
-    "seal_payload",
-    "set_legal_hold",
-    "submit_request",
-]
+from fedalert.node.disclosure.protocol import Protocol
+from fedalert.node.disclosure.requests import decision_of, items_meta, load_row, new_id, set_status, utc
 
 
-def new_request(
+def new_request(protocol: Protocol, match: MatchInfo | None, *, now: _dt.datetime, my_area: str, **kw) -> Request:
+    """Build and check a request from a match (raises PolicyError with a clear reason)."""
+    req = draft_request(protocol, match, now=now, my_area=my_area, **kw)
+    check_request(protocol, req, match, my_area=my_area, today=utc(now).date())
+    return req
+
+
+def draft_request(
     protocol: Protocol,
     match: MatchInfo | None,
     *,
+    match_id: str = "",
     my_area: str,
     requesting_partner: str,
     requester: str,
@@ -241,13 +86,14 @@ def new_request(
     rli_condition: str = "",
     statutory_power: str = "",
 ) -> Request:
-    """Build and check a request from a match (raises PolicyError with a clear reason)."""
-    now = _utc(now)
+    """A request from a match, not yet checked (:func:`new_request` checks it; a form
+    checks it with :func:`fedalert.node.disclosure.policy.request_problems`)."""
+    now = utc(now)
     partner = protocol.partners.get(requesting_partner)
     holding = match.other(my_area) if match is not None and match.involves(my_area) else ""
     req = Request(
-        request_id=_new_id("req"),
-        match_id=match.match_id if match is not None else "",
+        request_id=new_id("req"),
+        match_id=match.match_id if match is not None else match_id,
         requesting_area=my_area,
         holding_area=holding,
         holding_handle=match.handle_of(holding) if holding else "",
@@ -271,7 +117,6 @@ def new_request(
         rli_condition=rli_condition,
         statutory_power=statutory_power,
     )
-    check_request(protocol, req, match, my_area=my_area, today=now.date())
     return req
 
 
@@ -330,7 +175,7 @@ def submit_request(
     now: _dt.datetime,
 ) -> bytes:
     """Re-check, store and audit an outgoing request; return the payload to seal as kind ``request``."""
-    now = _utc(now)
+    now = utc(now)
     check_request(protocol, req, match, my_area=req.requesting_area, today=now.date())
     with transaction(db):
         _insert_request(db, req, "outgoing", record_id, now)
@@ -351,7 +196,7 @@ def receive_request(
     now: _dt.datetime,
 ) -> Request:
     """Check and store a request received from *sender_area* (from the envelope, never the payload)."""
-    now = _utc(now)
+    now = utc(now)
     req = decode("request", payload)
     try:
         check_incoming_request(protocol, req, match, my_area=my_area, sender_area=sender_area, today=now.date())
@@ -390,8 +235,8 @@ def decide(
     exception, values from a lapsed or withdrawn partner) are listed as
     withheld with a reason; if nothing is left the decision is a refusal.
     """
-    now = _utc(now)
-    row = _load(db, request_id)
+    now = utc(now)
+    row = load_row(db, request_id)
     if row["direction"] != "incoming":
         raise DecisionInvalid(f"request {request_id} was made by this area; only the holding area decides")
     req = decode("request", row["payload"].encode("utf-8"))
@@ -442,7 +287,7 @@ def decide(
         withheld=tuple(withheld),
     )
     with transaction(db):
-        _set_status(db, row, status, decision.reason, now)
+        set_status(db, row, status, decision.reason, now)
         st.execute(
             db,
             "INSERT INTO disclosure_decisions (request_id, decided_by, decided_at, payload) VALUES (?,?,?,?)",
@@ -468,9 +313,9 @@ def receive_decision(
     db: sqlite_utils.Database, audit: AuditLog, payload: bytes, *, sender_area: str, now: _dt.datetime
 ) -> Decision:
     """Record the holding area's decision on one of this area's requests."""
-    now = _utc(now)
+    now = utc(now)
     decision = decode("decision", payload)
-    row = _load(db, decision.request_id)
+    row = load_row(db, decision.request_id)
     if row["direction"] != "outgoing" or row["holding_area"] != sender_area:
         raise ReleaseRejected(
             "misaddressed", f"decision for request {decision.request_id} did not come from the area asked; refused"
@@ -484,7 +329,7 @@ def receive_decision(
             f"decision for request {decision.request_id} approves field {extra[0]!r}, which was not requested"
         )
     with transaction(db):
-        _set_status(db, row, decision.status, decision.reason, now)
+        set_status(db, row, decision.status, decision.reason, now)
         st.execute(
             db,
             "INSERT INTO disclosure_decisions (request_id, decided_by, decided_at, payload) VALUES (?,?,?,?)",
@@ -515,13 +360,13 @@ def release(
     since the decision). Only approved fields are included, each with source
     partner and recorded date; the payload's values are not kept here.
     """
-    now = _utc(now)
-    row = _load(db, request_id)
+    now = utc(now)
+    row = load_row(db, request_id)
     if row["direction"] != "incoming":
         raise StatusError(f"request {request_id} was made by this area; only the holding area releases")
     check_transition(row["status"], "released", request_id=request_id)
     req = decode("request", row["payload"].encode("utf-8"))
-    decision = _decision(db, request_id)
+    decision = decision_of(db, request_id)
     if decision is None:
         raise StatusError(f"request {request_id} has no recorded decision; decide before releasing")
     check_area_may_share(protocol, now.date())
@@ -541,7 +386,7 @@ def release(
         raise nothing_to_release(request_id, withheld)
     complete = _record_complete(req, items)
     rel = Release(
-        release_id=_new_id("rel"),
+        release_id=new_id("rel"),
         request_id=request_id,
         match_id=req.match_id,
         from_area=req.holding_area,
@@ -564,7 +409,7 @@ def release(
         complete_by=None if complete else now + _dt.timedelta(hours=protocol.emergency_completion_hours),
     )
     with transaction(db):
-        _set_status(db, row, "released", "", now)
+        set_status(db, row, "released", "", now)
         st.execute(
             db,
             "INSERT INTO disclosure_releases_sent (release_id, request_id, to_area, released_at, approved_by, "
@@ -576,7 +421,7 @@ def release(
                 st.ts(now),
                 rel.approved_by,
                 rel.retention_until.isoformat(),
-                st.dumps(_items_meta(rel.items)),
+                st.dumps(items_meta(rel.items)),
                 st.dumps([w.__dict__ for w in rel.withheld]),
                 int(emergency),
                 int(complete),

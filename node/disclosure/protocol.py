@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from fedalert.node._disclosure_errors import ProtocolFileError
-from fedalert.node._disclosure_law import (
+from fedalert.node.disclosure.errors import ProtocolFileError
+from fedalert.node.disclosure.law import (
     CHANNELS,
     FIELD_CATEGORIES,
     GENDER_HISTORY,

@@ -11,7 +11,7 @@ import datetime as _dt
 import re
 from dataclasses import dataclass
 
-from fedalert.node._disclosure_errors import (
+from fedalert.node.disclosure.errors import (
     ConsentError,
     DecisionInvalid,
     FieldNotAllowed,
@@ -29,7 +29,7 @@ from fedalert.node._disclosure_errors import (
     SpecialCategoryError,
     UnknownPartner,
 )
-from fedalert.node._disclosure_law import (
+from fedalert.node.disclosure.law import (
     ART9_CONDITIONS,
     CONSENT_STATUSES,
     GENDER_EXCEPTIONS,
@@ -42,7 +42,7 @@ from fedalert.node._disclosure_law import (
     SUBJECTS,
     URGENCIES,
 )
-from fedalert.node._disclosure_model import (
+from fedalert.node.disclosure.model import (
     CaseField,
     Consent,
     MatchInfo,
@@ -51,7 +51,7 @@ from fedalert.node._disclosure_model import (
     StatutoryException,
     Withheld,
 )
-from fedalert.node.protocol import Partner, Protocol
+from fedalert.node.disclosure.protocol import Partner, Protocol
 
 MIN_RATIONALE = 20  # characters; an emergency request may be brief and completed later
 ACTOR_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -201,117 +201,141 @@ def _check_match(request: Request, match: MatchInfo | None) -> None:
         raise NotInMatch(f"record handle does not belong to area {request.holding_area} in match {request.match_id}")
 
 
-def _check_basis(protocol: Protocol, request: Request) -> None:
+def _basis_problems(protocol: Protocol, request: Request):
+    """Every problem with the lawful basis and special-category conditions, in the order checked.
+
+    A problem that makes later checks meaningless ends the list."""
     code = request.lawful_basis
     basis = LAWFUL_BASES.get(code)
     if basis is None:
-        raise LawfulBasisError(f"lawful basis {code!r} is not on the fixed list; choose from {', '.join(LAWFUL_BASES)}")
+        yield LawfulBasisError(f"lawful basis {code!r} is not on the fixed list; choose from {', '.join(LAWFUL_BASES)}",
+                               input="lawful_basis")
+        return
     purpose = protocol.purposes[request.purpose]
     if code not in purpose.lawful_bases:
-        raise LawfulBasisError(
+        yield LawfulBasisError(
             f"lawful basis {code} ({basis.label}) is not allowed for purpose {request.purpose} by protocol "
-            f"{protocol.label}; allowed: {', '.join(purpose.lawful_bases)}"
+            f"{protocol.label}; allowed: {', '.join(purpose.lawful_bases)}", input="lawful_basis"
         )
     ptype, sector = request.requesting_partner_type, request.requesting_partner_sector
     if ptype not in PARTNER_TYPES or sector not in SECTORS:
-        raise RequestInvalid("the request must state the requesting partner's type and sector")
+        yield RequestInvalid("the request must state the requesting partner's type and sector",
+                             input="requesting_partner")
+        return
     if ptype == "police" and basis.regime != "dpa2018_part3":
-        raise LawfulBasisError(
+        yield LawfulBasisError(
             f"the requesting partner {request.requesting_partner} is police: police partners use DPA 2018 Part 3 "
-            "(dpa2018_s35 with a Sch. 8 condition for sensitive fields), not UK GDPR"
+            "(dpa2018_s35 with a Sch. 8 condition for sensitive fields), not UK GDPR", input="lawful_basis"
         )
     if basis.police_only and ptype != "police":
-        raise LawfulBasisError(
-            f"{basis.label} is for competent authorities (police); partner {request.requesting_partner} is {ptype}"
+        yield LawfulBasisError(
+            f"{basis.label} is for competent authorities (police); partner {request.requesting_partner} is {ptype}",
+            input="lawful_basis"
         )
     if basis.blocked_for_public_authority and sector == "statutory":
-        raise LawfulBasisError(
+        yield LawfulBasisError(
             f"{basis.label} is not available to a public authority acting on its own tasks; partner "
-            f"{request.requesting_partner} is statutory: use Art. 6(1)(e) public task or 6(1)(c) legal obligation"
+            f"{request.requesting_partner} is statutory: use Art. 6(1)(e) public task or 6(1)(c) legal obligation",
+            input="lawful_basis"
         )
     if basis.needs_lia_ref and not request.lia_ref.strip():
-        raise LawfulBasisError(f"{basis.label} needs a legitimate interests assessment reference (lia_ref)")
+        yield LawfulBasisError(f"{basis.label} needs a legitimate interests assessment reference (lia_ref)",
+                               input="lia_ref")
     if basis.needs_rli_condition and request.rli_condition not in RLI_CONDITIONS:
-        raise LawfulBasisError(
-            f"{basis.label} needs a recognised legitimate interest condition: {', '.join(RLI_CONDITIONS)}"
+        yield LawfulBasisError(
+            f"{basis.label} needs a recognised legitimate interest condition: {', '.join(RLI_CONDITIONS)}", input="rli"
         )
     if basis.needs_statutory_power and not request.statutory_power.strip():
-        raise LawfulBasisError(
-            f"{basis.label} needs the statutory power relied on (statutory_power), e.g. the Act and section"
+        yield LawfulBasisError(
+            f"{basis.label} needs the statutory power relied on (statutory_power), e.g. the Act and section",
+            input="statutory_power"
         )
 
     special = [f for f in request.fields if protocol.fields[f].special]
     if basis.regime == "uk_gdpr":
         if request.sch8_condition:
-            raise SpecialCategoryError("a Sch. 8 condition applies only under DPA 2018 Part 3; use an Art. 9 condition")
+            yield SpecialCategoryError("a Sch. 8 condition applies only under DPA 2018 Part 3; use an Art. 9 condition",
+                                       input="sch8")
         if special:
             cond = ART9_CONDITIONS.get(request.art9_condition)
             if cond is None:
-                raise SpecialCategoryError(
+                yield SpecialCategoryError(
                     f"field {special[0]} is special category: give an Art. 9 condition (art9_condition), one of "
                     f"{', '.join(ART9_CONDITIONS)}",
-                    field=special[0],
+                    field=special[0], input="art9",
                 )
-            if cond.needs_apd and not protocol.apd_ref:
-                raise SpecialCategoryError(
-                    f"{cond.label} needs an appropriate policy document; the protocol has no apd_ref"
+            elif cond.needs_apd and not protocol.apd_ref:
+                yield SpecialCategoryError(
+                    f"{cond.label} needs an appropriate policy document; the protocol has no apd_ref", input="art9"
                 )
     else:
         if request.art9_condition:
-            raise SpecialCategoryError(
-                "under DPA 2018 Part 3 sensitive fields need a Sch. 8 condition, not an Art. 9 condition"
+            yield SpecialCategoryError(
+                "under DPA 2018 Part 3 sensitive fields need a Sch. 8 condition, not an Art. 9 condition", input="art9"
             )
         if special:
             cond = SCH8_CONDITIONS.get(request.sch8_condition)
             if cond is None:
-                raise SpecialCategoryError(
+                yield SpecialCategoryError(
                     f"field {special[0]} is sensitive: under Part 3 give a Sch. 8 condition (sch8_condition), one of "
                     f"{', '.join(SCH8_CONDITIONS)}",
-                    field=special[0],
+                    field=special[0], input="sch8",
                 )
-            if cond.needs_apd and not protocol.apd_ref:
-                raise SpecialCategoryError(
-                    f"{cond.label} needs an appropriate policy document; the protocol has no apd_ref"
+            elif cond.needs_apd and not protocol.apd_ref:
+                yield SpecialCategoryError(
+                    f"{cond.label} needs an appropriate policy document; the protocol has no apd_ref", input="sch8"
                 )
 
 
-def _check_request_rules(protocol: Protocol, request: Request) -> None:
+def _rule_problems(protocol: Protocol, request: Request):
+    """Every problem with the request's own terms (purpose, channel, fields, rationale, basis), in order."""
     if request.protocol_id != protocol.id or request.protocol_version != protocol.version:
-        raise ProtocolMismatch(
+        yield ProtocolMismatch(
             f"the request is under protocol {request.protocol_id} v{request.protocol_version}, this area runs "
             f"{protocol.id} v{protocol.version}; both areas must be on the same national version"
         )
-    if request.purpose not in protocol.purposes:
-        raise PurposeNotAllowed(
-            f"purpose {request.purpose!r} is not allowed by protocol {protocol.label}; allowed: {', '.join(protocol.purposes)}"
+        return
+    purpose = protocol.purposes.get(request.purpose)
+    if purpose is None:
+        yield PurposeNotAllowed(
+            f"purpose {request.purpose!r} is not allowed by protocol {protocol.label}; allowed: {', '.join(protocol.purposes)}",
+            input="purpose",
         )
-    purpose = protocol.purposes[request.purpose]
-    if request.channel not in purpose.channels:
-        raise RequestInvalid(
-            f"channel {request.channel!r} is not allowed for purpose {request.purpose}; allowed: {', '.join(purpose.channels)}"
+    elif request.channel not in purpose.channels:
+        yield RequestInvalid(
+            f"channel {request.channel!r} is not allowed for purpose {request.purpose}; allowed: {', '.join(purpose.channels)}",
+            input="channel",
         )
     if request.urgency not in URGENCIES:
-        raise RequestInvalid(f"urgency {request.urgency!r} is not one of {', '.join(URGENCIES)}")
+        yield RequestInvalid(f"urgency {request.urgency!r} is not one of {', '.join(URGENCIES)}", input="urgency")
     if not request.fields:
-        raise RequestInvalid("name at least one field wanted")
-    if len(set(request.fields)) != len(request.fields):
-        raise RequestInvalid("a field is named twice in the fields wanted")
-    for f in request.fields:
-        if f not in purpose.fields:
-            raise FieldNotAllowed(
-                f"field {f!r} is not on the whitelist for purpose {request.purpose} in protocol {protocol.label}",
-                field=f,
-            )
+        yield RequestInvalid("name at least one field wanted", input="fields")
+    elif len(set(request.fields)) != len(request.fields):
+        yield RequestInvalid("a field is named twice in the fields wanted", input="fields")
+    if purpose is not None:
+        for f in request.fields:
+            if f not in purpose.fields:
+                yield FieldNotAllowed(
+                    f"field {f!r} is not on the whitelist for purpose {request.purpose} in protocol {protocol.label}",
+                    field=f, input="fields",
+                )
     need = 1 if request.channel == "emergency" else MIN_RATIONALE
     if len(request.rationale.strip()) < need:
-        raise RequestInvalid(
+        yield RequestInvalid(
             f"give the necessity and proportionality rationale (at least {need} characters): why these fields, "
-            "why now, why less would not do"
+            "why now, why less would not do", input="rationale"
         )
     for who, val in (("requester", request.requester), ("requesting_partner", request.requesting_partner)):
         if not ACTOR_ID_RE.match(val or ""):
-            raise RequestInvalid(f"{who} must be an id (letters, digits, '.', '_', '@', '-'), not a free-text name")
-    _check_basis(protocol, request)
+            yield RequestInvalid(f"{who} must be an id (letters, digits, '.', '_', '@', '-'), not a free-text name",
+                                 input=who)
+    if purpose is not None and all(f in protocol.fields for f in request.fields):
+        yield from _basis_problems(protocol, request)
+
+
+def _check_request_rules(protocol: Protocol, request: Request) -> None:
+    for problem in _rule_problems(protocol, request):
+        raise problem
 
 
 def check_request(
@@ -332,6 +356,33 @@ def check_request(
         raise RequestInvalid(f"requester_signoff_on must be partner {partner.id}'s sign-off date from the protocol")
     _check_request_rules(protocol, request)
     return warnings
+
+
+def request_problems(
+    protocol: Protocol, request: Request, match: MatchInfo | None, *, my_area: str, today: _dt.date
+) -> list[PolicyError]:
+    """Every problem :func:`check_request` would raise about a request, not only the first
+    (for a form that shows all its errors at once). Empty when check_request passes."""
+    out: list[PolicyError] = []
+    for check in (lambda: check_area_may_share(protocol, today), lambda: _check_match(request, match)):
+        try:
+            check()
+        except PolicyError as exc:
+            out.append(exc)
+    try:
+        partner = check_partner_current(protocol, request.requesting_partner, today)
+    except PolicyError as exc:
+        exc.input = "requesting_partner"
+        out.append(exc)
+        return out + [p for p in _rule_problems(protocol, request) if p.input != "requesting_partner"]
+    del partner
+    out += list(_rule_problems(protocol, request))
+    if not out:
+        try:
+            check_request(protocol, request, match, my_area=my_area, today=today)
+        except PolicyError as exc:
+            out.append(exc)
+    return out
 
 
 def check_incoming_request(

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from fedalert.node import _disclosure_store as st
-from fedalert.node._disclosure_law import (
+from fedalert.node.disclosure import _sql as st
+from fedalert.node.disclosure.law import (
     ART9_CONDITIONS,
     CHANNELS,
     GENDER_EXCEPTIONS,
@@ -22,7 +22,7 @@ from fedalert.node._disclosure_law import (
     PURPOSES,
     SCH8_CONDITIONS,
 )
-from fedalert.node._disclosure_model import Release, decode
+from fedalert.node.disclosure.model import Release, decode
 
 
 def _d(x: _dt.date | _dt.datetime | str) -> str:
@@ -227,13 +227,14 @@ def render_request_list(rows) -> str:
     """One line per request for ``fedalert disclose list`` (rows from disclosure.list_requests)."""
     if not rows:
         return "No disclosure requests.\n"
-    out = [f"{'request':<22} {'dir':<4} {'status':<19} {'match':<14} {'other area':<12} {'purpose':<17} fields"]
+    out = [f"{'request':<22} {'dir':<4} {'status':<19} {'match':<14} {'other area':<12} {'purpose':<17} "
+           f"{'release':<22} fields"]
     for r in rows:
         q = r.request
         other = q.holding_area if r.direction == "outgoing" else q.requesting_area
         out.append(
             f"{q.request_id:<22} {'out' if r.direction == 'outgoing' else 'in':<4} {r.status:<19} {q.match_id:<14} "
-            f"{other:<12} {q.purpose:<17} {', '.join(q.fields)}"
+            f"{other:<12} {q.purpose:<17} {r.release_id or '-':<22} {', '.join(q.fields)}"
         )
     return "\n".join(out) + "\n"
 

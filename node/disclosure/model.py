@@ -16,7 +16,7 @@ import types
 import typing
 from dataclasses import dataclass
 
-from fedalert.node._disclosure_errors import PayloadError, StatusError
+from fedalert.node.disclosure.errors import DisclosureError, PayloadError, StatusError
 
 PAYLOAD_VERSION = 1
 MAX_PAYLOAD_BYTES = 1_000_000
@@ -179,6 +179,41 @@ class Release:
     emergency: bool = False
     record_complete: bool = True
     complete_by: _dt.datetime | None = None
+
+
+# --- consents and exceptions as typed by a coordinator ------------------------
+
+
+
+def parse_consent(spec: str) -> Consent:
+    """Parse ``SUBJECT:STATUS[:REASON]`` as typed on the command line.
+
+    For ``given``, the third part may be ``explicit=field1,field2`` to record
+    explicit consent to those items (needed for gender history and Art. 9(2)(a)).
+    Examples: ``victim:not_sought:seeking consent would increase risk``,
+    ``perpetrator:given:explicit=gender_history``.
+    """
+    parts = spec.split(":", 2)
+    if len(parts) < 2:
+        raise DisclosureError(
+            f"consent {spec!r}: write SUBJECT:STATUS[:REASON], e.g. victim:not_sought:would increase risk"
+        )
+    subject, status = parts[0].strip(), parts[1].strip()
+    rest = parts[2].strip() if len(parts) == 3 else ""
+    if status == "given" and rest.startswith("explicit="):
+        items = tuple(x.strip() for x in rest[len("explicit=") :].split(",") if x.strip())
+        return Consent(subject, status, "", items)
+    return Consent(subject, status, rest)
+
+
+def parse_exception(spec: str) -> StatutoryException:
+    """Parse ``FIELD:PROVISION:NOTE``, e.g. ``gender_history:ssi_2005_125:needed to prevent a crime``."""
+    parts = spec.split(":", 2)
+    if len(parts) != 3:
+        raise DisclosureError(
+            f"exception {spec!r}: write FIELD:PROVISION:NOTE, e.g. gender_history:gra2004_s22_4_crime:why"
+        )
+    return StatutoryException(parts[0].strip(), parts[1].strip(), parts[2].strip())
 
 
 KINDS: dict[str, type] = {"request": Request, "decision": Decision, "release": Release}

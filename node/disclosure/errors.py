@@ -3,7 +3,7 @@
 Each message says what was wrong and what to do. Messages name protocol
 files, keys, field names, partner ids, area ids and request ids; they never
 carry a case value (a risk summary, contact details) or key material.
-Re-exported by fedalert.node.protocol, .policy and .disclosure; the lead may
+Re-exported by fedalert.node.disclosure.protocol, .policy and .disclosure; the lead may
 fold them into fedalert.node.errors.
 """
 
@@ -35,8 +35,9 @@ class PolicyError(DisclosureError):
 
     rule = "policy"
 
-    def __init__(self, message: str, *, field: str | None = None):
-        self.field = field
+    def __init__(self, message: str, *, field: str | None = None, input: str | None = None):  # noqa: A002
+        self.field = field  # the protocol field concerned, if any
+        self.input = input  # the request's input it is about (a form shows it there), if known
         super().__init__(message)
 
 
@@ -122,3 +123,30 @@ class NotFound(DisclosureError):
 
 class RegisterError(DisclosureError):
     """A breach or complaint entry breaks a rule."""
+
+
+class AuthError(DisclosureError):
+    """Who is asking could not be established, or may not do this."""
+
+
+class LoginFailed(AuthError):
+    """Password, code or account refused. The message never says which part was wrong."""
+
+    MESSAGE = ("login failed: the user name, password or code is wrong, or the account is locked or disabled "
+               "(after 5 failures in a row an account is locked; an administrator resets it)")
+
+    def __init__(self, reason: str = ""):
+        self.reason = reason  # for the audit log only: bad_password, bad_code, code_reused, locked, ...
+        super().__init__(self.MESSAGE)
+
+
+class NotAuthenticated(AuthError):
+    """No session, or it ended or timed out: log in again."""
+
+
+class AccessDenied(AuthError):
+    """The user's roles do not allow this action."""
+
+
+class AccountError(DisclosureError):
+    """A user account cannot be added or changed as asked."""
